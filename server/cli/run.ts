@@ -1,0 +1,5 @@
+// Placeholder until the owning issue lands; replaced by the real command.
+import { UsageError } from './common';
+export async function main(_argv: string[]): Promise<number> {
+  throw new UsageError("'run' is not built yet");
+}
