@@ -1,0 +1,60 @@
+/**
+ * Records real loopback traffic into a capture file with tcpdump, for tests that need a pcap
+ * made from real packets. Always pass a BPF filter on your own ports: other tests capture on
+ * `lo` at the same time.
+ */
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, renameSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/** Tests, benches and scripts run from the repository root. */
+export const OUT_DIR = resolve('test', '.out');
+
+let seq = 0;
+
+export interface CaptureOptions {
+  /** Output path; default `test/.out/cap-<pid>-<n>.<ext>`. */
+  file?: string;
+  /** pcapng is produced by converting tcpdump's pcap with editcap (tcpdump cannot write pcapng). */
+  format?: 'pcap' | 'pcapng';
+  /** Nanosecond timestamps (pcap magic 0xa1b23c4d). */
+  nano?: boolean;
+  iface?: string;
+}
+
+/** Runs tcpdump on `lo` (or `opts.iface`) with `bpf` while `run()` executes; returns the file path. */
+export async function captureLoopback(bpf: string, run: () => Promise<void>, opts: CaptureOptions = {}): Promise<string> {
+  mkdirSync(OUT_DIR, { recursive: true });
+  const format = opts.format ?? 'pcap';
+  const file = resolve(opts.file ?? join(OUT_DIR, `cap-${process.pid}-${++seq}.${format}`));
+  const raw = format === 'pcapng' ? `${file}.tmp.pcap` : file;
+  const args = ['-i', opts.iface ?? 'lo', '-U', '-n', '-s', '0', '-w', raw];
+  if (opts.nano) args.push('--time-stamp-precision=nano');
+  args.push(bpf);
+  const td = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  const exited = new Promise<number | null>((r) => td.on('close', (code) => r(code)));
+  await new Promise<void>((res, rej) => {
+    const timer = setTimeout(() => { td.kill('SIGKILL'); rej(new Error(`tcpdump did not start: ${stderr}`)); }, 10_000);
+    td.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (/listening on/.test(stderr)) { clearTimeout(timer); res(); }
+    });
+    td.on('error', (e) => { clearTimeout(timer); rej(e); });
+    td.on('close', (code) => { clearTimeout(timer); rej(new Error(`tcpdump exited (${code}): ${stderr}`)); });
+  });
+  try {
+    await run();
+    // -U flushes per packet, but the kernel may still hold the last few: give them a moment.
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    td.kill('SIGINT');
+    await exited;
+  }
+  if (format === 'pcapng') {
+    execFileSync('editcap', ['-F', 'pcapng', raw, file]);
+    renameSync(raw, `${file}.src.pcap`);
+  }
+  statSync(file);
+  return file;
+}
