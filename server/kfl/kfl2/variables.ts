@@ -1,0 +1,303 @@
+/**
+ * KFL2's flat variables (kubeshark-compat §9), computed from our items (capture/item/schema.ts).
+ *
+ * Each item gets one ItemVars object, made on first use and cached in a WeakMap, so several
+ * queries over the same item share it; each variable is computed on first access only, so a
+ * query pays for the variables it reads, not for all ~130. The mapping is documented in
+ * docs/kfl2.md.
+ */
+import { create } from '@bufbuild/protobuf';
+import { TimestampSchema, type Timestamp } from '@bufbuild/protobuf/wkt';
+import type { DnsRR, Endpoint, Item } from '../../../capture/item/schema';
+import { list, map, type Type } from './types';
+
+type Value = bigint | string | boolean | number | string[] | Map<string, string> | Uint8Array | Timestamp;
+type Getter = (item: Item) => Value;
+export interface VarDef { type: Type; get: Getter | null }
+
+const STR_LIST = list('string');
+const STR_MAP = map('string', 'string');
+
+// ------------------------------------------------------------------ item readers (never throw)
+const rec = (v: unknown): Record<string, any> => (v !== null && typeof v === 'object' ? (v as Record<string, any>) : {});
+const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
+const int = (v: unknown): bigint => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number.parseInt(v, 10) : NaN;
+  return Number.isFinite(n) ? BigInt(Math.trunc(n)) : 0n;
+};
+const proto = (it: Item) => rec(it.protocol);
+const req = (it: Item) => rec(it.request);
+const res = (it: Item) => rec(it.response);
+const isHttp = (it: Item) => proto(it).name === 'http';
+const isDns = (it: Item) => proto(it).name === 'dns';
+const isGrpc = (it: Item) => proto(it).abbr === 'gRPC';
+const isGql = (it: Item) => proto(it).abbr === 'GQL';
+
+/**
+ * Header maps get lower-cased keys (HTTP names are case-insensitive and KFL2's examples write
+ * `request.headers["content-type"]`); cookie names are case-sensitive and keep their case.
+ */
+function strMap(v: unknown, lower: boolean): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const [k, val] of Object.entries(rec(v))) m.set(lower ? k.toLowerCase() : k, Array.isArray(val) ? val.map(str).join(',') : str(val));
+  return m;
+}
+
+/** Which side is "local": the endpoint whose process we know (a socket on this machine), else src. */
+function sides(it: Item): [Endpoint, Endpoint] {
+  const s = rec(it.src) as Endpoint, d = rec(it.dst) as Endpoint;
+  return !str(s.processName) && str(d.processName) ? [d, s] : [s, d];
+}
+
+/** An endpoint's name when it came from DNS rather than from a process (Endpoint.name holds either). */
+function dnsName(e: unknown): string {
+  const r = rec(e);
+  const name = str(r.name);
+  return name && name !== str(r.processName) ? name : '';
+}
+
+// RFC 1035/2136/2845 response codes as the item's `response.code` spells them (gopacket's strings,
+// Kubeshark's DNS dissector). KFL2's `status_code` for DNS is the numeric RCODE.
+const RCODES: Record<string, number> = {
+  'No Error': 0, 'Format Error': 1, 'Server Failure': 2, 'Non-Existent Domain': 3, 'Not Implemented': 4,
+  'Query Refused': 5, 'Name Exists when it should not': 6, 'RR Set Exists when it should not': 7,
+  'RR Set that should exist does not': 8, 'Server Not Authoritative for zone': 9, 'Name not contained in zone': 10,
+};
+function rcode(code: unknown): bigint {
+  const s = str(code);
+  if (s in RCODES) return BigInt(RCODES[s]);
+  return /^\d+$/.test(s) ? BigInt(s) : s ? -1n : 0n;
+}
+
+/** The data of a resource record, whichever field applies (A/AAAA ip, CNAME, PTR, NS, MX, …). */
+function rrData(rr: DnsRR): string {
+  const r = rec(rr);
+  const ip = str(r.ip);
+  if (ip && ip !== '<nil>') return ip;
+  for (const f of ['cname', 'ptr', 'ns', 'mx', 'srv', 'txts', 'soa', 'uri']) if (str(r[f])) return str(r[f]).replace(/^, /, '');
+  return '';
+}
+
+const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
+const dnsQuestions = (it: Item) => (isDns(it) ? arr(req(it).questions) : []);
+const dnsAnswers = (it: Item) => (isDns(it) ? arr(res(it).answers) : []);
+const hasRes = (it: Item) => Object.keys(res(it)).length > 0;
+const hasReq = (it: Item) => Object.keys(req(it)).length > 0;
+
+/** `startTime` carries nanoseconds; `timestamp` (ms) is the fallback. */
+function timestampOf(it: Item): Timestamp {
+  const m = /^(.*?T\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?(Z|[+-]\d\d:\d\d)$/.exec(str(it.startTime));
+  const secs = m ? Date.parse(m[1] + m[3]) : NaN;
+  if (m && Number.isFinite(secs)) {
+    return create(TimestampSchema, { seconds: BigInt(secs / 1000), nanos: Number((m[2] ?? '').padEnd(9, '0')) });
+  }
+  const ms = typeof it.timestamp === 'number' && Number.isFinite(it.timestamp) ? it.timestamp : 0;
+  return create(TimestampSchema, { seconds: BigInt(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 });
+}
+
+function grpcStatus(it: Item): bigint {
+  const h = strMap(res(it).headers, true);
+  return int(h.get('grpc-status') ?? '0');
+}
+
+function endpointVars(side: 'src' | 'dst'): Record<string, VarDef> {
+  const e = (it: Item) => rec(it[side]);
+  return {
+    [`${side}.ip`]: { type: 'string', get: (it) => str(e(it).ip) },
+    [`${side}.port`]: { type: 'int', get: (it) => int(e(it).port) },
+    [`${side}.name`]: { type: 'string', get: (it) => str(e(it).name) },
+    [`${side}.namespace`]: { type: 'string', get: (it) => str(e(it).namespace) },
+    [`${side}.dns`]: { type: 'string', get: (it) => dnsName(e(it)) },
+    // No Kubernetes here: pod/service identities are declared so queries compile, and are "".
+    [`${side}.pod.name`]: { type: 'string', get: null },
+    [`${side}.pod.namespace`]: { type: 'string', get: null },
+    [`${side}.service.name`]: { type: 'string', get: null },
+    [`${side}.service.namespace`]: { type: 'string', get: null },
+  };
+}
+
+const flag = (test: (it: Item) => boolean): VarDef => ({ type: 'bool', get: test });
+const never: VarDef = { type: 'bool', get: null };
+const undissected = (type: Type): VarDef => ({ type, get: null });
+
+/** Every KFL2 variable: its static type and how to compute it (`null`: always the default). */
+export const VARIABLES: Readonly<Record<string, VarDef>> = Object.freeze({
+  // protocol flags
+  http: flag(isHttp),
+  dns: flag(isDns),
+  grpc: flag(isGrpc),
+  gql: flag(isGql),
+  gqlv1: flag((it) => isGql(it) && proto(it).version === '1.1'),
+  gqlv2: flag((it) => isGql(it) && proto(it).version === '2.0'),
+  redis: flag((it) => proto(it).name === 'redis'),
+  kafka: flag((it) => proto(it).name === 'kafka'),
+  amqp: flag((it) => proto(it).name === 'amqp'),
+  // Flags for Kubeshark's own L4/connection items: true only for items of that protocol.
+  tcp: flag((it) => proto(it).name === 'tcp'),
+  udp: flag((it) => proto(it).name === 'udp'),
+  icmp: flag((it) => proto(it).name === 'icmp'),
+  sctp: flag((it) => proto(it).name === 'sctp'),
+  ws: flag((it) => proto(it).name === 'ws' || proto(it).name === 'websocket'),
+  tlsx: flag((it) => proto(it).name === 'tlsx'),
+  ldap: flag((it) => proto(it).name === 'ldap'),
+  radius: flag((it) => proto(it).name === 'radius'),
+  diameter: flag((it) => proto(it).name === 'diameter'),
+  mongodb: flag((it) => proto(it).name === 'mongodb'),
+  mysql: flag((it) => proto(it).name === 'mysql'),
+  postgresql: flag((it) => proto(it).name === 'postgresql'),
+  // Kubeshark's `tls` means "captured through eBPF TLS hooks"; ours is the item's `tls` field (false).
+  tls: flag((it) => it.tls === true),
+  conn: never, flow: never, tcp_conn: never, udp_conn: never, tcp_flow: never, udp_flow: never,
+
+  // network / identity
+  ...endpointVars('src'),
+  ...endpointVars('dst'),
+  protocol: { type: 'string', get: (it) => str(proto(it).abbr) },
+  id: { type: 'string', get: (it) => str(it.id) },
+  node_id: { type: 'string', get: (it) => str(rec(it.node).name) },
+  index: { type: 'int', get: (it) => int(it.index) },
+  stream: { type: 'string', get: (it) => str(it.stream) },
+  timestamp: { type: 'timestamp', get: timestampOf },
+  worker: { type: 'string', get: (it) => str(it.worker) },
+  conn_id: undissected('string'),
+  flow_id: undissected('string'),
+  has_pcap: flag((it) => str(it.stream) !== ''),
+  capture_source: { type: 'string', get: (it) => (str(it.worker).startsWith('file/') ? 'pcap_file' : str(it.worker) ? 'libpcap' : '') },
+  capture_backend: undissected('string'),
+  capture_source_code: undissected('int'),
+  elapsed_time: { type: 'int', get: (it) => int(it.elapsedTime) * 1000n },
+
+  // identity (Kubernetes in Kubeshark; the capturing machine and local processes here)
+  namespaces: { type: STR_LIST, get: (it) => [str(rec(it.src).namespace), str(rec(it.dst).namespace)].filter(Boolean) },
+  pods: undissected(STR_LIST),
+  services: undissected(STR_LIST),
+  node_name: { type: 'string', get: (it) => str(rec(it.node).name) },
+  node_ip: { type: 'string', get: (it) => str(rec(it.node).ip) },
+  local_node_name: { type: 'string', get: (it) => str(rec(it.node).name) },
+  remote_node_name: undissected('string'),
+  local_labels: undissected(STR_MAP),
+  remote_labels: undissected(STR_MAP),
+  local_annotations: undissected(STR_MAP),
+  remote_annotations: undissected(STR_MAP),
+  local_process_name: { type: 'string', get: (it) => str(sides(it)[0].processName) },
+  remote_process_name: { type: 'string', get: (it) => str(sides(it)[1].processName) },
+  dns_resolutions: { type: STR_LIST, get: (it) => [dnsName(it.src), dnsName(it.dst)].filter(Boolean) },
+  local_resolution_status: undissected('string'),
+  remote_resolution_status: undissected('string'),
+
+  // HTTP
+  method: { type: 'string', get: (it) => (isHttp(it) ? str(req(it).method) : '') },
+  url: { type: 'string', get: (it) => (isHttp(it) ? str(req(it).url) : '') },
+  path: { type: 'string', get: (it) => (isHttp(it) ? str(req(it).path) : '') },
+  status_code: { type: 'int', get: (it) => (isHttp(it) ? int(res(it).status) : isDns(it) && hasRes(it) ? rcode(res(it).code) : 0n) },
+  http_version: { type: 'string', get: (it) => (isHttp(it) ? str(req(it).httpVersion) : '') },
+  query_string: {
+    type: 'string',
+    get: (it) => {
+      const u = isHttp(it) ? str(req(it).url) : '';
+      const q = u.indexOf('?');
+      return q < 0 ? '' : u.slice(q + 1);
+    },
+  },
+  'request.headers': { type: STR_MAP, get: (it) => (isHttp(it) ? strMap(req(it).headers, true) : new Map()) },
+  'response.headers': { type: STR_MAP, get: (it) => (isHttp(it) ? strMap(res(it).headers, true) : new Map()) },
+  'request.cookies': { type: STR_MAP, get: (it) => (isHttp(it) ? strMap(req(it).cookies, false) : new Map()) },
+  'response.cookies': { type: STR_MAP, get: (it) => (isHttp(it) ? strMap(res(it).cookies, false) : new Map()) },
+  request_body_size: { type: 'int', get: (it) => (isHttp(it) ? int(req(it).bodySize) : 0n) },
+  response_body_size: { type: 'int', get: (it) => (isHttp(it) ? int(res(it).bodySize) : 0n) },
+  // Our items carry headersSize -1 (HAR "unknown"); the wire size minus the body is exact.
+  request_headers_size: { type: 'int', get: (it) => (isHttp(it) ? headersSize(req(it), it.requestSize) : 0n) },
+  response_headers_size: { type: 'int', get: (it) => (isHttp(it) ? headersSize(res(it), it.responseSize) : 0n) },
+  grpc_method: { type: 'string', get: (it) => (isGrpc(it) ? str(req(it).path).split('/').pop() ?? '' : '') },
+  grpc_status: { type: 'int', get: (it) => (isGrpc(it) ? grpcStatus(it) : 0n) },
+
+  // DNS
+  dns_questions: { type: STR_LIST, get: (it) => dnsQuestions(it).map((q) => str(rec(q).name)) },
+  dns_question_types: { type: STR_LIST, get: (it) => dnsQuestions(it).map((q) => str(rec(q).type)) },
+  dns_answers: { type: STR_LIST, get: (it) => dnsAnswers(it).map(rrData) },
+  dns_request: flag((it) => isDns(it) && hasReq(it)),
+  dns_response: flag((it) => isDns(it) && hasRes(it)),
+  dns_request_length: { type: 'int', get: (it) => (isDns(it) && hasReq(it) ? int(it.requestSize) : 0n) },
+  dns_response_length: { type: 'int', get: (it) => (isDns(it) && hasRes(it) ? int(it.responseSize) : 0n) },
+  dns_total_size: {
+    type: 'int',
+    get: (it) => (isDns(it) ? (hasReq(it) ? int(it.requestSize) : 0n) + (hasRes(it) ? int(it.responseSize) : 0n) : 0n),
+  },
+
+  // Protocols Wirehook does not dissect yet: declared (queries compile), always their default.
+  redis_type: undissected('string'), redis_command: undissected('string'), redis_key: undissected('string'),
+  redis_request_size: undissected('int'), redis_response_size: undissected('int'),
+  kafka_api_key: undissected('int'), kafka_api_key_name: undissected('string'), kafka_client_id: undissected('string'),
+  kafka_size: undissected('int'), kafka_request: never, kafka_response: never, kafka_request_summary: undissected('string'),
+  amqp_method: undissected('string'), amqp_summary: undissected('string'),
+  tcp_method: undissected('string'), tcp_payload: undissected('bytes'),
+  tcp_error_type: undissected('string'), tcp_error_message: undissected('string'),
+  udp_length: undissected('int'), udp_checksum: undissected('int'), udp_payload: undissected('bytes'),
+  icmp_type: undissected('string'), icmp_version: undissected('int'), icmp_length: undissected('int'),
+  ws_opcode: undissected('string'), ws_request_payload_data: undissected('string'), ws_response_payload_data: undissected('string'),
+  tls_summary: undissected('string'), tls_info: undissected('string'),
+  tlsx_sni: undissected('string'), tlsx_cipher_suite: undissected('string'), tlsx_cipher_suites: undissected(STR_LIST),
+  tlsx_alpn: undissected(STR_LIST), tlsx_version: undissected('string'),
+  conn_state: undissected('string'), conn_local_bytes: undissected('int'), conn_remote_bytes: undissected('int'),
+  conn_local_pkts: undissected('int'), conn_remote_pkts: undissected('int'), conn_l7_detected: undissected(STR_LIST),
+  flow_local_pps: undissected('int'), flow_local_bps: undissected('int'),
+  flow_remote_pps: undissected('int'), flow_remote_bps: undissected('int'),
+} satisfies Record<string, VarDef>);
+
+function headersSize(part: Record<string, any>, wireSize: unknown): bigint {
+  if (typeof part.headersSize === 'number' && part.headersSize >= 0) return BigInt(part.headersSize);
+  const n = int(wireSize) - int(part.bodySize);
+  return n > 0n ? n : 0n;
+}
+
+/** The default KFL2 gives an absent variable of this type. */
+export function defaultOf(t: Type): Value {
+  switch (t) {
+    case 'string': return '';
+    case 'int': return 0n;
+    case 'double': return 0;
+    case 'bool': return false;
+    case 'bytes': return new Uint8Array(0);
+    case 'timestamp': return create(TimestampSchema, {});
+    default: return typeof t === 'object' && 'map' in t ? new Map() : [];
+  }
+}
+
+/**
+ * The activation object @bufbuild/cel reads through `resolve(name)` → `vars[name]`: one getter
+ * per variable on the prototype, memoised in `c` on first access.
+ */
+export class ItemVars {
+  readonly c: Record<string, Value> = Object.create(null);
+  constructor(readonly item: Item) {}
+}
+for (const [name, def] of Object.entries(VARIABLES)) {
+  const fallback = defaultOf(def.type);
+  const get = def.get;
+  Object.defineProperty(ItemVars.prototype, name, {
+    get(this: ItemVars) {
+      let v = this.c[name];
+      if (v === undefined) {
+        if (get === null) return fallback;
+        try {
+          v = get(this.item);
+        } catch {
+          v = fallback; // a malformed item reads as "absent", never as a crash
+        }
+        this.c[name] = v;
+      }
+      return v;
+    },
+  });
+}
+
+const cache = new WeakMap<object, ItemVars>();
+/** The shared, lazily filled variables of one item. */
+export function varsOf(item: Item): ItemVars {
+  let v = cache.get(item);
+  if (v === undefined) {
+    v = new ItemVars(item);
+    cache.set(item, v);
+  }
+  return v;
+}
