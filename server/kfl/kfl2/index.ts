@@ -177,6 +177,7 @@ function lineCol(source: string, offset: number): [number, number] {
 }
 
 function error(source: string, offset: number, message: string): QueryError {
+  while (offset < source.length - 1 && /\s/.test(source[offset])) offset++; // operators are recorded at the space before them
   const [line, col] = lineCol(source, offset);
   return new QueryError(line, col, message, 'kfl2');
 }
