@@ -1,0 +1,189 @@
+/**
+ * DNS over UDP and TCP (RFC 7766 length-prefixed messages). Queries and responses pair by
+ * transaction id within the flow; items carry both, so elapsedTime is real (Kubeshark's 2023
+ * worker built items from the response alone).
+ */
+import type { Direction, Dissector, DissectorContext, L7Message, TcpStreamParser, Timestamp, UdpFlowParser } from '../types';
+import type { DnsRequest, DnsResponse, ItemError, Protocol } from '../item/schema';
+import { PROTOCOLS } from '../item/protocols';
+import { decodeMessage, DnsWireError, looksLikeDns, opcodeName, rcodeName, type DnsMessage } from './dns-wire';
+
+/** An unanswered query is given up after this long (Kubeshark's L4 stream timeout). */
+const QUERY_TIMEOUT_S = 10;
+
+interface Entry {
+  id: number;
+  q: DnsMessage | null;
+  qSize: number;
+  qTs: Timestamp;
+  r: DnsMessage | null;
+  rSize: number;
+  rTs: Timestamp | null;
+  done: boolean;
+  error: ItemError | null;
+}
+
+const sameQuestion = (a: DnsMessage, b: DnsMessage): boolean => {
+  const x = a.questions[0], y = b.questions[0];
+  if (!x || !y) return true;
+  return x.type === y.type && x.name.toLowerCase() === y.name.toLowerCase();
+};
+
+/** Pairs queries with responses and emits items in query order. Shared by UDP and TCP. */
+class DnsMatcher {
+  private entries: Entry[] = [];
+  private lastPending: Timestamp | null | undefined = undefined;
+
+  constructor(private readonly ctx: DissectorContext, private readonly protocol: Protocol) {}
+
+  message(raw: Buffer, ts: Timestamp): void {
+    let m: DnsMessage;
+    try {
+      m = decodeMessage(raw);
+    } catch (e) {
+      if (!(e instanceof DnsWireError)) throw e;
+      this.ctx.warn('dns', `malformed message: ${e.message}`);
+      return;
+    }
+    this.expire(ts);
+    const id = m.header.id;
+    if (!m.header.qr) {
+      if (this.entries.some((e) => e.id === id && e.q && !e.r && sameQuestion(e.q, m))) {
+        this.ctx.warn('dns', 'retransmitted query');
+      } else {
+        this.entries.push({ id, q: m, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, error: null });
+      }
+    } else {
+      const e = this.entries.find((x) => x.id === id && x.q && !x.r && !x.done && sameQuestion(x.q, m));
+      if (e) {
+        e.r = m; e.rSize = raw.length; e.rTs = ts; e.done = true;
+      } else {
+        // No query seen (capture began after it, or it was lost): the item is built from the response.
+        this.entries.push({ id, q: null, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, error: null });
+      }
+    }
+    this.flush();
+  }
+
+  /** Gives up on queries older than the timeout (relative to capture time `now`). */
+  expire(now: Timestamp): void {
+    for (const e of this.entries) {
+      if (!e.done && now.sec - e.qTs.sec > QUERY_TIMEOUT_S) {
+        e.done = true;
+        e.error = { type: 'timeout', msg: `no response within ${QUERY_TIMEOUT_S} s` };
+      }
+    }
+    this.flush();
+  }
+
+  end(reason: string): void {
+    for (const e of this.entries) {
+      if (!e.done) {
+        e.done = true;
+        e.error = reason === 'timeout'
+          ? { type: 'timeout', msg: 'no response before the flow timed out' }
+          : { type: 'pair-not-found', msg: `no response before the ${reason === 'eof' ? 'capture' : 'connection'} ended` };
+      }
+    }
+    this.flush();
+  }
+
+  private flush(): void {
+    while (this.entries.length && this.entries[0].done) this.emit(this.entries.shift()!);
+    const ts = this.entries.length ? this.entries[0].qTs : null;
+    const last = this.lastPending;
+    if (last !== undefined && (last === ts || (last && ts && last.sec === ts.sec && last.nsec === ts.nsec))) return;
+    this.lastPending = ts;
+    this.ctx.pending(ts);
+  }
+
+  private emit(e: Entry): void {
+    const src = e.q ?? e.r!;
+    const request: DnsRequest = { opCode: opcodeName(src.header.opcode), questions: src.questions };
+    const response: DnsResponse = e.r
+      ? { code: rcodeName(e.r.rcode), answers: e.r.answers, authorities: e.r.authorities, additionals: e.r.additionals }
+      : { code: '', answers: [], authorities: [], additionals: [] };
+    const msg: L7Message = {
+      protocol: this.protocol,
+      request: request as unknown as Record<string, unknown>,
+      response: response as unknown as Record<string, unknown>,
+      requestSize: e.qSize,
+      responseSize: e.rSize,
+      requestTs: e.qTs,
+      responseTs: e.rTs,
+      error: e.error,
+    };
+    this.ctx.emit(msg);
+  }
+}
+
+class DnsUdpFlow implements UdpFlowParser {
+  private m: DnsMatcher;
+  constructor(ctx: DissectorContext) { this.m = new DnsMatcher(ctx, PROTOCOLS.dns); }
+  datagram(_dir: Direction, payload: Buffer, ts: Timestamp): void {
+    // QR, not direction, says query or response: the first datagram seen may be a response.
+    this.m.message(payload, ts);
+  }
+  end(_ts: Timestamp, reason: 'timeout' | 'eof'): void { this.m.end(reason); }
+}
+
+class DnsTcpStream implements TcpStreamParser {
+  private m: DnsMatcher;
+  private buf: [Buffer, Buffer] = [Buffer.alloc(0), Buffer.alloc(0)];
+  private dead: [boolean, boolean] = [false, false];
+  constructor(private readonly ctx: DissectorContext) { this.m = new DnsMatcher(ctx, PROTOCOLS.dnsTcp); }
+
+  data(dir: Direction, bytes: Buffer, ts: Timestamp): void {
+    if (this.dead[dir]) return;
+    const b = this.buf[dir].length ? Buffer.concat([this.buf[dir], bytes]) : bytes;
+    let pos = 0;
+    while (b.length - pos >= 2) {
+      const len = b.readUInt16BE(pos);
+      if (len < 12) {
+        this.ctx.warn('dns', `TCP message of ${len} bytes is too short; giving up on this direction`);
+        this.dead[dir] = true;
+        this.buf[dir] = Buffer.alloc(0);
+        return;
+      }
+      if (b.length - pos - 2 < len) break;
+      this.m.message(b.subarray(pos + 2, pos + 2 + len), ts);
+      pos += 2 + len;
+    }
+    // Keep the partial tail (copied: the caller may reuse its buffer).
+    this.buf[dir] = pos >= b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(pos));
+  }
+
+  gap(dir: Direction, length: number): void {
+    // Length prefixes cannot be found again after a hole: stop reading this direction.
+    this.ctx.warn('dns', `gap of ${length} bytes; giving up on this direction`);
+    this.dead[dir] = true;
+    this.buf[dir] = Buffer.alloc(0);
+  }
+
+  end(dir: Direction | null, _ts: Timestamp, reason: 'fin' | 'rst' | 'timeout' | 'eof'): void {
+    if (dir !== null) return; // a half-close still lets answers arrive
+    this.m.end(reason);
+  }
+}
+
+/** UDP: one datagram that decodes cleanly. TCP: a length prefix followed by a plausible message. */
+export function detectDns(first: Buffer, transport: 'tcp' | 'udp'): boolean | 'maybe' {
+  if (transport === 'udp') return looksLikeDns(first, 'whole');
+  if (first.length < 2) return 'maybe';
+  const len = first.readUInt16BE(0);
+  if (len < 12) return false;
+  const body = first.subarray(2, 2 + len);
+  if (body.length === len) return looksLikeDns(body, 'whole');
+  if (body.length < 12) return 'maybe';
+  if (!looksLikeDns(body, 'header')) return false;
+  if (!(body[0 + 2] & 0x80) && len > 4096) return false; // queries are small
+  return first.length >= 4096 ? looksLikeDns(body, 'questions') : 'maybe';
+}
+
+export const dns: Dissector = {
+  name: 'dns',
+  priority: PROTOCOLS.dns.priority,
+  detect: (first, _dir, flow) => detectDns(first, flow.transport),
+  tcp: (ctx) => new DnsTcpStream(ctx),
+  udp: (ctx) => new DnsUdpFlow(ctx),
+};

@@ -1,0 +1,90 @@
+/**
+ * Body previews: collect at most `cap` wire bytes of a body and decode gzip/deflate/br with
+ * node:zlib, never producing more than `cap` bytes (zip bombs stop at the cap).
+ */
+import zlib from 'node:zlib';
+
+/** Collects the first `cap` bytes of a body (copied: the caller's buffers may be reused). */
+export class BodyCollector {
+  private parts: Buffer[] = [];
+  private kept = 0;
+  /** All body bytes seen (after de-chunking). */
+  total = 0;
+  /** Bytes were lost to a capture gap. */
+  gapped = false;
+  constructor(private readonly cap: number) {}
+
+  add(b: Buffer, start: number, end: number): void {
+    const n = end - start;
+    this.total += n;
+    const room = this.cap - this.kept;
+    if (room <= 0 || n <= 0) return;
+    const take = Math.min(room, n);
+    this.parts.push(Buffer.from(b.subarray(start, start + take)));
+    this.kept += take;
+  }
+
+  lost(n: number): void {
+    this.total += n;
+    this.gapped = true;
+  }
+
+  /** True when the preview holds the whole body. */
+  get complete(): boolean {
+    return !this.gapped && this.kept === this.total;
+  }
+
+  bytes(): Buffer {
+    return this.parts.length === 1 ? this.parts[0] : Buffer.concat(this.parts, this.kept);
+  }
+}
+
+const FLUSH = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
+const BR_FLUSH = { finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH };
+
+function inflateOnce(enc: string, input: Buffer, cap: number): Buffer {
+  const opts = enc === 'br' ? { ...BR_FLUSH, maxOutputLength: cap } : { ...FLUSH, maxOutputLength: cap };
+  if (enc === 'br') return zlib.brotliDecompressSync(input, opts);
+  if (enc === 'gzip' || enc === 'x-gzip') return zlib.gunzipSync(input, opts);
+  // "deflate" is meant to be zlib-wrapped, but some servers send raw deflate.
+  try {
+    return zlib.inflateSync(input, opts);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw e;
+    return zlib.inflateRawSync(input, opts);
+  }
+}
+
+export interface Decoded {
+  body: Buffer;
+  /** The decoded preview stops short of the real body (cap, gap, or undecodable tail). */
+  truncated: boolean;
+}
+
+/**
+ * Decodes `raw` per Content-Encoding for a preview of at most `cap` bytes. zlib refuses to
+ * produce more than maxOutputLength, so when a body would inflate past the cap we retry with
+ * halved input prefixes: the work stays bounded by ~cap × log2(raw length).
+ */
+export function decodeBody(raw: Buffer, encoding: string | undefined, cap: number): Decoded {
+  const enc = (encoding ?? '').trim().toLowerCase();
+  if (!enc || enc === 'identity' || raw.length === 0) return { body: raw.length > cap ? raw.subarray(0, cap) : raw, truncated: raw.length > cap };
+  if (enc !== 'gzip' && enc !== 'x-gzip' && enc !== 'deflate' && enc !== 'br') return { body: raw.subarray(0, cap), truncated: raw.length > cap };
+  if (cap <= 0) return { body: Buffer.alloc(0), truncated: true };
+  let len = raw.length;
+  let truncated = false;
+  while (len > 0) {
+    try {
+      const out = inflateOnce(enc, raw.subarray(0, len), cap);
+      return { body: out, truncated };
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') {
+        // Corrupt or not really encoded: show the wire bytes rather than nothing.
+        return { body: raw.subarray(0, cap), truncated: raw.length > cap };
+      }
+      truncated = true;
+      len = len >> 1;
+    }
+  }
+  return { body: Buffer.alloc(0), truncated: true };
+}

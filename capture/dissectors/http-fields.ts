@@ -1,0 +1,123 @@
+/**
+ * HTTP/1.x field helpers: header-name canonicalisation (Go textproto rules), cookies, query
+ * strings and request-target splitting, shaped the way Kubeshark's items present them.
+ */
+import type { HttpParam } from '../item/schema';
+
+const canonCache = new Map<string, string>();
+
+/** Characters Go's CanonicalMIMEHeaderKey accepts; a name with any other byte stays as sent. */
+function isTokenChar(c: number): boolean {
+  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
+    c === 0x2d || c === 0x21 || c === 0x23 || c === 0x24 || c === 0x25 || c === 0x26 || c === 0x27 ||
+    c === 0x2a || c === 0x2b || c === 0x2e || c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e;
+}
+
+/** `content-type` → `Content-Type`, as Go's textproto.CanonicalMIMEHeaderKey does. */
+export function canonicalHeader(name: string): string {
+  const hit = canonCache.get(name);
+  if (hit !== undefined) return hit;
+  let out = '';
+  let upper = true;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!isTokenChar(c)) { out = name; break; }
+    const ch = name[i];
+    out += upper ? ch.toUpperCase() : ch.toLowerCase();
+    upper = c === 0x2d;
+  }
+  // Bounded: header names from hostile traffic must not grow the cache without limit.
+  if (canonCache.size < 4096) canonCache.set(name, out);
+  return out;
+}
+
+function decodeComponent(s: string, plusIsSpace: boolean): string {
+  const t = plusIsSpace && s.includes('+') ? s.replace(/\+/g, ' ') : s;
+  if (!t.includes('%')) return t;
+  try {
+    return decodeURIComponent(t);
+  } catch {
+    return t; // invalid escapes: keep what was sent rather than lose the value
+  }
+}
+
+/** `a=1&a=2&b=` → `{a: ['1','2'], b: ''}` (Go url.ParseQuery decoding, Kubeshark's array rule). */
+export function parseQuery(q: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!q) return out;
+  for (const part of q.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = decodeComponent(eq < 0 ? part : part.slice(0, eq), true);
+    const v = eq < 0 ? '' : decodeComponent(part.slice(eq + 1), true);
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[k] = [prev, v];
+  }
+  return out;
+}
+
+/** Form bodies as HAR params (one entry per pair, repeats kept). */
+export function parseFormParams(body: string): HttpParam[] {
+  const out: HttpParam[] = [];
+  for (const part of body.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    out.push({ name: decodeComponent(eq < 0 ? part : part.slice(0, eq), true), value: eq < 0 ? '' : decodeComponent(part.slice(eq + 1), true) });
+  }
+  return out;
+}
+
+/** `Cookie: a=1; b=2` → `{a: '1', b: '2'}`. */
+export function parseCookieHeader(v: string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (!v) return out;
+  for (const part of v.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const name = part.slice(0, eq).trim();
+    if (name) out[name] = part.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+/** Each `Set-Cookie` value → its leading `name=value`. */
+export function parseSetCookies(values: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const semi = v.indexOf(';');
+    const pair = semi < 0 ? v : v.slice(0, semi);
+    const eq = pair.indexOf('=');
+    if (eq <= 0) continue;
+    out[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim().replace(/^"(.*)"$/, '$1');
+  }
+  return out;
+}
+
+export interface Target {
+  path: string;
+  pathSegments: string[];
+  queryString: Record<string, string | string[]>;
+}
+
+/**
+ * Splits a request-target like Go's url.Parse: origin-form `/p?q`, absolute-form
+ * `http://h/p?q`; anything else (authority-form `host:443`, `*`) keeps the raw target as path.
+ */
+export function splitTarget(url: string): Target {
+  let rest = url;
+  const hash = rest.indexOf('#');
+  if (hash >= 0) rest = rest.slice(0, hash);
+  if (!rest.startsWith('/')) {
+    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/.exec(rest);
+    if (m) rest = rest.slice(m[0].length);
+    else return { path: url, pathSegments: [url], queryString: {} };
+  }
+  const qm = rest.indexOf('?');
+  const rawPath = qm < 0 ? rest : rest.slice(0, qm);
+  const path = decodeComponent(rawPath, false);
+  const segs = path.split('/');
+  if (segs[0] === '') segs.shift();
+  return { path, pathSegments: segs, queryString: qm < 0 ? {} : parseQuery(rest.slice(qm + 1)) };
+}

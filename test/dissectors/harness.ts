@@ -1,0 +1,110 @@
+/**
+ * Test harness for dissectors: a recording relay that captures the exact bytes a real client
+ * and server exchange on loopback (TCP streams and UDP datagrams, in arrival order), and a
+ * small DissectorContext that collects what a dissector emits.
+ */
+import net from 'node:net';
+import dgram from 'node:dgram';
+import type { Direction, DissectorContext, FlowAddr, L7Message, TcpStreamParser, Timestamp, UdpFlowParser } from '../../capture/types';
+
+export interface Chunk { dir: Direction; bytes: Buffer; ts: Timestamp }
+export interface Recorded { transport: 'tcp' | 'udp'; chunks: Chunk[] }
+
+let clock = 0;
+/** Deterministic, strictly increasing timestamps (1 ms apart) so replays compare exactly. */
+function tick(): Timestamp {
+  clock++;
+  return { sec: 1_700_000_000 + Math.floor(clock / 1000), nsec: (clock % 1000) * 1_000_000 };
+}
+
+/**
+ * Listens on 127.0.0.1 (TCP and UDP on one port), relays to `target`, and records every chunk.
+ * `run(port)` drives clients against the relay port.
+ */
+export async function recordRelay(target: number, run: (port: number) => Promise<void>): Promise<Recorded[]> {
+  const conns: Recorded[] = [];
+  const sockets = new Set<net.Socket>();
+  const tcp = net.createServer((client) => {
+    const rec: Recorded = { transport: 'tcp', chunks: [] };
+    conns.push(rec);
+    const up = net.connect(target, '127.0.0.1');
+    sockets.add(client); sockets.add(up);
+    client.on('data', (d) => { rec.chunks.push({ dir: 0, bytes: Buffer.from(d), ts: tick() }); up.write(d); });
+    up.on('data', (d) => { rec.chunks.push({ dir: 1, bytes: Buffer.from(d), ts: tick() }); client.write(d); });
+    client.on('end', () => up.end());
+    up.on('end', () => client.end());
+    client.on('error', () => up.destroy());
+    up.on('error', () => client.destroy());
+    client.on('close', () => { up.destroy(); sockets.delete(client); });
+    up.on('close', () => { client.destroy(); sockets.delete(up); });
+  });
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
+  const port = (tcp.address() as net.AddressInfo).port;
+  const udp = dgram.createSocket('udp4');
+  const flows = new Map<string, { rec: Recorded; up: dgram.Socket }>();
+  udp.on('message', (msg, rinfo) => {
+    const key = `${rinfo.address}:${rinfo.port}`;
+    let f = flows.get(key);
+    if (!f) {
+      const rec: Recorded = { transport: 'udp', chunks: [] };
+      conns.push(rec);
+      const up = dgram.createSocket('udp4');
+      up.on('message', (m) => { rec.chunks.push({ dir: 1, bytes: Buffer.from(m), ts: tick() }); udp.send(m, rinfo.port, rinfo.address); });
+      f = { rec, up };
+      flows.set(key, f);
+    }
+    f.rec.chunks.push({ dir: 0, bytes: Buffer.from(msg), ts: tick() });
+    f.up.send(msg, target, '127.0.0.1');
+  });
+  await new Promise<void>((r, j) => { udp.once('error', j); udp.bind(port, '127.0.0.1', () => r()); });
+  try {
+    await run(port);
+    await new Promise((r) => setTimeout(r, 100)); // let the last relayed bytes land
+  } finally {
+    for (const s of sockets) s.destroy();
+    for (const f of flows.values()) f.up.close();
+    udp.close();
+    await new Promise<void>((r) => tcp.close(() => r()));
+  }
+  return conns;
+}
+
+export interface Collected {
+  msgs: L7Message[];
+  warnings: string[];
+  pendings: (Timestamp | null)[];
+  ctx: DissectorContext;
+}
+
+export function collector(transport: 'tcp' | 'udp' = 'tcp', bodyCap = 64 * 1024): Collected {
+  const flow: FlowAddr = { srcIp: '127.0.0.1', srcPort: 40000, dstIp: '127.0.0.1', dstPort: 8080, transport };
+  const c: Collected = {
+    msgs: [],
+    warnings: [],
+    pendings: [],
+    ctx: {
+      flow,
+      bodyCap,
+      emit: (m) => c.msgs.push(m),
+      pending: (ts) => c.pendings.push(ts),
+      warn: (kind, detail) => c.warnings.push(`${kind}: ${detail}`),
+    },
+  };
+  return c;
+}
+
+const END_TS: Timestamp = { sec: 1_800_000_000, nsec: 0 };
+
+/** Replays a recorded TCP connection; `split` re-chunks every recorded chunk into pieces of that size. */
+export function replayTcp(p: TcpStreamParser, rec: Recorded, split = 0): void {
+  for (const c of rec.chunks) {
+    if (split <= 0) p.data(c.dir, c.bytes, c.ts);
+    else for (let i = 0; i < c.bytes.length; i += split) p.data(c.dir, c.bytes.subarray(i, i + split), c.ts);
+  }
+  p.end(null, END_TS, 'fin');
+}
+
+export function replayUdp(p: UdpFlowParser, rec: Recorded): void {
+  for (const c of rec.chunks) p.datagram(c.dir, c.bytes, c.ts);
+  p.end(END_TS, 'eof');
+}
