@@ -176,7 +176,7 @@ export function detectDns(first: Buffer, transport: 'tcp' | 'udp'): boolean | 'm
   if (body.length === len) return looksLikeDns(body, 'whole');
   if (body.length < 12) return 'maybe';
   if (!looksLikeDns(body, 'header')) return false;
-  if (!(body[0 + 2] & 0x80) && len > 4096) return false; // queries are small
+  if (!(body[2] & 0x80) && len > 4096) return false; // queries (QR clear) are small
   return first.length >= 4096 ? looksLikeDns(body, 'questions') : 'maybe';
 }
 

@@ -167,6 +167,7 @@ class HttpStream implements TcpStreamParser {
       side.msg.problem ??= 'body bytes missing (capture gap)';
     } else {
       this.ctx.warn('http', `gap of ${length} bytes in ${dir === 0 ? 'requests' : 'responses'}`);
+      if (st === 'head' && dir === 0) this.partialRequest(side, ts);
       if (side.msg) this.abandon(side, 'message cut by a capture gap');
       side.state = 'resync';
       side.buf = Buffer.alloc(0);
@@ -357,6 +358,27 @@ class HttpStream implements TcpStreamParser {
     if (side.dir === 0) this.startRequest(side, msg);
     else this.startResponse(side, msg, ts);
     return end;
+  }
+
+  /**
+   * A gap cut a request head short: keep the request line and complete header lines as an item
+   * (flagged), so the response that follows still pairs with the right request.
+   */
+  private partialRequest(side: Side, ts: Timestamp): void {
+    const b = side.buf;
+    const nl0 = b.indexOf(LF);
+    if (nl0 < 0) return;
+    const line = parseRequestLine(b, 0, nl0 > 0 && b[nl0 - 1] === CR ? nl0 - 1 : nl0);
+    if (!line) return;
+    const head: Head = { line, headers: {}, lower: new Map(), setCookies: [] };
+    let q = nl0 + 1;
+    for (let nl = b.indexOf(LF, q); nl >= 0; nl = b.indexOf(LF, q)) {
+      const le = nl > q && b[nl - 1] === CR ? nl - 1 : nl;
+      if (le > q) addHeaderLine(head, b, q, le);
+      q = nl + 1;
+    }
+    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: new BodyCollector(0), problem: 'request head cut by a capture gap' };
+    this.queue.push({ req: msg, res: null, reqDone: true, resDone: false, interimBytes: 0 });
   }
 
   private startRequest(side: Side, msg: Message): void {

@@ -1,0 +1,211 @@
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startDnsServer, dnsScenario, type DnsExchange } from '../helpers/traffic';
+import { recordRelay, collector, replayTcp, replayUdp, type Recorded } from './harness';
+import { dns, detectDns } from '../../capture/dissectors/dns';
+import { decodeMessage, DnsWireError, readName } from '../../capture/dissectors/dns-wire';
+import type { DnsRequest, DnsResponse, DnsRR } from '../../capture/item/schema';
+import type { L7Message, Timestamp } from '../../capture/types';
+
+let recs: Recorded[] = [];
+let sent: DnsExchange[] = [];
+
+before(async () => {
+  const srv = await startDnsServer();
+  try {
+    recs = await recordRelay(srv.port, async (port) => { sent = await dnsScenario(port); });
+  } finally {
+    await srv.close();
+  }
+});
+
+type Tagged = L7Message & { transport: 'udp' | 'tcp' };
+
+function all(split = 0): Tagged[] {
+  const out: Tagged[] = [];
+  for (const r of recs) {
+    const c = collector(r.transport);
+    if (r.transport === 'udp') replayUdp(dns.udp!(c.ctx), r);
+    else replayTcp(dns.tcp!(c.ctx), r, split);
+    assert.deepEqual(c.warnings, []);
+    out.push(...c.msgs.map((m) => ({ ...m, transport: r.transport })));
+  }
+  return out;
+}
+
+const req = (m: L7Message) => m.request as unknown as DnsRequest;
+const res = (m: L7Message) => m.response as unknown as DnsResponse;
+const DIG_RCODE: Record<string, string> = { NOERROR: 'No Error', NXDOMAIN: 'Non-Existent Domain', SERVFAIL: 'Server Failure', REFUSED: 'Query Refused' };
+const byQ = (msgs: L7Message[], name: string, type: string) => msgs.find((m) => req(m).questions[0]?.name === name && req(m).questions[0]?.type === type)!;
+
+test('every query of the real scenario (dig over UDP/TCP, node resolver) pairs with its answer', () => {
+  const msgs = all();
+  assert.deepEqual(
+    msgs.map((m) => ({ name: req(m).questions[0].name, type: req(m).questions[0].type, rcode: res(m).code, answerCount: res(m).answers.length, transport: m.transport })),
+    sent.map((s) => ({ name: s.name, type: s.type, rcode: DIG_RCODE[s.rcode], answerCount: s.answerCount, transport: s.transport })),
+  );
+  for (const m of msgs) {
+    assert.equal(m.error ?? null, null);
+    assert.equal(m.protocol.layer4, m.transport);
+    assert.equal(req(m).opCode, 'Query');
+    assert.ok(m.requestSize >= 12 && m.responseSize >= 12);
+    assert.ok(Array.isArray(res(m).authorities) && Array.isArray(res(m).additionals));
+  }
+});
+
+test('TCP messages split at every byte give the same items', () => {
+  assert.equal(JSON.stringify(all(1)), JSON.stringify(all()));
+});
+
+const rr = (over: Partial<DnsRR>): DnsRR => ({ name: '', type: '', class: 'IN', ttl: 0, ip: '<nil>', ns: '', cname: '', ptr: '', txts: '', soa: '', srv: '', mx: '', opt: '', uri: '', ...over });
+
+test('record rendering follows Kubeshark: ip/cname/mx/srv/ptr/ns/soa/txts/opt, unknown types as TYPEn', () => {
+  const msgs = all();
+  const Z = 'wirehook.test';
+  assert.deepEqual(res(byQ(msgs, `a.${Z}`, 'A')).answers[0], rr({ name: `a.${Z}`, type: 'A', ttl: 300, ip: '10.0.0.1' }));
+  assert.deepEqual(res(byQ(msgs, `a.${Z}`, 'AAAA')).answers.map((a) => a.ip), ['fd00::1', '2001:db8::1:0:0:2']);
+  const chain = res(byQ(msgs, `www.${Z}`, 'A')).answers;
+  assert.deepEqual(chain.map((a) => [a.type, a.cname || a.ip]), [['CNAME', `web.${Z}`], ['CNAME', `a.${Z}`], ['A', '10.0.0.1'], ['A', '10.0.0.2']]);
+  assert.deepEqual(res(byQ(msgs, Z, 'MX')).answers.map((a) => a.mx), [`mail.${Z}`, `mail2.${Z}`]);
+  assert.equal(res(byQ(msgs, `_http._tcp.${Z}`, 'SRV')).answers[0].srv, `a.${Z}`);
+  assert.equal(res(byQ(msgs, '1.0.0.10.in-addr.arpa', 'PTR')).answers[0].ptr, `a.${Z}`);
+  assert.deepEqual(res(byQ(msgs, Z, 'NS')).answers.map((a) => a.ns), [`ns1.${Z}`, `ns2.${Z}`]);
+  assert.equal(res(byQ(msgs, Z, 'SOA')).answers[0].soa, `hostmaster.${Z}`);
+  assert.equal(res(byQ(msgs, `txt.${Z}`, 'TXT')).answers[0].txts, ', v=spf1 -all, hello world, ');
+  assert.deepEqual(res(byQ(msgs, Z, 'CAA')).answers[0], rr({ name: Z, type: 'CAA', ttl: 3600 }));
+  assert.equal(res(byQ(msgs, `unk.${Z}`, 'TYPE65534')).answers[0].type, 'TYPE65534');
+  const nx = res(byQ(msgs, `nx.${Z}`, 'A'));
+  assert.equal(nx.code, 'Non-Existent Domain');
+  assert.equal(nx.authorities[0].type, 'SOA');
+  const opt = nx.additionals[0];
+  assert.equal(opt.type, 'OPT');
+  assert.equal(opt.opt, ', NSID=776831');
+  assert.equal(res(byQ(msgs, `fail.${Z}`, 'A')).code, 'Server Failure');
+});
+
+test('a truncated UDP answer and its TCP retry are two items', () => {
+  const msgs = all().filter((m) => req(m).questions[0].name === 'big.wirehook.test');
+  assert.deepEqual(msgs.map((m) => [m.transport, res(m).answers.length]), [['udp', 0], ['tcp', 40]]);
+  assert.equal(msgs[1].protocol.layer4, 'tcp');
+});
+
+// ------------------------------------------------------------------ hand-built edge cases
+
+function query(id: number, name: string, type = 1, flags = 0x0100): Buffer {
+  const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+  const h = Buffer.alloc(12);
+  h.writeUInt16BE(id, 0); h.writeUInt16BE(flags, 2); h.writeUInt16BE(1, 4);
+  const tail = Buffer.alloc(4); tail.writeUInt16BE(type, 0); tail.writeUInt16BE(1, 2);
+  return Buffer.concat([h, ...labels, Buffer.from([0]), tail]);
+}
+
+function answerTo(q: Buffer, rcode = 0, ip?: number[]): Buffer {
+  const r = Buffer.from(q);
+  r.writeUInt16BE(0x8180 | rcode, 2);
+  if (!ip) return r;
+  r.writeUInt16BE(1, 6);
+  const a = Buffer.alloc(16);
+  a.writeUInt16BE(0xc00c, 0); a.writeUInt16BE(1, 2); a.writeUInt16BE(1, 4); a.writeUInt32BE(60, 6); a.writeUInt16BE(4, 10);
+  Buffer.from(ip).copy(a, 12);
+  return Buffer.concat([r, a]);
+}
+
+const ts = (sec: number, nsec = 0): Timestamp => ({ sec, nsec });
+
+test('responses out of order are emitted in query order; elapsed time comes from the real pair', () => {
+  const c = collector('udp');
+  const p = dns.udp!(c.ctx);
+  const qa = query(1, 'a.example'), qb = query(2, 'b.example', 28);
+  p.datagram(0, qa, ts(10));
+  p.datagram(0, qb, ts(10, 5));
+  p.datagram(1, answerTo(qb), ts(10, 7));
+  assert.equal(c.msgs.length, 0);
+  p.datagram(1, answerTo(qa, 0, [1, 2, 3, 4]), ts(10, 9));
+  assert.deepEqual(c.msgs.map((m) => req(m).questions[0].name), ['a.example', 'b.example']);
+  assert.deepEqual(c.msgs[0].responseTs, ts(10, 9));
+  assert.equal(res(c.msgs[0]).answers[0].ip, '1.2.3.4');
+  assert.equal(c.pendings.at(-1), null);
+});
+
+test('unanswered queries: timeout after 10 s of capture time, pair-not-found at the end', () => {
+  const c = collector('udp');
+  const p = dns.udp!(c.ctx);
+  p.datagram(0, query(7, 'lost.example'), ts(100));
+  p.datagram(0, query(8, 'ok.example'), ts(101));
+  p.datagram(1, answerTo(query(8, 'ok.example')), ts(101, 1));
+  assert.equal(c.msgs.length, 0, 'the answered one waits behind the older unanswered query');
+  p.datagram(0, query(9, 'late.example'), ts(112));
+  assert.deepEqual(c.msgs.map((m) => [req(m).questions[0].name, m.error?.type ?? null]), [['lost.example', 'timeout'], ['ok.example', null]]);
+  p.end(ts(113), 'eof');
+  assert.equal(c.msgs[2].error?.type, 'pair-not-found');
+  assert.equal(res(c.msgs[2]).code, '');
+  assert.deepEqual(res(c.msgs[2]).answers, []);
+  assert.equal(c.msgs[2].responseTs, null);
+});
+
+test('a response without its query still yields an item built from its question', () => {
+  const c = collector('udp');
+  const p = dns.udp!(c.ctx);
+  p.datagram(0, answerTo(query(3, 'orphan.example'), 3), ts(5));
+  p.end(ts(6), 'eof');
+  assert.equal(c.msgs.length, 1);
+  assert.equal(req(c.msgs[0]).questions[0].name, 'orphan.example');
+  assert.equal(res(c.msgs[0]).code, 'Non-Existent Domain');
+  assert.equal(c.msgs[0].requestSize, 0);
+});
+
+test('malformed messages warn and never throw: loops, forward pointers, truncation, bad lengths', () => {
+  const loop = query(1, 'x.example');
+  loop.writeUInt16BE(0xc00c, 12); // the question name points at itself
+  const fwd = Buffer.concat([query(1, 'x.example').subarray(0, 12), Buffer.from([0xc0, 0x20])]);
+  const short = query(1, 'x.example').subarray(0, 20);
+  const badA = answerTo(query(1, 'x.example'), 0, [1, 2, 3, 4]);
+  badA.writeUInt16BE(5, badA.length - 6); // A rdlength 5 runs past the end
+  for (const b of [loop, fwd, short, badA, Buffer.alloc(5), Buffer.alloc(0)]) {
+    assert.throws(() => decodeMessage(b), DnsWireError);
+    const c = collector('udp');
+    const p = dns.udp!(c.ctx);
+    p.datagram(0, b, ts(1));
+    p.end(ts(2), 'eof');
+    assert.equal(c.msgs.length, 0);
+    assert.equal(c.warnings.length, 1);
+  }
+  // A name of 127 pointer hops is refused by the backwards-only rule, not by a stack.
+  const chain = Buffer.alloc(12 + 2 * 200);
+  for (let i = 0; i < 200; i++) chain.writeUInt16BE(0xc000 | (12 + 2 * (i + 1)), 12 + 2 * i);
+  assert.throws(() => readName(chain, 12), DnsWireError);
+});
+
+test('TCP: several messages per connection, ids matched, a gap stops that direction cleanly', () => {
+  const frame = (m: Buffer) => { const l = Buffer.alloc(2); l.writeUInt16BE(m.length); return Buffer.concat([l, m]); };
+  const c = collector('tcp');
+  const p = dns.tcp!(c.ctx);
+  const q1 = query(11, 'one.example'), q2 = query(12, 'two.example');
+  p.data(0, Buffer.concat([frame(q1), frame(q2)]), ts(1));
+  p.data(1, Buffer.concat([frame(answerTo(q2)), frame(answerTo(q1, 0, [9, 9, 9, 9]))]), ts(2));
+  p.data(0, frame(query(13, 'three.example')).subarray(0, 5), ts(3));
+  p.gap(0, 10, ts(3));
+  p.data(0, frame(query(14, 'four.example')), ts(4));
+  p.end(null, ts(5), 'fin');
+  assert.deepEqual(c.msgs.map((m) => [req(m).questions[0].name, m.error?.type ?? null]), [['one.example', null], ['two.example', null]]);
+  assert.equal(c.msgs[0].protocol.layer4, 'tcp');
+  assert.equal(c.msgs[0].requestSize, q1.length);
+  assert.ok(c.warnings.some((w) => w.includes('gap')));
+});
+
+test('detection: UDP by a cleanly decoding message, TCP by a length-prefixed plausible one', () => {
+  const q = query(1, 'a.example');
+  const framed = Buffer.concat([Buffer.from([0, q.length]), q]);
+  const flowU = { srcIp: '127.0.0.1', srcPort: 1, dstIp: '127.0.0.1', dstPort: 2, transport: 'udp' as const };
+  const flowT = { ...flowU, transport: 'tcp' as const };
+  assert.equal(dns.detect(q, 0, flowU), true);
+  assert.equal(dns.detect(answerTo(q, 0, [1, 1, 1, 1]), 1, flowU), true);
+  assert.equal(dns.detect(framed, 0, flowT), true);
+  assert.equal(detectDns(framed.subarray(0, 1), 'tcp'), 'maybe');
+  assert.equal(detectDns(framed.subarray(0, 20), 'tcp'), 'maybe');
+  assert.equal(dns.detect(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 0, flowT), false);
+  assert.equal(dns.detect(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 0, flowU), false);
+  assert.equal(dns.detect(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0, flowT), false);
+  assert.equal(dns.detect(Buffer.alloc(40), 0, flowU), false);
+  assert.equal(dns.detect(Buffer.concat([q, Buffer.from('trailing')]), 0, flowU), true, 'trailing bytes after a valid message are tolerated');
+});
