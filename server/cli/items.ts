@@ -1,5 +1,122 @@
-// Placeholder until the owning issue lands; replaced by the real command.
+/**
+ * `wirehook items`: dissect a capture (file, pipe or live) and write one item per line (NDJSON)
+ * to stdout, in request order.
+ */
+import { openSource, runPipeline, type CaptureStats } from '../../capture/pipeline';
+import type { Item } from '../../capture/item/schema';
+import { compileQuery } from '../kfl/index';
 import { UsageError } from './common';
-export async function main(_argv: string[]): Promise<number> {
-  throw new UsageError("'items' is not built yet");
+import { parseSourceArgs, SOURCE_USAGE } from './source-options';
+
+const USAGE = `usage: wirehook items (--pcap FILE|- | --interface IF [--filter BPF]) [options]
+
+Writes one Kubeshark-shaped item per line (NDJSON) to stdout, in request order.
+
+${SOURCE_USAGE}
+  --query Q, -q        keep only items matching the KFL/KFL2 query Q
+  --quiet              write no items (with --stats: just count)
+  --stats              print packets, bytes, items per protocol, drops, gaps, skipped, elapsed to stderr
+  --help, -h           this help
+`;
+
+/** Output is gathered into ~64 KiB writes; a full pipe pauses the pipeline (backpressure). */
+const WRITE_CHUNK = 64 * 1024;
+
+export async function main(argv: string[]): Promise<number> {
+  const { spec, values } = parseSourceArgs(argv, {
+    query: { type: 'string', short: 'q' },
+    quiet: { type: 'boolean' },
+    stats: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let filter: ((item: Item) => boolean) | undefined;
+  if (typeof values.query === 'string') {
+    try {
+      const q = compileQuery(values.query);
+      filter = (item) => q.match(item);
+    } catch (e) {
+      if ((e as Error).name === 'QueryError') throw new UsageError(`query ${(e as Error).message}`);
+      throw e;
+    }
+  }
+
+  const source = await openSource(spec);
+  const ac = new AbortController();
+  const onSigint = () => ac.abort();
+  process.on('SIGINT', onSigint);
+  process.on('SIGTERM', onSigint);
+
+  const out = process.stdout;
+  let closed = false;
+  out.on('error', (e: NodeJS.ErrnoException) => {
+    // `| head` closed the pipe: stop quietly.
+    if (e.code === 'EPIPE') {
+      closed = true;
+      ac.abort();
+    }
+  });
+  let buf = '';
+  const quiet = values.quiet === true;
+  const push = async () => {
+    if (!buf || closed) return;
+    const ok = out.write(buf);
+    buf = '';
+    if (!ok && !closed) await new Promise<void>((r) => {
+      const done = () => { out.off('drain', done); out.off('close', done); out.off('error', done); r(); };
+      out.on('drain', done);
+      out.on('close', done);
+      out.on('error', done);
+    });
+  };
+
+  let stats: CaptureStats;
+  try {
+    stats = await runPipeline(
+      source,
+      {
+        item: quiet
+          ? undefined
+          : (item) => {
+              if (closed) return;
+              buf += JSON.stringify(item) + '\n';
+              if (buf.length >= WRITE_CHUNK) void push();
+            },
+        flush: quiet ? undefined : push,
+      },
+      { count: spec.count, durationS: spec.durationS, signal: ac.signal, filter },
+    );
+  } catch (e) {
+    // Items before the bad byte were written; show the error after them.
+    await push().catch(() => {});
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+    process.off('SIGTERM', onSigint);
+  }
+  await push();
+  for (const n of stats.notices) process.stderr.write(`wirehook: warning: ${n}\n`);
+  if (values.stats) process.stderr.write(formatStats(stats));
+  return 0;
+}
+
+export function formatStats(s: CaptureStats): string {
+  const items = Object.entries(s.itemsByProtocol).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+  const total = Object.values(s.itemsByProtocol).reduce((a, b) => a + b, 0);
+  const drops = s.drops ? `kernel=${s.drops.kernel} ifdrop=${s.drops.ifdrop}` : 'unknown';
+  const lines = [
+    `packets: ${s.packets}`,
+    `bytes: ${s.bytes}`,
+    `items: ${total} (${items})`,
+    `drops: ${drops}`,
+    `gaps: ${s.gaps}`,
+    `skipped: ${s.skipped}`,
+    `elapsed: ${s.elapsedMs} ms`,
+  ];
+  const w = Object.entries(s.warnings);
+  if (w.length) lines.push(`warnings: ${w.map(([k, v]) => `${k} ×${v}`).join('; ')}`);
+  return lines.map((l) => `wirehook: ${l}\n`).join('');
 }

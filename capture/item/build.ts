@@ -1,0 +1,94 @@
+/** L7Message + stream facts → the Kubeshark-shaped Item (capture/item/schema.ts). */
+import { hostname, networkInterfaces } from 'node:os';
+import type { Endpoint, Item, NodeInfo } from './schema';
+import type { FlowAddr, L7Message, Timestamp } from '../types';
+
+let nodeInfo: NodeInfo | null = null;
+
+/** This machine: host name and first non-internal IPv4 address (or ""). */
+export function localNode(): NodeInfo {
+  if (nodeInfo) return nodeInfo;
+  let ip = '';
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) {
+      if (a.family === 'IPv4' && !a.internal) {
+        ip = a.address;
+        break;
+      }
+    }
+    if (ip) break;
+  }
+  nodeInfo = { name: hostname(), ip };
+  return nodeInfo;
+}
+
+let cachedSec = NaN;
+let cachedPrefix = '';
+
+/**
+ * RFC 3339 UTC with 9 fractional digits. The date part is cached per second: items of one
+ * second share it, which keeps this off the profile (Date + toISOString per item is not).
+ */
+export function rfc3339(sec: number, nsec: number): string {
+  if (sec !== cachedSec) {
+    cachedSec = sec;
+    cachedPrefix = new Date(sec * 1000).toISOString().slice(0, 19);
+  }
+  const f = String(nsec);
+  return `${cachedPrefix}.${'000000000'.slice(f.length)}${f}Z`;
+}
+
+export interface EndpointNames {
+  name: string;
+  processName: string;
+  processId: number;
+}
+
+const NO_NAME: EndpointNames = { name: '', processName: '', processId: 0 };
+
+function endpoint(ip: string, port: number, n: EndpointNames | null): Endpoint {
+  const e = n ?? NO_NAME;
+  return { ip, port: String(port), name: e.name, namespace: '', processName: e.processName, processId: e.processId };
+}
+
+export function elapsedMs(req: Timestamp, res: Timestamp | null): number {
+  if (!res) return 0;
+  const ms = Math.round((res.sec - req.sec) * 1000 + (res.nsec - req.nsec) / 1e6);
+  return ms > 0 ? ms : 0;
+}
+
+export function buildItem(
+  msg: L7Message,
+  flow: FlowAddr,
+  stream: string,
+  index: number,
+  worker: string,
+  node: NodeInfo,
+  srcNames: EndpointNames | null,
+  dstNames: EndpointNames | null,
+): Item {
+  const ts = msg.requestTs;
+  return {
+    id: `${worker}/${stream}-${index}`,
+    index,
+    stream,
+    worker,
+    node,
+    protocol: msg.protocol,
+    tls: false,
+    src: endpoint(flow.srcIp, flow.srcPort, srcNames),
+    dst: endpoint(flow.dstIp, flow.dstPort, dstNames),
+    outgoing: false,
+    timestamp: ts.sec * 1000 + Math.floor(ts.nsec / 1e6),
+    startTime: rfc3339(ts.sec, ts.nsec),
+    request: msg.request,
+    response: msg.response,
+    requestSize: msg.requestSize,
+    responseSize: msg.responseSize,
+    elapsedTime: elapsedMs(ts, msg.responseTs),
+    passed: false,
+    failed: false,
+    error: msg.error ?? null,
+    entryFile: `${stream.replace('.', '_')}-${index}_entry.json`,
+  };
+}

@@ -1,0 +1,51 @@
+/**
+ * Names for remote addresses from DNS answers seen earlier in the same capture: each A/AAAA
+ * answer maps its address to the name the client asked for (a CNAME chain resolves to the
+ * asked name, not to the canonical one). Bounded: past MAX_NAMES the table starts over.
+ */
+import type { DnsResponse, DnsRequest, Item } from '../item/schema';
+
+const MAX_NAMES = 100_000;
+
+export class DnsNames {
+  private byIp = new Map<string, string>();
+
+  get size(): number {
+    return this.byIp.size;
+  }
+
+  /** Learns from a DNS item; other items are ignored. */
+  learn(item: Item): void {
+    if (item.protocol.name !== 'dns') return;
+    const req = item.request as DnsRequest;
+    const res = item.response as DnsResponse;
+    const q = req?.questions?.[0]?.name;
+    if (!q || !Array.isArray(res?.answers)) return;
+    const asked = trimDot(q).toLowerCase();
+    // Names that are the asked name or reachable from it through CNAMEs.
+    const chain = new Set([asked]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const rr of res.answers) {
+        if (rr.type === 'CNAME' && chain.has(trimDot(rr.name).toLowerCase())) {
+          const t = trimDot(rr.cname).toLowerCase();
+          if (!chain.has(t)) (chain.add(t), (grew = true));
+        }
+      }
+    }
+    for (const rr of res.answers) {
+      if ((rr.type === 'A' || rr.type === 'AAAA') && rr.ip && rr.ip !== '<nil>' && chain.has(trimDot(rr.name).toLowerCase())) {
+        if (this.byIp.size >= MAX_NAMES) this.byIp.clear();
+        this.byIp.set(rr.ip, trimDot(q));
+      }
+    }
+  }
+
+  lookup(ip: string): string {
+    return this.byIp.get(ip) ?? '';
+  }
+}
+
+function trimDot(s: string): string {
+  return s.endsWith('.') && s.length > 1 ? s.slice(0, -1) : s;
+}

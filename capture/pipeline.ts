@@ -1,0 +1,231 @@
+/**
+ * The capture pipeline: source → decode → TCP/UDP streams → dissectors → items, released in
+ * request order. One entry point (runPipeline) used by the CLI, the hook runtime and the
+ * extension backend. Semantics (docs/capture.md):
+ * - `count`: stop after N items (not packets: tcpdump's -c counts packets, but items are what
+ *   this tool prints); the remaining open streams are not flushed.
+ * - `durationS`: live sources stop after S seconds of wall clock; files stop at the first
+ *   packet more than S seconds of capture time after the first packet.
+ */
+import { PacketDecoder, Status } from './decode/packet';
+import { buildItem, localNode, type EndpointNames } from './item/build';
+import type { Item } from './item/schema';
+import { DnsNames } from './names/dns';
+import { ProcessNames } from './names/process';
+import { streamName, type StreamHost, type StreamInfo } from './stream/host';
+import { ReorderBuffer } from './stream/order';
+import { TcpTable } from './stream/tcp';
+import { UdpTable } from './stream/udp';
+import type { Dissector, DissectorContext, FlowAddr, PacketSource, RawPacket } from './types';
+import { DISSECTORS } from './dissectors/registry';
+import { openSourceSpec } from './sources/open';
+
+export interface PipelineSinks {
+  item?(item: Item): void;
+  /** Every packet, cheap: called with scalars, no object allocated. */
+  packet?(tsSec: number, tsNsec: number, captureLength: number, length: number, truncated: boolean, fragmented: boolean): void;
+  /** Every TCP/UDP packet that belongs to an L4 stream, with that stream's name (as item.stream), for pcap.path()/pcap.snapshot(). pkt.data may be a reused view: copy what you keep. */
+  streamPacket?(stream: string, pkt: RawPacket): void;
+  /** Called after each batch; a returned promise is awaited (output backpressure). */
+  flush?(): void | Promise<void>;
+}
+
+export interface PipelineOptions {
+  count?: number;
+  durationS?: number;
+  bodyCap?: number;
+  signal?: AbortSignal;
+  /** Only items passing this count and reach `sinks.item` (the CLI's --query). */
+  filter?: (item: Item) => boolean;
+  /** Dissectors to use instead of the registry (tests). */
+  dissectors?: readonly Dissector[];
+}
+
+export interface CaptureStats {
+  packets: number;
+  bytes: number;
+  itemsByProtocol: Record<string, number>;
+  drops: { kernel: number; ifdrop: number } | null;
+  gaps: number;
+  skipped: number;
+  warnings: Record<string, number>;
+  elapsedMs: number;
+  /** Messages for the user that are not errors (truncated input, unknown drop counts). */
+  notices: string[];
+}
+
+/** Sources may add warnings for the user (e.g. a truncated last record). */
+interface NoticeSource {
+  notices?(): string[];
+}
+
+const DEFAULT_BODY_CAP = 64 * 1024;
+const MAX_WARNING_KINDS = 200;
+
+interface PStream extends StreamInfo {
+  nextIndex: number;
+  names: [EndpointNames | null, EndpointNames | null] | null;
+}
+
+export async function runPipeline(source: PacketSource, sinks: PipelineSinks, opts: PipelineOptions = {}): Promise<CaptureStats> {
+  const t0 = performance.now();
+  const stats: CaptureStats = { packets: 0, bytes: 0, itemsByProtocol: {}, drops: null, gaps: 0, skipped: 0, warnings: {}, elapsedMs: 0, notices: [] };
+  const warn = (kind: string) => {
+    const w = stats.warnings;
+    if (w[kind] !== undefined) w[kind]++;
+    else if (Object.keys(w).length < MAX_WARNING_KINDS) w[kind] = 1;
+    else w['(other warnings)'] = (w['(other warnings)'] ?? 0) + 1;
+  };
+  const live = source.name.startsWith('local/');
+  const procNames = live && process.platform === 'linux' ? new ProcessNames() : null;
+  const dnsNames = new DnsNames();
+  const node = localNode();
+  const worker = source.name;
+  const bodyCap = opts.bodyCap ?? DEFAULT_BODY_CAP;
+  const filter = opts.filter;
+  const limit = opts.count && opts.count > 0 ? opts.count : Infinity;
+  let itemsOut = 0;
+  let stopped = false;
+  let countReached = false;
+  const stop = () => {
+    if (stopped) return;
+    stopped = true;
+    source.stop();
+  };
+
+  const reorder = new ReorderBuffer<Item>((item) => {
+    if (itemsOut >= limit) return false;
+    if (filter && !filter(item)) return;
+    itemsOut++;
+    const p = item.protocol.name;
+    stats.itemsByProtocol[p] = (stats.itemsByProtocol[p] ?? 0) + 1;
+    sinks.item?.(item);
+    if (itemsOut >= limit) {
+      countReached = true;
+      stop();
+      return false;
+    }
+  });
+
+  let streamSeq = 0;
+  const nameOf = (ip: string, proc: EndpointNames | null): EndpointNames | null => {
+    if (proc) return proc;
+    const n = dnsNames.lookup(ip);
+    return n ? { name: n, processName: '', processId: 0 } : null;
+  };
+  const host: StreamHost = {
+    dissectors: [...(opts.dissectors ?? DISSECTORS)].sort((a, b) => a.priority - b.priority),
+    open(flow: FlowAddr): StreamInfo {
+      const s: PStream = { id: ++streamSeq, name: streamName(streamSeq, flow.transport === 'udp'), flow, nextIndex: 0, names: null };
+      if (procNames) s.names = procNames.resolve(flow.transport, flow.srcIp, flow.srcPort, flow.dstIp, flow.dstPort);
+      return s;
+    },
+    context(info: StreamInfo): DissectorContext {
+      const s = info as PStream;
+      return {
+        flow: s.flow,
+        bodyCap,
+        emit(msg) {
+          const proc = s.names;
+          const item = buildItem(msg, s.flow, s.name, s.nextIndex++, worker, node, nameOf(s.flow.srcIp, proc?.[0] ?? null), nameOf(s.flow.dstIp, proc?.[1] ?? null));
+          dnsNames.learn(item);
+          reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec);
+        },
+        pending(ts) {
+          if (ts) reorder.setPending(s.id, ts.sec, ts.nsec);
+          else reorder.setPending(s.id, null);
+        },
+        warn(kind, detail) {
+          warn(detail ? `${kind}: ${detail}` : kind);
+        },
+      };
+    },
+    closed(info) {
+      reorder.setPending(info.id, null);
+    },
+    warn,
+    gap() {
+      stats.gaps++;
+    },
+    streamPacket: sinks.streamPacket ? (name, pkt) => sinks.streamPacket!(name, pkt) : undefined,
+  };
+
+  const decoder = new PacketDecoder(warn);
+  const d = decoder.d;
+  const tcp = new TcpTable(host);
+  const udp = new UdpTable(host);
+  const packetSink = sinks.packet;
+
+  const onAbort = () => stop();
+  opts.signal?.addEventListener('abort', onAbort);
+  if (opts.signal?.aborted) stop();
+  let timer: NodeJS.Timeout | undefined;
+  if (opts.durationS !== undefined && live) timer = setTimeout(stop, opts.durationS * 1000);
+  let fileEnd = Infinity;
+
+  let lastSec = 0;
+  let lastSweep = -Infinity;
+  let failure: unknown = null;
+  try {
+    outer: for await (const batch of source.packets()) {
+      for (let i = 0; i < batch.length; i++) {
+        const p = batch[i];
+        if (opts.durationS !== undefined && !live) {
+          if (fileEnd === Infinity) fileEnd = p.tsSec + p.tsNsec / 1e9 + opts.durationS;
+          else if (p.tsSec + p.tsNsec / 1e9 > fileEnd) {
+            stop();
+            break outer;
+          }
+        }
+        stats.packets++;
+        stats.bytes += p.origLen;
+        const st = decoder.decode(p.linkType, p.data, p.tsSec);
+        if (packetSink) packetSink(p.tsSec, p.tsNsec, p.caplen, p.origLen, p.caplen < p.origLen, d.fragmented);
+        if (st === Status.L4) {
+          if (d.proto === 6) tcp.packet(d, p);
+          else udp.packet(d, p);
+        } else if (st === Status.Malformed) stats.skipped++;
+        if (p.tsSec !== lastSec) {
+          lastSec = p.tsSec;
+          if (lastSec - lastSweep >= 1) {
+            lastSweep = lastSec;
+            tcp.sweep(lastSec);
+            udp.sweep(lastSec);
+            decoder.frags.sweep(lastSec);
+          }
+        }
+        if (stopped && countReached) break outer;
+      }
+      reorder.release(lastSec);
+      if (countReached) break;
+      if (sinks.flush) await sinks.flush();
+    }
+  } catch (e) {
+    failure = e;
+  } finally {
+    if (timer) clearTimeout(timer);
+    opts.signal?.removeEventListener('abort', onAbort);
+  }
+  // Unless --count was satisfied, what is in flight still becomes items (also after an input
+  // error: everything complete before the bad byte is kept).
+  if (!countReached) {
+    tcp.endAll();
+    udp.endAll();
+    reorder.flush();
+    if (sinks.flush) await sinks.flush();
+  }
+  stats.drops = source.drops();
+  const ns = (source as PacketSource & NoticeSource).notices?.();
+  if (ns) stats.notices.push(...ns);
+  stats.elapsedMs = Math.round(performance.now() - t0);
+  if (failure) {
+    (failure as { stats?: CaptureStats }).stats = stats;
+    throw failure;
+  }
+  return stats;
+}
+
+/** Opens `--pcap FILE|-` or `--interface IF [--filter BPF]`. Throws CaptureError/UsageError. */
+export async function openSource(spec: { pcap?: string; interface?: string; filter?: string }): Promise<PacketSource> {
+  return openSourceSpec(spec);
+}

@@ -1,0 +1,258 @@
+/**
+ * Streaming pcap/pcapng reader over any sequence of byte chunks (a file, stdin, a tcpdump pipe).
+ *
+ * Hand-written on purpose: measured 2.4M packets/s here against 0.56M for the `pcap-parser`
+ * package, which also lacks pcapng and nanosecond timestamps (docs/measured-baselines.md).
+ * Packets are views into the chunk they arrived in (chunks are never reused, so the views stay
+ * valid); only a record that spans two chunks costs a copy (leftover + next chunk).
+ */
+import { CaptureError } from '../errors';
+import type { RawPacket } from '../types';
+
+/** Records larger than this are rejected before allocating, whatever the header claims. */
+const HARD_MAX_RECORD = 16 * 1024 * 1024;
+/** tcpdump's default snaplen; files that announce less may still carry up to this. */
+const DEFAULT_SNAP = 262144;
+
+const PCAPNG_SHB = 0x0a0d0d0a;
+const BOM = 0x1a2b3c4d;
+
+interface Iface {
+  linkType: number;
+  snaplen: number;
+  /** Timestamp units per second (10^n or 2^n). */
+  units: number;
+  /** if_tsoffset, seconds. */
+  offsetSec: number;
+}
+
+export class PcapReader {
+  /** Set when the input ended inside a record: every complete packet before it was yielded. */
+  truncated: string | null = null;
+  /** Count of pcapng blocks skipped because their type is not a packet/interface block. */
+  skippedBlocks = 0;
+
+  constructor(private readonly label: string) {}
+
+  private err(msg: string, offset: number): CaptureError {
+    return new CaptureError(`${this.label}: ${msg} at byte ${offset}`, offset);
+  }
+
+  /** Yields one batch of packets per input chunk. Throws CaptureError for malformed input. */
+  async *read(chunks: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<RawPacket[]> {
+    let buf: Buffer = Buffer.alloc(0);
+    let pos = 0;
+    let base = 0; // absolute offset of buf[0]
+    let format: 'pcap' | 'pcapng' | null = null;
+    // pcap state
+    let le = true;
+    let nano = false;
+    let linkType = 1;
+    let recordMax = DEFAULT_SNAP;
+    // pcapng state
+    let ifaces: Iface[] = [];
+
+    for await (const c of chunks) {
+      const chunk = typeof c === 'string' ? Buffer.from(c, 'latin1') : Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+      if (chunk.length === 0) continue;
+      if (pos < buf.length) {
+        base += pos;
+        buf = Buffer.concat([buf.subarray(pos), chunk]);
+      } else {
+        base += buf.length;
+        buf = chunk;
+      }
+      pos = 0;
+      const out: RawPacket[] = [];
+
+      if (format === null) {
+        if (buf.length < 4) continue;
+        const magic = buf.readUInt32BE(0);
+        if (magic === PCAPNG_SHB) format = 'pcapng';
+        else {
+          if (buf.length < 24) continue;
+          if (magic === 0xa1b2c3d4) (le = false), (nano = false);
+          else if (magic === 0xd4c3b2a1) (le = true), (nano = false);
+          else if (magic === 0xa1b23c4d) (le = false), (nano = true);
+          else if (magic === 0x4d3cb2a1) (le = true), (nano = true);
+          else throw this.err(`bad magic 0x${magic.toString(16).padStart(8, '0')} (not a pcap or pcapng file)`, base);
+          const snap = le ? buf.readUInt32LE(16) : buf.readUInt32BE(16);
+          linkType = (le ? buf.readUInt32LE(20) : buf.readUInt32BE(20)) & 0xffff;
+          recordMax = Math.min(HARD_MAX_RECORD, Math.max(snap, DEFAULT_SNAP));
+          format = 'pcap';
+          pos = 24;
+        }
+      }
+
+      if (format === 'pcap') {
+        const len = buf.length;
+        while (pos + 16 <= len) {
+          const sec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+          const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+          const incl = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+          const orig = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+          if (incl > recordMax) throw this.err(`record length ${incl} exceeds snaplen`, base + pos);
+          if (pos + 16 + incl > len) break;
+          const nsec = nano ? frac : frac * 1000;
+          if (nsec >= 1e9) throw this.err(`bad timestamp fraction ${frac}`, base + pos);
+          out.push({
+            linkType,
+            tsSec: sec,
+            tsNsec: nsec,
+            caplen: incl,
+            origLen: orig,
+            data: buf.subarray(pos + 16, pos + 16 + incl),
+            interfaceId: 0,
+            offset: base + pos,
+          });
+          pos += 16 + incl;
+        }
+      } else if (format === 'pcapng') {
+        const len = buf.length;
+        while (pos + 12 <= len) {
+          const type = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+          if (type === PCAPNG_SHB) {
+            // Byte order is per section: read it before the length.
+            const bom = buf.readUInt32LE(pos + 8);
+            if (bom === BOM) le = true;
+            else if (bom === 0x4d3c2b1a) le = false;
+            else throw this.err(`bad pcapng byte-order magic 0x${buf.readUInt32BE(pos + 8).toString(16)}`, base + pos);
+          }
+          const blen = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+          if (blen < 12 || blen % 4 !== 0) throw this.err(`bad pcapng block length ${blen}`, base + pos);
+          if (blen > HARD_MAX_RECORD) throw this.err(`pcapng block length ${blen} exceeds the ${HARD_MAX_RECORD}-byte limit`, base + pos);
+          if (pos + blen > len) break;
+          const trail = le ? buf.readUInt32LE(pos + blen - 4) : buf.readUInt32BE(pos + blen - 4);
+          if (trail !== blen) throw this.err(`pcapng block length mismatch (${blen} vs trailing ${trail})`, base + pos);
+          const body = pos + 8;
+          const end = pos + blen - 4;
+          if (type === PCAPNG_SHB) {
+            if (blen < 28) throw this.err('short pcapng section header', base + pos);
+            ifaces = [];
+          } else if (type === 1) {
+            if (blen < 20) throw this.err('short pcapng interface block', base + pos);
+            ifaces.push(this.parseIdb(buf, body, end, le));
+          } else if (type === 6 || type === 2) {
+            // EPB: if(4) tsh tsl cap orig; OPB: if(2) drops(2) tsh tsl cap orig.
+            if (blen < 32) throw this.err('short pcapng packet block', base + pos);
+            const ifId = type === 6 ? (le ? buf.readUInt32LE(body) : buf.readUInt32BE(body)) : le ? buf.readUInt16LE(body) : buf.readUInt16BE(body);
+            const iface = ifaces[ifId];
+            if (!iface) throw this.err(`packet for undeclared interface ${ifId}`, base + pos);
+            const tsh = le ? buf.readUInt32LE(body + 4) : buf.readUInt32BE(body + 4);
+            const tsl = le ? buf.readUInt32LE(body + 8) : buf.readUInt32BE(body + 8);
+            const cap = le ? buf.readUInt32LE(body + 12) : buf.readUInt32BE(body + 12);
+            const orig = le ? buf.readUInt32LE(body + 16) : buf.readUInt32BE(body + 16);
+            const d = body + 20;
+            if (d + cap > end) throw this.err(`packet length ${cap} exceeds its block`, base + pos);
+            const p = splitTs(tsh, tsl, iface.units);
+            out.push({
+              linkType: iface.linkType,
+              tsSec: p.sec + iface.offsetSec,
+              tsNsec: p.nsec,
+              caplen: cap,
+              origLen: orig,
+              data: buf.subarray(d, d + cap),
+              interfaceId: ifId,
+              offset: base + pos,
+            });
+          } else if (type === 3) {
+            const iface = ifaces[0];
+            if (!iface) throw this.err('simple packet block before any interface', base + pos);
+            const orig = le ? buf.readUInt32LE(body) : buf.readUInt32BE(body);
+            const room = end - (body + 4);
+            const cap = Math.min(orig, room, iface.snaplen || room);
+            out.push({
+              linkType: iface.linkType,
+              tsSec: 0,
+              tsNsec: 0,
+              caplen: cap,
+              origLen: orig,
+              data: buf.subarray(body + 4, body + 4 + cap),
+              interfaceId: 0,
+              offset: base + pos,
+            });
+          } else {
+            this.skippedBlocks++;
+          }
+          pos += blen;
+        }
+      }
+      if (out.length) yield out;
+    }
+
+    const left = buf.length - pos;
+    if (format === null) {
+      if (base + buf.length === 0) throw new CaptureError(`${this.label}: empty input (no pcap or pcapng header)`, 0);
+      throw this.err(`input too short for a pcap header (${left} bytes)`, 0);
+    }
+    if (left > 0) {
+      let want = 0;
+      if (format === 'pcap' && left >= 16) want = 16 + (le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8));
+      else if (format === 'pcapng' && left >= 8) want = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+      this.truncated = `${this.label}: truncated record at byte ${base + pos} (${left} of ${want || 'at least ' + (format === 'pcap' ? 16 : 12)} bytes present)`;
+    }
+  }
+
+  private parseIdb(buf: Buffer, body: number, end: number, le: boolean): Iface {
+    const iface: Iface = {
+      linkType: le ? buf.readUInt16LE(body) : buf.readUInt16BE(body),
+      snaplen: le ? buf.readUInt32LE(body + 4) : buf.readUInt32BE(body + 4),
+      units: 1e6,
+      offsetSec: 0,
+    };
+    let o = body + 8;
+    while (o + 4 <= end) {
+      const code = le ? buf.readUInt16LE(o) : buf.readUInt16BE(o);
+      const olen = le ? buf.readUInt16LE(o + 2) : buf.readUInt16BE(o + 2);
+      if (code === 0) break;
+      const v = o + 4;
+      if (v + olen > end) break; // malformed option list: keep what we have
+      if (code === 9 && olen >= 1) {
+        const r = buf[v];
+        iface.units = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** (r & 0x7f);
+      } else if (code === 14 && olen >= 8) {
+        const hi = le ? buf.readInt32LE(v + 4) : buf.readInt32BE(v);
+        const lo = le ? buf.readUInt32LE(v) : buf.readUInt32BE(v + 4);
+        iface.offsetSec = hi * 4294967296 + lo;
+      }
+      o = v + ((olen + 3) & ~3);
+    }
+    return iface;
+  }
+}
+
+const split = { sec: 0, nsec: 0 };
+
+/**
+ * A 64-bit pcapng timestamp in `units` per second → whole seconds + ns. Exact: nanosecond
+ * timestamps (~1.7e18) exceed 2^53, so they are divided in 16-bit digits (each step < 2^47).
+ */
+export function splitTs(hi: number, lo: number, units: number): { sec: number; nsec: number } {
+  if (hi < 0x200000) {
+    const v = hi * 4294967296 + lo;
+    const sec = Math.floor(v / units);
+    split.sec = sec;
+    const rem = v - sec * units;
+    split.nsec = units === 1e6 ? rem * 1000 : units === 1e9 ? rem : Math.floor((rem * 1e9) / units);
+    return split;
+  }
+  if (units < 2 ** 31) {
+    let q = 0;
+    let r = 0;
+    const digits = [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff];
+    for (let i = 0; i < 4; i++) {
+      const cur = r * 65536 + digits[i];
+      const qd = Math.floor(cur / units);
+      r = cur - qd * units;
+      q = q * 65536 + qd;
+    }
+    split.sec = q;
+    split.nsec = units === 1e9 ? r : Math.floor((r * 1e9) / units);
+    return split;
+  }
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  const u = BigInt(units);
+  split.sec = Number(v / u);
+  split.nsec = Number(((v % u) * 1_000_000_000n) / u);
+  return split;
+}

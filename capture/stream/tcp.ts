@@ -1,0 +1,330 @@
+/**
+ * TCP reassembly: per connection and direction, deliver each payload byte once and in order to
+ * the claiming dissector's parser. Policies (docs/capture.md):
+ * - sequence numbers compare in 32-bit modular arithmetic, so wrap is just arithmetic;
+ * - retransmissions/overlaps: bytes before `next` are cut off (the first copy wins);
+ * - out-of-order segments are copied and held; a hole is declared lost (parser.gap, then resync
+ *   at the next held segment) when the peer ACKs past it (it got bytes we never saw), when the
+ *   oldest held segment waited GAP_WAIT_S of capture time, or when a cap is hit;
+ * - caps: OOO_DIR_CAP held bytes per direction, OOO_TOTAL_CAP over all connections;
+ * - no SYN seen (capture started mid-connection): the lower port is the server (ties: the
+ *   sender of the first packet is the client);
+ * - idle connections end after TCP_IDLE_S of capture time; closed ones linger CLOSED_LINGER_S
+ *   so their last ACKs do not open a new stream.
+ */
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatIp, type Decoded } from '../decode/packet';
+import type { Direction, FlowAddr, RawPacket, TcpStreamParser, Timestamp } from '../types';
+import { TcpDetector } from './detect';
+import type { StreamHost, StreamInfo } from './host';
+
+export const TCP_IDLE_S = 60;
+export const GAP_WAIT_S = 2;
+export const OOO_DIR_CAP = 1024 * 1024;
+export const OOO_TOTAL_CAP = 64 * 1024 * 1024;
+export const CLOSED_LINGER_S = 10;
+
+const DETECT = 0;
+const CLAIMED = 1;
+const IGNORED = 2;
+
+interface Seg {
+  seq: number;
+  data: Buffer;
+  ts: Timestamp;
+}
+
+class Half {
+  next = 0;
+  started = false;
+  finSeen = false;
+  finSeq = 0;
+  ended = false;
+  ooo: Seg[] = [];
+  oooBytes = 0;
+}
+
+class Conn {
+  halves: [Half, Half] = [new Half(), new Half()];
+  mode = DETECT;
+  detector: TcpDetector | null;
+  parser: TcpStreamParser | null = null;
+  closed = false;
+  lastSec = 0;
+  lastNsec = 0;
+  constructor(
+    readonly info: StreamInfo,
+    readonly clientIsA: boolean,
+    host: StreamHost,
+  ) {
+    this.detector = new TcpDetector(host.dissectors);
+  }
+}
+
+export class TcpTable {
+  readonly conns = new Map<string, Conn>();
+  private oooTotal = 0;
+
+  constructor(private readonly host: StreamHost) {}
+
+  packet(d: Decoded, pkt: RawPacket): void {
+    const flags = d.flags;
+    const syn = (flags & TCP_SYN) !== 0;
+    const ackf = (flags & TCP_ACK) !== 0;
+    const fin = (flags & TCP_FIN) !== 0;
+    const rst = (flags & TCP_RST) !== 0;
+    const len = d.payloadEnd - d.payloadStart;
+    const sp = d.srcPort;
+    const dp = d.dstPort;
+    let key: string;
+    let senderIsA: boolean;
+    if (d.ipVersion === 4) {
+      const s = d.addrBuf.readUInt32BE(d.srcOff);
+      const t = d.addrBuf.readUInt32BE(d.dstOff);
+      senderIsA = s < t || (s === t && sp <= dp);
+      key = senderIsA ? `${s}:${sp}>${t}:${dp}` : `${t}:${dp}>${s}:${sp}`;
+    } else {
+      const s = d.addrBuf.toString('latin1', d.srcOff, d.srcOff + 16);
+      const t = d.addrBuf.toString('latin1', d.dstOff, d.dstOff + 16);
+      senderIsA = s < t || (s === t && sp <= dp);
+      key = senderIsA ? `6${s}${sp}>${t}${dp}` : `6${t}${dp}>${s}${sp}`;
+    }
+    let c = this.conns.get(key);
+    if (c && c.closed) {
+      if (syn && !ackf) {
+        this.conns.delete(key);
+        c = undefined;
+      } else {
+        this.host.streamPacket?.(c.info.name, pkt);
+        return;
+      }
+    }
+    if (c && syn && !ackf) {
+      // A new SYN (not a retransmitted one) on a live 4-tuple: the old connection is gone.
+      const h = c.halves[senderIsA === c.clientIsA ? 0 : 1];
+      if (h.started && h.next !== ((d.seq + 1) >>> 0)) {
+        this.close(c, { sec: pkt.tsSec, nsec: pkt.tsNsec }, 'timeout');
+        this.conns.delete(key);
+        c = undefined;
+      }
+    }
+    if (!c) {
+      // Pure ACKs/RSTs of connections we never saw open no stream.
+      if (rst || (len === 0 && !syn && !fin)) return;
+      const senderIsClient = syn ? !ackf : sp !== dp ? sp > dp : true;
+      const flow = flowOf(d, senderIsClient);
+      c = new Conn(this.host.open(flow), senderIsClient ? senderIsA : !senderIsA, this.host);
+      this.conns.set(key, c);
+    }
+    const dir: Direction = senderIsA === c.clientIsA ? 0 : 1;
+    c.lastSec = pkt.tsSec;
+    c.lastNsec = pkt.tsNsec;
+    this.host.streamPacket?.(c.info.name, pkt);
+    const ts = { sec: pkt.tsSec, nsec: pkt.tsNsec };
+    if (rst) {
+      this.close(c, ts, 'rst');
+      return;
+    }
+    const h = c.halves[dir];
+    let seq = d.seq;
+    if (syn) {
+      seq = (seq + 1) >>> 0;
+      if (!h.started) {
+        h.started = true;
+        h.next = seq;
+      }
+    } else if (!h.started) {
+      h.started = true;
+      h.next = seq;
+    }
+    if (len > 0 && c.mode !== IGNORED) this.segment(c, dir, h, seq, d.payloadBuf, d.payloadStart, d.payloadEnd, ts);
+    if (fin && !h.finSeen) {
+      h.finSeen = true;
+      h.finSeq = (seq + len) >>> 0;
+    }
+    if (ackf && !c.closed) {
+      const o = c.halves[dir ^ 1];
+      // The peer acknowledged bytes past a hole: they were received, just not captured.
+      if (o.ooo.length && ((d.ack - o.ooo[0].seq) | 0) >= 0) this.fillGap(c, (dir ^ 1) as Direction, ts);
+    }
+    if (!c.closed && h.ooo.length && pkt.tsSec - h.ooo[0].ts.sec >= GAP_WAIT_S) this.fillGap(c, dir, ts);
+    if (!c.closed) this.maybeEnd(c, dir, ts);
+  }
+
+  private segment(c: Conn, dir: Direction, h: Half, seq: number, buf: Buffer, start: number, end: number, ts: Timestamp): void {
+    const len = end - start;
+    const rel = (seq - h.next) | 0;
+    if (rel > 0) {
+      this.hold(c, dir, h, seq, buf.subarray(start, end), ts);
+      return;
+    }
+    const skip = -rel;
+    if (skip >= len) return; // retransmission of bytes already delivered
+    h.next = (h.next + len - skip) >>> 0;
+    this.deliver(c, dir, skip ? buf.subarray(start + skip, end) : buf.subarray(start, end), ts);
+    if (h.ooo.length) this.drain(c, dir, h);
+  }
+
+  private hold(c: Conn, dir: Direction, h: Half, seq: number, data: Buffer, ts: Timestamp): void {
+    const rel = (seq - h.next) | 0;
+    let i = h.ooo.length;
+    while (i > 0 && ((h.ooo[i - 1].seq - h.next) | 0) > rel) i--;
+    const prev = h.ooo[i - 1];
+    if (prev && prev.seq === seq && prev.data.length >= data.length) return; // duplicate
+    h.ooo.splice(i, 0, { seq, data: Buffer.from(data), ts });
+    h.oooBytes += data.length;
+    this.oooTotal += data.length;
+    if (h.oooBytes > OOO_DIR_CAP) {
+      this.host.warn('tcp.out-of-order-cap');
+      this.fillGap(c, dir, ts);
+    }
+    if (this.oooTotal > OOO_TOTAL_CAP) {
+      this.host.warn('tcp.out-of-order-total-cap');
+      for (const other of this.conns.values()) {
+        if (this.oooTotal <= OOO_TOTAL_CAP / 2) break;
+        for (const d of [0, 1] as Direction[]) if (other.halves[d].ooo.length) this.fillGap(other, d, ts);
+      }
+    }
+  }
+
+  private drain(c: Conn, dir: Direction, h: Half): void {
+    while (h.ooo.length && !c.closed) {
+      const s = h.ooo[0];
+      const rel = (s.seq - h.next) | 0;
+      if (rel > 0) return;
+      h.ooo.shift();
+      h.oooBytes -= s.data.length;
+      this.oooTotal -= s.data.length;
+      const skip = -rel;
+      if (skip >= s.data.length) continue;
+      h.next = (h.next + s.data.length - skip) >>> 0;
+      this.deliver(c, dir, skip ? s.data.subarray(skip) : s.data, s.ts);
+    }
+  }
+
+  /** Declares the hole before the first held segment lost, and resyncs there. */
+  private fillGap(c: Conn, dir: Direction, ts: Timestamp): void {
+    const h = c.halves[dir];
+    if (!h.ooo.length) return;
+    const n = (h.ooo[0].seq - h.next) >>> 0;
+    this.host.gap();
+    if (c.mode === CLAIMED && c.parser) {
+      try {
+        c.parser.gap(dir, n, ts);
+      } catch (e) {
+        this.parserFailed(c, e);
+      }
+    } else if (c.mode === DETECT) c.detector?.reset();
+    h.next = h.ooo[0].seq;
+    this.drain(c, dir, h);
+    this.maybeEnd(c, dir, ts);
+  }
+
+  private deliver(c: Conn, dir: Direction, data: Buffer, ts: Timestamp): void {
+    if (c.mode === CLAIMED) {
+      try {
+        c.parser!.data(dir, data, ts);
+      } catch (e) {
+        this.parserFailed(c, e);
+      }
+      return;
+    }
+    if (c.mode !== DETECT || !c.detector) return;
+    const r = c.detector.feed(dir, data, ts, c.info.flow);
+    if (r === null) return;
+    const chunks = c.detector.chunks;
+    c.detector = null;
+    if (r === 'ignore') {
+      c.mode = IGNORED;
+      for (const h of c.halves) this.dropHeld(h);
+      return;
+    }
+    try {
+      c.parser = r.tcp!(this.host.context(c.info));
+      c.mode = CLAIMED;
+      for (const k of chunks) c.parser.data(k.dir, k.data, k.ts);
+    } catch (e) {
+      this.parserFailed(c, e);
+    }
+  }
+
+  private parserFailed(c: Conn, e: unknown): void {
+    this.host.warn(`dissector.threw: ${(e as Error)?.message ?? e}`.slice(0, 120));
+    c.mode = IGNORED;
+    c.parser = null;
+  }
+
+  private maybeEnd(c: Conn, dir: Direction, ts: Timestamp): void {
+    const h = c.halves[dir];
+    if (!h.finSeen || h.ended) return;
+    if (c.mode !== IGNORED && h.next !== h.finSeq) return;
+    h.ended = true;
+    if (c.mode === CLAIMED && c.parser) {
+      try {
+        c.parser.end(dir, ts, 'fin');
+      } catch (e) {
+        this.parserFailed(c, e);
+      }
+    }
+    if (c.halves[dir ^ 1].ended) this.close(c, ts, 'fin');
+  }
+
+  private dropHeld(h: Half): void {
+    this.oooTotal -= h.oooBytes;
+    h.oooBytes = 0;
+    h.ooo = [];
+  }
+
+  private close(c: Conn, ts: Timestamp, reason: 'fin' | 'rst' | 'timeout' | 'eof'): void {
+    if (c.closed) return;
+    if (reason !== 'rst') for (const d of [0, 1] as Direction[]) while (c.halves[d].ooo.length && c.mode !== IGNORED) this.fillGap(c, d, ts);
+    if (c.closed) return;
+    c.closed = true;
+    for (const h of c.halves) this.dropHeld(h);
+    if (c.mode === CLAIMED && c.parser) {
+      try {
+        c.parser.end(null, ts, reason);
+      } catch (e) {
+        this.parserFailed(c, e);
+      }
+    }
+    c.parser = null;
+    c.detector = null;
+    this.host.closed(c.info);
+  }
+
+  /** Capture-time housekeeping: idle timeouts, stale holes, lingering closed connections. */
+  sweep(nowSec: number): void {
+    for (const [k, c] of this.conns) {
+      if (c.closed) {
+        if (nowSec - c.lastSec > CLOSED_LINGER_S) this.conns.delete(k);
+        continue;
+      }
+      const ts = { sec: c.lastSec, nsec: c.lastNsec };
+      if (nowSec - c.lastSec > TCP_IDLE_S) {
+        this.close(c, ts, 'timeout');
+        this.conns.delete(k);
+        continue;
+      }
+      for (const d of [0, 1] as Direction[]) {
+        const h = c.halves[d];
+        if (h.ooo.length && nowSec - h.ooo[0].ts.sec >= GAP_WAIT_S) this.fillGap(c, d, ts);
+      }
+    }
+  }
+
+  /** End of input: every open connection ends with 'eof'. */
+  endAll(): void {
+    for (const c of this.conns.values()) this.close(c, { sec: c.lastSec, nsec: c.lastNsec }, 'eof');
+    this.conns.clear();
+  }
+}
+
+/** Endpoint strings oriented client → server. */
+export function flowOf(d: Decoded, senderIsClient: boolean): FlowAddr {
+  const src = formatIp(d.addrBuf, d.srcOff, d.ipVersion);
+  const dst = formatIp(d.addrBuf, d.dstOff, d.ipVersion);
+  const transport = d.proto === 6 ? 'tcp' : 'udp';
+  return senderIsClient
+    ? { srcIp: src, srcPort: d.srcPort, dstIp: dst, dstPort: d.dstPort, transport }
+    : { srcIp: dst, srcPort: d.dstPort, dstIp: src, dstPort: d.srcPort, transport };
+}

@@ -1,0 +1,125 @@
+/**
+ * UDP flows keyed by the 4-tuple. The sender of the first datagram is the client. Detection runs
+ * on the first datagram (a 'maybe' gets up to DETECT_DATAGRAMS tries); unclaimed flows are
+ * ignored cheaply. Flows end after UDP_IDLE_S of capture time without a datagram.
+ */
+import type { Decoded } from '../decode/packet';
+import type { Dissector, RawPacket, UdpFlowParser } from '../types';
+import type { StreamHost, StreamInfo } from './host';
+import { flowOf } from './tcp';
+
+export const UDP_IDLE_S = 30;
+const DETECT_DATAGRAMS = 4;
+
+class Flow {
+  parser: UdpFlowParser | null = null;
+  ignored = false;
+  tries = 0;
+  lastSec = 0;
+  lastNsec = 0;
+  constructor(
+    readonly info: StreamInfo,
+    readonly clientIsA: boolean,
+  ) {}
+}
+
+export class UdpTable {
+  readonly flows = new Map<string, Flow>();
+  private candidates: Dissector[];
+
+  constructor(private readonly host: StreamHost) {
+    this.candidates = host.dissectors.filter((d) => typeof d.udp === 'function');
+  }
+
+  packet(d: Decoded, pkt: RawPacket): void {
+    const sp = d.srcPort;
+    const dp = d.dstPort;
+    let key: string;
+    let senderIsA: boolean;
+    if (d.ipVersion === 4) {
+      const s = d.addrBuf.readUInt32BE(d.srcOff);
+      const t = d.addrBuf.readUInt32BE(d.dstOff);
+      senderIsA = s < t || (s === t && sp <= dp);
+      key = senderIsA ? `${s}:${sp}>${t}:${dp}` : `${t}:${dp}>${s}:${sp}`;
+    } else {
+      const s = d.addrBuf.toString('latin1', d.srcOff, d.srcOff + 16);
+      const t = d.addrBuf.toString('latin1', d.dstOff, d.dstOff + 16);
+      senderIsA = s < t || (s === t && sp <= dp);
+      key = senderIsA ? `6${s}${sp}>${t}${dp}` : `6${t}${dp}>${s}${sp}`;
+    }
+    let f = this.flows.get(key);
+    if (!f) {
+      f = new Flow(this.host.open(flowOf(d, true)), senderIsA);
+      this.flows.set(key, f);
+    }
+    f.lastSec = pkt.tsSec;
+    f.lastNsec = pkt.tsNsec;
+    this.host.streamPacket?.(f.info.name, pkt);
+    if (f.ignored) return;
+    const dir = senderIsA === f.clientIsA ? 0 : 1;
+    const payload = d.payloadBuf.subarray(d.payloadStart, d.payloadEnd);
+    const ts = { sec: pkt.tsSec, nsec: pkt.tsNsec };
+    if (!f.parser) {
+      let maybe = false;
+      for (const c of this.candidates) {
+        let r: boolean | 'maybe';
+        try {
+          r = c.detect(payload, dir, f.info.flow);
+        } catch {
+          r = false;
+        }
+        if (r === true) {
+          try {
+            f.parser = c.udp!(this.host.context(f.info));
+          } catch (e) {
+            this.failed(f, e);
+            return;
+          }
+          break;
+        }
+        if (r === 'maybe') maybe = true;
+      }
+      if (!f.parser) {
+        if (!maybe || ++f.tries >= DETECT_DATAGRAMS) f.ignored = true;
+        return;
+      }
+    }
+    try {
+      f.parser.datagram(dir, payload, ts);
+    } catch (e) {
+      this.failed(f, e);
+    }
+  }
+
+  private failed(f: Flow, e: unknown): void {
+    this.host.warn(`dissector.threw: ${(e as Error)?.message ?? e}`.slice(0, 120));
+    f.parser = null;
+    f.ignored = true;
+  }
+
+  private end(f: Flow, reason: 'timeout' | 'eof'): void {
+    if (f.parser) {
+      try {
+        f.parser.end({ sec: f.lastSec, nsec: f.lastNsec }, reason);
+      } catch (e) {
+        this.failed(f, e);
+      }
+    }
+    f.parser = null;
+    this.host.closed(f.info);
+  }
+
+  sweep(nowSec: number): void {
+    for (const [k, f] of this.flows) {
+      if (nowSec - f.lastSec > UDP_IDLE_S) {
+        this.end(f, 'timeout');
+        this.flows.delete(k);
+      }
+    }
+  }
+
+  endAll(): void {
+    for (const f of this.flows.values()) this.end(f, 'eof');
+    this.flows.clear();
+  }
+}
