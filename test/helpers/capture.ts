@@ -28,7 +28,9 @@ export async function captureLoopback(bpf: string, run: () => Promise<void>, opt
   const format = opts.format ?? 'pcap';
   const file = resolve(opts.file ?? join(OUT_DIR, `cap-${process.pid}-${++seq}.${format}`));
   const raw = format === 'pcapng' ? `${file}.tmp.pcap` : file;
-  const args = ['-i', opts.iface ?? 'lo', '-U', '-n', '-s', '0', '-w', raw];
+  // Immediate mode: without it libpcap hands packets over in blocks up to 1 s late, and tcpdump
+  // exits on SIGINT without draining them. A 32 MiB buffer absorbs bursts of 64 KiB lo packets.
+  const args = ['-i', opts.iface ?? 'lo', '--immediate-mode', '-B', '32768', '-U', '-n', '-s', '0', '-w', raw];
   if (opts.nano) args.push('--time-stamp-precision=nano');
   args.push(bpf);
   const td = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
@@ -51,6 +53,9 @@ export async function captureLoopback(bpf: string, run: () => Promise<void>, opt
     td.kill('SIGINT');
     await exited;
   }
+  if (process.env.WIREHOOK_DEBUG_CAPTURE) process.stderr.write(stderr);
+  const dropped = Number(/(\d+) packets? dropped by kernel/.exec(stderr)?.[1] ?? 0);
+  if (dropped > 0) throw new Error(`tcpdump dropped ${dropped} packets: the capture ${file} is incomplete`);
   if (format === 'pcapng') {
     execFileSync('editcap', ['-F', 'pcapng', raw, file]);
     renameSync(raw, `${file}.src.pcap`);
