@@ -111,7 +111,8 @@ async function route(req: http.IncomingMessage, res: http.ServerResponse): Promi
   return json(res, 404, { error: 'not found', path: p });
 }
 
-export function startHttpServer(): Promise<Running> {
+/** `port` 0 (the default) picks an ephemeral port; the demo capture asks for a fixed one. */
+export function startHttpServer(port = 0): Promise<Running> {
   const server = http.createServer((req, res) => {
     route(req, res).catch(() => { if (!res.headersSent) res.writeHead(500); res.end(); });
   });
@@ -120,10 +121,9 @@ export function startHttpServer(): Promise<Running> {
   server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const port = (server.address() as net.AddressInfo).port;
+    server.listen(port, '127.0.0.1', () => {
       resolve({
-        port,
+        port: (server.address() as net.AddressInfo).port,
         close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
       });
     });
@@ -377,7 +377,7 @@ function answer(q: Buffer, transport: 'udp' | 'tcp'): Buffer | null {
   return w.done();
 }
 
-export function startDnsServer(): Promise<Running> {
+export function startDnsServer(fixedPort = 0): Promise<Running> {
   const tcp = net.createServer((s) => {
     let pending = Buffer.alloc(0);
     s.on('data', (d) => {
@@ -400,7 +400,7 @@ export function startDnsServer(): Promise<Running> {
   tcp.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
   const listenBoth = (attempt: number): Promise<Running> => new Promise((resolve, reject) => {
     tcp.once('error', reject);
-    tcp.listen(0, '127.0.0.1', () => {
+    tcp.listen(attempt === 0 ? fixedPort : 0, '127.0.0.1', () => {
       tcp.off('error', reject);
       const port = (tcp.address() as net.AddressInfo).port;
       const udp = dgram.createSocket('udp4');
