@@ -39,7 +39,7 @@ export class PcapReader {
   }
 
   /** Yields one batch of packets per input chunk. Throws CaptureError for malformed input. */
-  async *read(chunks: AsyncIterable<Buffer | Uint8Array | string>): AsyncGenerator<RawPacket[]> {
+  async *read(chunks: AsyncIterable<Buffer | Uint8Array | string> | Iterable<Buffer | Uint8Array | string>): AsyncGenerator<RawPacket[]> {
     let buf: Buffer = Buffer.alloc(0);
     let pos = 0;
     let base = 0; // absolute offset of buf[0]
@@ -84,98 +84,104 @@ export class PcapReader {
         }
       }
 
-      if (format === 'pcap') {
-        const len = buf.length;
-        while (pos + 16 <= len) {
-          const sec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-          const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-          const incl = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
-          const orig = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
-          if (incl > recordMax) throw this.err(`record length ${incl} exceeds snaplen`, base + pos);
-          if (pos + 16 + incl > len) break;
-          const nsec = nano ? frac : frac * 1000;
-          if (nsec >= 1e9) throw this.err(`bad timestamp fraction ${frac}`, base + pos);
-          out.push({
-            linkType,
-            tsSec: sec,
-            tsNsec: nsec,
-            caplen: incl,
-            origLen: orig,
-            data: buf.subarray(pos + 16, pos + 16 + incl),
-            interfaceId: 0,
-            offset: base + pos,
-          });
-          pos += 16 + incl;
-        }
-      } else if (format === 'pcapng') {
-        const len = buf.length;
-        while (pos + 12 <= len) {
-          const type = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
-          if (type === PCAPNG_SHB) {
-            // Byte order is per section: read it before the length.
-            const bom = buf.readUInt32LE(pos + 8);
-            if (bom === BOM) le = true;
-            else if (bom === 0x4d3c2b1a) le = false;
-            else throw this.err(`bad pcapng byte-order magic 0x${buf.readUInt32BE(pos + 8).toString(16)}`, base + pos);
-          }
-          const blen = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
-          if (blen < 12 || blen % 4 !== 0) throw this.err(`bad pcapng block length ${blen}`, base + pos);
-          if (blen > HARD_MAX_RECORD) throw this.err(`pcapng block length ${blen} exceeds the ${HARD_MAX_RECORD}-byte limit`, base + pos);
-          if (pos + blen > len) break;
-          const trail = le ? buf.readUInt32LE(pos + blen - 4) : buf.readUInt32BE(pos + blen - 4);
-          if (trail !== blen) throw this.err(`pcapng block length mismatch (${blen} vs trailing ${trail})`, base + pos);
-          const body = pos + 8;
-          const end = pos + blen - 4;
-          if (type === PCAPNG_SHB) {
-            if (blen < 28) throw this.err('short pcapng section header', base + pos);
-            ifaces = [];
-          } else if (type === 1) {
-            if (blen < 20) throw this.err('short pcapng interface block', base + pos);
-            ifaces.push(this.parseIdb(buf, body, end, le));
-          } else if (type === 6 || type === 2) {
-            // EPB: if(4) tsh tsl cap orig; OPB: if(2) drops(2) tsh tsl cap orig.
-            if (blen < 32) throw this.err('short pcapng packet block', base + pos);
-            const ifId = type === 6 ? (le ? buf.readUInt32LE(body) : buf.readUInt32BE(body)) : le ? buf.readUInt16LE(body) : buf.readUInt16BE(body);
-            const iface = ifaces[ifId];
-            if (!iface) throw this.err(`packet for undeclared interface ${ifId}`, base + pos);
-            const tsh = le ? buf.readUInt32LE(body + 4) : buf.readUInt32BE(body + 4);
-            const tsl = le ? buf.readUInt32LE(body + 8) : buf.readUInt32BE(body + 8);
-            const cap = le ? buf.readUInt32LE(body + 12) : buf.readUInt32BE(body + 12);
-            const orig = le ? buf.readUInt32LE(body + 16) : buf.readUInt32BE(body + 16);
-            const d = body + 20;
-            if (d + cap > end) throw this.err(`packet length ${cap} exceeds its block`, base + pos);
-            const p = splitTs(tsh, tsl, iface.units);
+      try {
+        if (format === 'pcap') {
+          const len = buf.length;
+          while (pos + 16 <= len) {
+            const sec = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+            const frac = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+            const incl = le ? buf.readUInt32LE(pos + 8) : buf.readUInt32BE(pos + 8);
+            const orig = le ? buf.readUInt32LE(pos + 12) : buf.readUInt32BE(pos + 12);
+            if (incl > recordMax) throw this.err(`record length ${incl} exceeds snaplen`, base + pos);
+            if (pos + 16 + incl > len) break;
+            const nsec = nano ? frac : frac * 1000;
+            if (nsec >= 1e9) throw this.err(`bad timestamp fraction ${frac}`, base + pos);
             out.push({
-              linkType: iface.linkType,
-              tsSec: p.sec + iface.offsetSec,
-              tsNsec: p.nsec,
-              caplen: cap,
+              linkType,
+              tsSec: sec,
+              tsNsec: nsec,
+              caplen: incl,
               origLen: orig,
-              data: buf.subarray(d, d + cap),
-              interfaceId: ifId,
-              offset: base + pos,
-            });
-          } else if (type === 3) {
-            const iface = ifaces[0];
-            if (!iface) throw this.err('simple packet block before any interface', base + pos);
-            const orig = le ? buf.readUInt32LE(body) : buf.readUInt32BE(body);
-            const room = end - (body + 4);
-            const cap = Math.min(orig, room, iface.snaplen || room);
-            out.push({
-              linkType: iface.linkType,
-              tsSec: 0,
-              tsNsec: 0,
-              caplen: cap,
-              origLen: orig,
-              data: buf.subarray(body + 4, body + 4 + cap),
+              data: buf.subarray(pos + 16, pos + 16 + incl),
               interfaceId: 0,
               offset: base + pos,
             });
-          } else {
-            this.skippedBlocks++;
+            pos += 16 + incl;
           }
-          pos += blen;
+        } else if (format === 'pcapng') {
+          const len = buf.length;
+          while (pos + 12 <= len) {
+            const type = le ? buf.readUInt32LE(pos) : buf.readUInt32BE(pos);
+            if (type === PCAPNG_SHB) {
+              // Byte order is per section: read it before the length.
+              const bom = buf.readUInt32LE(pos + 8);
+              if (bom === BOM) le = true;
+              else if (bom === 0x4d3c2b1a) le = false;
+              else throw this.err(`bad pcapng byte-order magic 0x${buf.readUInt32BE(pos + 8).toString(16)}`, base + pos);
+            }
+            const blen = le ? buf.readUInt32LE(pos + 4) : buf.readUInt32BE(pos + 4);
+            if (blen < 12 || blen % 4 !== 0) throw this.err(`bad pcapng block length ${blen}`, base + pos);
+            if (blen > HARD_MAX_RECORD) throw this.err(`pcapng block length ${blen} exceeds the ${HARD_MAX_RECORD}-byte limit`, base + pos);
+            if (pos + blen > len) break;
+            const trail = le ? buf.readUInt32LE(pos + blen - 4) : buf.readUInt32BE(pos + blen - 4);
+            if (trail !== blen) throw this.err(`pcapng block length mismatch (${blen} vs trailing ${trail})`, base + pos);
+            const body = pos + 8;
+            const end = pos + blen - 4;
+            if (type === PCAPNG_SHB) {
+              if (blen < 28) throw this.err('short pcapng section header', base + pos);
+              ifaces = [];
+            } else if (type === 1) {
+              if (blen < 20) throw this.err('short pcapng interface block', base + pos);
+              ifaces.push(this.parseIdb(buf, body, end, le));
+            } else if (type === 6 || type === 2) {
+              // EPB: if(4) tsh tsl cap orig; OPB: if(2) drops(2) tsh tsl cap orig.
+              if (blen < 32) throw this.err('short pcapng packet block', base + pos);
+              const ifId = type === 6 ? (le ? buf.readUInt32LE(body) : buf.readUInt32BE(body)) : le ? buf.readUInt16LE(body) : buf.readUInt16BE(body);
+              const iface = ifaces[ifId];
+              if (!iface) throw this.err(`packet for undeclared interface ${ifId}`, base + pos);
+              const tsh = le ? buf.readUInt32LE(body + 4) : buf.readUInt32BE(body + 4);
+              const tsl = le ? buf.readUInt32LE(body + 8) : buf.readUInt32BE(body + 8);
+              const cap = le ? buf.readUInt32LE(body + 12) : buf.readUInt32BE(body + 12);
+              const orig = le ? buf.readUInt32LE(body + 16) : buf.readUInt32BE(body + 16);
+              const d = body + 20;
+              if (d + cap > end) throw this.err(`packet length ${cap} exceeds its block`, base + pos);
+              const p = splitTs(tsh, tsl, iface.units);
+              out.push({
+                linkType: iface.linkType,
+                tsSec: p.sec + iface.offsetSec,
+                tsNsec: p.nsec,
+                caplen: cap,
+                origLen: orig,
+                data: buf.subarray(d, d + cap),
+                interfaceId: ifId,
+                offset: base + pos,
+              });
+            } else if (type === 3) {
+              const iface = ifaces[0];
+              if (!iface) throw this.err('simple packet block before any interface', base + pos);
+              const orig = le ? buf.readUInt32LE(body) : buf.readUInt32BE(body);
+              const room = end - (body + 4);
+              const cap = Math.min(orig, room, iface.snaplen || room);
+              out.push({
+                linkType: iface.linkType,
+                tsSec: 0,
+                tsNsec: 0,
+                caplen: cap,
+                origLen: orig,
+                data: buf.subarray(body + 4, body + 4 + cap),
+                interfaceId: 0,
+                offset: base + pos,
+              });
+            } else {
+              this.skippedBlocks++;
+            }
+            pos += blen;
+          }
         }
+      } catch (e) {
+        // Everything complete before the bad byte still goes out.
+        if (out.length) yield out;
+        throw e;
       }
       if (out.length) yield out;
     }

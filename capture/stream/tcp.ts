@@ -4,7 +4,8 @@
  * - sequence numbers compare in 32-bit modular arithmetic, so wrap is just arithmetic;
  * - retransmissions/overlaps: bytes before `next` are cut off (the first copy wins);
  * - out-of-order segments are copied and held; a hole is declared lost (parser.gap, then resync
- *   at the next held segment) when the peer ACKs past it (it got bytes we never saw), when the
+ *   at the next held segment) ACK_GRACE packets after the peer ACKed past it (it got bytes we
+ *   never saw), when the
  *   oldest held segment waited GAP_WAIT_S of capture time, or when a cap is hit;
  * - caps: OOO_DIR_CAP held bytes per direction, OOO_TOTAL_CAP over all connections;
  * - no SYN seen (capture started mid-connection): the lower port is the server (ties: the
@@ -22,6 +23,7 @@ export const GAP_WAIT_S = 2;
 export const OOO_DIR_CAP = 1024 * 1024;
 export const OOO_TOTAL_CAP = 64 * 1024 * 1024;
 export const CLOSED_LINGER_S = 10;
+export const ACK_GRACE = 8;
 
 const DETECT = 0;
 const CLAIMED = 1;
@@ -41,6 +43,8 @@ class Half {
   ended = false;
   ooo: Seg[] = [];
   oooBytes = 0;
+  /** Packet count of the connection when the peer first ACKed past the hole (0: not yet). */
+  holeAckedAt = 0;
 }
 
 class Conn {
@@ -51,6 +55,7 @@ class Conn {
   closed = false;
   lastSec = 0;
   lastNsec = 0;
+  packets = 0;
   constructor(
     readonly info: StreamInfo,
     readonly clientIsA: boolean,
@@ -118,6 +123,7 @@ export class TcpTable {
     const dir: Direction = senderIsA === c.clientIsA ? 0 : 1;
     c.lastSec = pkt.tsSec;
     c.lastNsec = pkt.tsNsec;
+    c.packets++;
     this.host.streamPacket?.(c.info.name, pkt);
     const ts = { sec: pkt.tsSec, nsec: pkt.tsNsec };
     if (rst) {
@@ -143,9 +149,15 @@ export class TcpTable {
     }
     if (ackf && !c.closed) {
       const o = c.halves[dir ^ 1];
-      // The peer acknowledged bytes past a hole: they were received, just not captured.
-      if (o.ooo.length && ((d.ack - o.ooo[0].seq) | 0) >= 0) this.fillGap(c, (dir ^ 1) as Direction, ts);
+      // The peer acknowledged bytes past a hole: they were received, just not captured. The
+      // capture order may still be slightly off (several CPUs/interfaces), so the hole gets
+      // ACK_GRACE more packets of this connection before it is declared lost.
+      if (o.ooo.length && !o.holeAckedAt && ((d.ack - o.ooo[0].seq) | 0) >= 0) o.holeAckedAt = c.packets;
     }
+    const h0 = c.halves[0];
+    const h1 = c.halves[1];
+    if (h0.holeAckedAt && !c.closed && c.packets - h0.holeAckedAt >= ACK_GRACE) this.fillGap(c, 0, ts);
+    if (h1.holeAckedAt && !c.closed && c.packets - h1.holeAckedAt >= ACK_GRACE) this.fillGap(c, 1, ts);
     if (!c.closed && h.ooo.length && pkt.tsSec - h.ooo[0].ts.sec >= GAP_WAIT_S) this.fillGap(c, dir, ts);
     if (!c.closed) this.maybeEnd(c, dir, ts);
   }
@@ -160,6 +172,7 @@ export class TcpTable {
     const skip = -rel;
     if (skip >= len) return; // retransmission of bytes already delivered
     h.next = (h.next + len - skip) >>> 0;
+    h.holeAckedAt = 0; // the hole moved: a later ACK must pass the new one
     this.deliver(c, dir, skip ? buf.subarray(start + skip, end) : buf.subarray(start, end), ts);
     if (h.ooo.length) this.drain(c, dir, h);
   }
@@ -197,6 +210,7 @@ export class TcpTable {
       const skip = -rel;
       if (skip >= s.data.length) continue;
       h.next = (h.next + s.data.length - skip) >>> 0;
+      h.holeAckedAt = 0;
       this.deliver(c, dir, skip ? s.data.subarray(skip) : s.data, s.ts);
     }
   }
@@ -215,6 +229,7 @@ export class TcpTable {
       }
     } else if (c.mode === DETECT) c.detector?.reset();
     h.next = h.ooo[0].seq;
+    h.holeAckedAt = 0;
     this.drain(c, dir, h);
     this.maybeEnd(c, dir, ts);
   }

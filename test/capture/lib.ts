@@ -77,3 +77,47 @@ export function cli(args: string[], input?: Buffer): { code: number | null; stdo
   const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { PcapReader } from '../../capture/sources/pcap-reader';
+import type { RawPacket } from '../../capture/types';
+
+/** Every packet of a capture file, copied out. */
+export async function readAll(file: string): Promise<RawPacket[]> {
+  const r = new PcapReader(file);
+  const out: RawPacket[] = [];
+  for await (const b of r.read([readFileSync(file)])) for (const p of b) out.push({ ...p, data: Buffer.from(p.data) });
+  return out;
+}
+
+/** Writes a classic pcap (µs, little-endian unless `be`, ns when `nano`). */
+export function writePcap(file: string, pkts: RawPacket[], linkType = pkts[0]?.linkType ?? 1, opts: { be?: boolean; nano?: boolean } = {}): string {
+  const parts: Buffer[] = [];
+  const h = Buffer.alloc(24);
+  const w32 = (b: Buffer, v: number, o: number) => (opts.be ? b.writeUInt32BE(v >>> 0, o) : b.writeUInt32LE(v >>> 0, o));
+  const w16 = (b: Buffer, v: number, o: number) => (opts.be ? b.writeUInt16BE(v, o) : b.writeUInt16LE(v, o));
+  w32(h, opts.nano ? 0xa1b23c4d : 0xa1b2c3d4, 0);
+  w16(h, 2, 4);
+  w16(h, 4, 6);
+  w32(h, 262144, 16);
+  w32(h, linkType, 20);
+  parts.push(h);
+  for (const p of pkts) {
+    const r = Buffer.alloc(16);
+    w32(r, p.tsSec, 0);
+    w32(r, opts.nano ? p.tsNsec : Math.floor(p.tsNsec / 1000), 4);
+    w32(r, p.data.length, 8);
+    w32(r, p.origLen - p.caplen + p.data.length, 12);
+    parts.push(r, p.data);
+  }
+  writeFileSync(file, Buffer.concat(parts));
+  return file;
+}
+
+/** tshark's view of a file: one line per frame with the given fields. */
+export function tsharkFields(file: string, fields: string[], filter?: string): string[] {
+  const args = ['-r', file, '-T', 'fields', '-E', 'separator=|'];
+  for (const f of fields) args.push('-e', f);
+  if (filter) args.push('-Y', filter);
+  return sh('tshark', args).split('\n').filter(Boolean);
+}

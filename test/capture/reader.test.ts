@@ -1,0 +1,143 @@
+// pcap/pcapng reader against captures made from real loopback traffic, checked against tshark.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
+import { PcapReader, splitTs } from '../../capture/sources/pcap-reader';
+import { mixCapture, outFile, readAll, sh, tsharkFields, writePcap } from './lib';
+
+/** tshark's epoch timestamps ("1700000000.123456789") → [sec, nsec]. */
+function tsharkTimes(file: string): [number, number][] {
+  return tsharkFields(file, ['frame.time_epoch']).map((l) => {
+    const [s, f = '0'] = l.split('.');
+    return [Number(s), Number(f.padEnd(9, '0').slice(0, 9))];
+  });
+}
+
+async function times(file: string, chunk?: number): Promise<{ ts: [number, number][]; lens: number[]; links: number[] }> {
+  const r = new PcapReader(file);
+  const ts: [number, number][] = [];
+  const lens: number[] = [];
+  const links: number[] = [];
+  for await (const b of r.read(createReadStream(file, chunk ? { highWaterMark: chunk } : {}))) {
+    for (const p of b) {
+      ts.push([p.tsSec, p.tsNsec]);
+      lens.push(p.caplen);
+      links.push(p.linkType);
+      assert.equal(p.data.length, p.caplen);
+    }
+  }
+  assert.equal(r.truncated, null);
+  return { ts, lens, links };
+}
+
+test('pcap (µs) matches tshark frame for frame, whatever the chunk size', async () => {
+  const { file } = await mixCapture();
+  const want = tsharkTimes(file);
+  const lens = tsharkFields(file, ['frame.cap_len']).map(Number);
+  for (const chunk of [undefined, 7, 1000, 65536]) {
+    const got = await times(file, chunk);
+    assert.deepEqual(got.ts, want);
+    assert.deepEqual(got.lens, lens);
+  }
+});
+
+test('pcap with nanosecond timestamps (tcpdump --time-stamp-precision nano)', async () => {
+  const { file } = await mixCapture({ nano: true });
+  assert.equal(readFileSync(file).readUInt32LE(0), 0xa1b23c4d);
+  const got = await times(file);
+  assert.deepEqual(got.ts, tsharkTimes(file));
+  assert.ok(got.ts.some(([, ns]) => ns % 1000 !== 0), 'some timestamp has sub-µs digits');
+});
+
+test('big-endian pcap, µs and ns, reads the same packets', async () => {
+  const { file } = await mixCapture({ nano: true });
+  const pkts = await readAll(file);
+  for (const nano of [false, true]) {
+    const be = writePcap(outFile('pcap'), pkts, 1, { be: true, nano });
+    assert.equal(readFileSync(be).readUInt32BE(0), nano ? 0xa1b23c4d : 0xa1b2c3d4);
+    const got = await times(be, 333);
+    assert.deepEqual(got.ts, tsharkTimes(be));
+    assert.equal(got.ts.length, pkts.length);
+  }
+});
+
+test('pcapng from editcap (µs and ns resolution) matches tshark', async () => {
+  for (const nano of [false, true]) {
+    const { file } = await mixCapture({ nano });
+    const ng = outFile('pcapng');
+    sh('editcap', ['-F', 'pcapng', file, ng]);
+    assert.equal(readFileSync(ng).readUInt32BE(0), 0x0a0d0d0a);
+    const got = await times(ng, 4096);
+    assert.deepEqual(got.ts, tsharkTimes(ng));
+    assert.deepEqual(got.ts, tsharkTimes(file));
+  }
+});
+
+test('pcapng with several interfaces of different link types, and several sections', async () => {
+  const { file } = await mixCapture();
+  const sll = outFile('pcap');
+  // Same packets re-encapsulated as raw IP (Ethernet header chopped off): a second link type.
+  sh('editcap', ['-C', '14', '-T', 'rawip', file, sll]);
+  const merged = outFile('pcapng');
+  sh('mergecap', ['-F', 'pcapng', '-w', merged, file, sll]);
+  const got = await times(merged, 5000);
+  assert.deepEqual(got.ts, tsharkTimes(merged));
+  assert.deepEqual(new Set(got.links), new Set([1, 101]));
+  // Concatenated pcapng files are one file with two sections.
+  const a = outFile('pcapng');
+  sh('editcap', ['-F', 'pcapng', file, a]);
+  const two = outFile('pcapng');
+  writeFileSync(two, Buffer.concat([readFileSync(a), readFileSync(merged)]));
+  const got2 = await times(two, 3000);
+  assert.equal(got2.ts.length, tsharkTimes(a).length + got.ts.length);
+});
+
+test('pcapng if_tsresol (binary) and if_tsoffset options', async () => {
+  // One section, one interface with tsresol 2^-10 and tsoffset 1000 s, one EPB.
+  const opt = (code: number, v: Buffer) => {
+    const h = Buffer.alloc(4);
+    h.writeUInt16LE(code, 0);
+    h.writeUInt16LE(v.length, 2);
+    const pad = Buffer.alloc((4 - (v.length % 4)) % 4);
+    return Buffer.concat([h, v, pad]);
+  };
+  const block = (type: number, body: Buffer) => {
+    const len = 12 + body.length;
+    const b = Buffer.alloc(len);
+    b.writeUInt32LE(type, 0);
+    b.writeUInt32LE(len, 4);
+    body.copy(b, 8);
+    b.writeUInt32LE(len, len - 4);
+    return b;
+  };
+  const shb = block(0x0a0d0d0a, Buffer.from([0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+  const off = Buffer.alloc(8);
+  off.writeBigInt64LE(1000n);
+  const idbBody = Buffer.concat([Buffer.from([1, 0, 0, 0, 0, 0, 4, 0]), opt(9, Buffer.from([0x8a])), opt(14, off), Buffer.alloc(4)]);
+  const idb = block(1, idbBody);
+  const data = Buffer.alloc(60, 0xab);
+  const epb = Buffer.alloc(20);
+  const units = 5 * 1024 + 512; // 5.5 s in 1/1024 s units
+  epb.writeUInt32LE(0, 0);
+  epb.writeUInt32LE(0, 4);
+  epb.writeUInt32LE(units, 8);
+  epb.writeUInt32LE(60, 12);
+  epb.writeUInt32LE(60, 16);
+  const file = Buffer.concat([shb, idb, block(6, Buffer.concat([epb, data]))]);
+  const r = new PcapReader('x.pcapng');
+  const got = [];
+  for await (const b of r.read([file])) got.push(...b);
+  assert.equal(got.length, 1);
+  assert.equal(got[0].tsSec, 1005);
+  assert.equal(got[0].tsNsec, 500_000_000);
+  assert.deepEqual(got[0].data, data);
+});
+
+test('64-bit timestamp split is exact for nanosecond values beyond 2^53', () => {
+  const v = 1_763_900_000_123_456_789n;
+  const r = splitTs(Number(v >> 32n), Number(v & 0xffffffffn), 1e9);
+  assert.deepEqual({ ...r }, { sec: 1_763_900_000, nsec: 123_456_789 });
+  const us = 1_763_900_000_654_321n;
+  const r2 = splitTs(Number(us >> 32n), Number(us & 0xffffffffn), 1e6);
+  assert.deepEqual({ ...r2 }, { sec: 1_763_900_000, nsec: 654_321_000 });
+});
