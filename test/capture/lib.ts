@@ -2,7 +2,8 @@
  * Capture-test plumbing. `record` runs tcpdump in immediate mode: without it, libpcap's
  * TPACKET_V3 ring hands packets over in blocks retired after up to 1 s, and whatever is still in
  * the current block when tcpdump is stopped is lost (seen with test/helpers/capture.ts: the
- * tail of a scenario went missing).
+ * tail of a scenario went missing). Immediate mode on lo costs one 128 KiB ring slot per packet,
+ * so the kernel buffer is raised (-B) or bursts are dropped.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
@@ -18,7 +19,7 @@ export function outFile(ext: string): string {
 
 export async function record(bpf: string, run: () => Promise<void>, opts: { file?: string; nano?: boolean; iface?: string; extra?: string[] } = {}): Promise<string> {
   const file = opts.file ?? outFile('pcap');
-  const args = ['-i', opts.iface ?? 'lo', '--immediate-mode', '-U', '-n', '-s', '0', '-w', file, ...(opts.extra ?? [])];
+  const args = ['-i', opts.iface ?? 'lo', '--immediate-mode', '-B', '131072', '-U', '-n', '-s', '0', '-w', file, ...(opts.extra ?? [])];
   if (opts.nano) args.push('--time-stamp-precision=nano');
   args.push(bpf);
   const td = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
