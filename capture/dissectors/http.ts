@@ -64,9 +64,8 @@ function parseStatusLine(b: Buffer, s: number, e: number): StatusLine | null {
 
 interface Head {
   line: ReqLine | StatusLine;
+  /** Canonical name → value(s); framing reads it too (`Content-Length`, `Transfer-Encoding`). */
   headers: Record<string, string>;
-  /** Lower-case name → last value, for framing decisions. */
-  lower: Map<string, string>;
   setCookies: string[];
 }
 
@@ -344,7 +343,7 @@ class HttpStream implements TcpStreamParser {
       this.malformed(side, side.dir === 0 ? 'malformed request line' : 'malformed status line');
       return nl0 + 1;
     }
-    const head: Head = { line, headers: {}, lower: new Map(), setCookies: [] };
+    const head: Head = { line, headers: {}, setCookies: [] };
     let q = nl0 + 1;
     while (q < end) {
       const nl = b.indexOf(LF, q);
@@ -370,7 +369,7 @@ class HttpStream implements TcpStreamParser {
     if (nl0 < 0) return;
     const line = parseRequestLine(b, 0, nl0 > 0 && b[nl0 - 1] === CR ? nl0 - 1 : nl0);
     if (!line) return;
-    const head: Head = { line, headers: {}, lower: new Map(), setCookies: [] };
+    const head: Head = { line, headers: {}, setCookies: [] };
     let q = nl0 + 1;
     for (let nl = b.indexOf(LF, q); nl >= 0; nl = b.indexOf(LF, q)) {
       const le = nl > q && b[nl - 1] === CR ? nl - 1 : nl;
@@ -383,8 +382,8 @@ class HttpStream implements TcpStreamParser {
 
   private startRequest(side: Side, msg: Message): void {
     this.queue.push({ req: msg, res: null, reqDone: false, resDone: false, interimBytes: 0 });
-    const te = msg.head.lower.get('transfer-encoding');
-    const cl = msg.head.lower.get('content-length');
+    const te = msg.head.headers['Transfer-Encoding'];
+    const cl = msg.head.headers['Content-Length'];
     if (te !== undefined && /chunked\s*$/i.test(te)) side.state = 'chunk-size';
     else if (cl !== undefined) {
       const n = parseLength(cl);
@@ -413,8 +412,8 @@ class HttpStream implements TcpStreamParser {
     }
     p.res = msg;
     const method = p.req ? (p.req.head.line as ReqLine).method : '';
-    const te = msg.head.lower.get('transfer-encoding');
-    const cl = msg.head.lower.get('content-length');
+    const te = msg.head.headers['Transfer-Encoding'];
+    const cl = msg.head.headers['Content-Length'];
     if (st === 101 || (method === 'CONNECT' && st >= 200 && st < 300)) {
       this.finishMessage(side, ts);
       this.tunnel();
@@ -445,8 +444,8 @@ class HttpStream implements TcpStreamParser {
     if (side.dir === 0) {
       const p = this.queue.find((x) => x.req === msg);
       if (p) p.reqDone = true;
-      const lower = msg.head.lower;
-      const upgrade = lower.has('upgrade') && /upgrade/i.test(lower.get('connection') ?? '');
+      const h = msg.head.headers;
+      const upgrade = h['Upgrade'] !== undefined && /upgrade/i.test(h['Connection'] ?? '');
       if ((msg.head.line as ReqLine).method === 'CONNECT' || upgrade) side.state = 'hold';
     } else {
       const p = this.queue.find((x) => x.res === msg);
@@ -562,9 +561,7 @@ function addHeaderLine(head: Head, b: Buffer, s: number, e: number): void {
   const name = canonicalHeader(rawName);
   const prev = head.headers[name];
   head.headers[name] = prev === undefined ? value : prev + ',' + value;
-  const lower = rawName.toLowerCase();
-  head.lower.set(lower, value);
-  if (lower === 'set-cookie') head.setCookies.push(value);
+  if (name === 'Set-Cookie') head.setCookies.push(value);
 }
 
 function parseChunkSize(b: Buffer, s: number, e: number): number {
@@ -593,8 +590,9 @@ function parseLength(v: string): number {
 
 function bodyPreview(msg: Message, cap: number): { body: Buffer; size: number } {
   const raw = msg.body.bytes();
-  const dec = decodeBody(raw, msg.head.lower.get('content-encoding'), cap);
-  const encoded = !!msg.head.lower.get('content-encoding') && !/^\s*identity\s*$/i.test(msg.head.lower.get('content-encoding')!);
+  const ce = msg.head.headers['Content-Encoding'];
+  const dec = decodeBody(raw, ce, cap);
+  const encoded = !!ce && !/^\s*identity\s*$/i.test(ce);
   // Plain bodies: the decoded size is the de-chunked size. Encoded bodies decoded in full: their
   // real size; otherwise only the preview's size is known (see docs/items.md).
   const size = !encoded ? msg.body.total : dec.body.length;
