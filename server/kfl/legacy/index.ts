@@ -1,28 +1,54 @@
 /**
  * Legacy KFL (Kubeshark's BFL-derived filter language, kubeshark-compat §8): the language
  * `kfl.match(query, data)` speaks. Pipeline as Kubeshark's: expand macros → parse → precompute
- * (here: compile to closures) → evaluate against the item as JSON.
+ * (here: compile to closures) → evaluate against the item as its JSON form. The quirks are kept
+ * (docs/kfl-legacy.md) and reported by lintLegacy.
  */
-import type { CompiledQuery, QueryLint } from '../api';
+import type { CompiledQuery } from '../api';
+import type { Item } from '../../../capture/item/schema';
+import { compilePrepared, prepare } from './prepare';
+import { COLLAPSE, type Ctx } from './compile';
+import { truthy } from './values';
 
-export type LegacyCompiledQuery = CompiledQuery & { limit?: number; redactions: string[] };
+export { lintLegacy } from './lint';
+export { expandMacros, LEGACY_MACROS } from './macros';
+export { redactItem } from './redact';
 
+export type LegacyCompiledQuery = CompiledQuery & {
+  /** limit(n) anywhere in the query (the first one), for streaming consumers. */
+  limit?: number;
+  /** Every redact(...) path in the query, in order, for redactItem on displayed items. */
+  redactions: string[];
+};
+
+/**
+ * Compile a query; throws QueryError (language 'kfl'), e.g. `1:5: unexpected token "?"`.
+ * `opts.now` fixes the clock for now()/seconds()/… (evaluated once, here, as Kubeshark does).
+ */
 export function compileLegacy(source: string, opts?: { now?: () => number }): LegacyCompiledQuery {
-  void opts;
-  return { language: 'kfl', source, match: () => source.trim() === '', redactions: [] };
+  const p = prepare(source);
+  const st = { now: opts?.now ? opts.now() : Date.now(), limit: undefined as number | undefined, redactions: [] as string[], hasRedact: false };
+  const root = compilePrepared(p, st);
+  const ctx: Ctx = { d: null, owned: false };
+  const match = (item: Item | object): boolean => {
+    const saved = ctx.d;
+    ctx.d = item;
+    ctx.owned = false;
+    try {
+      const v = root(ctx);
+      return v !== COLLAPSE && truthy(v);
+    } catch {
+      return false; // never throw for a compiled query (e.g. a cyclic object given to redact)
+    } finally {
+      ctx.d = saved;
+    }
+  };
+  const out: LegacyCompiledQuery = { language: 'kfl', source, match, redactions: st.redactions };
+  if (st.limit !== undefined) out.limit = st.limit;
+  return out;
 }
+
+/** kfl.validate's engine: throws QueryError when the query would not compile. */
 export function validateLegacy(source: string): void {
-  void source;
+  compileLegacy(source, { now: () => 0 });
 }
-export function lintLegacy(source: string): QueryLint[] {
-  void source;
-  return [];
-}
-export function expandMacros(source: string): string {
-  return source;
-}
-export function redactItem(item: object, paths: string[]): object {
-  void paths;
-  return structuredClone(item);
-}
-export const LEGACY_MACROS: Record<string, string> = {};
