@@ -29,6 +29,7 @@ const other = (l: QueryLanguage): QueryLanguage => (l === 'kfl' ? 'kfl2' : 'kfl'
  */
 function pick(source: string, language: QueryLanguage | 'auto' | undefined): QueryLanguage {
   if (language === 'kfl' || language === 'kfl2') return language;
+  if (source.trim() === '') return 'kfl2';
   const guess = detectLanguage(source).language;
   try {
     ENGINES[guess].validate(source);
@@ -46,7 +47,10 @@ function pick(source: string, language: QueryLanguage | 'auto' | undefined): Que
 
 /** Compile a query; throws QueryError (`err.message` is "LINE:COL: text"). Empty matches everything. */
 export function compileQuery(source: string, language?: QueryLanguage | 'auto'): CompiledQuery {
-  return ENGINES[pick(source, language)].compile(source);
+  const lang = pick(source, language);
+  // Blank (whitespace-only) is the empty query in both languages, whatever an engine's lexer says.
+  if (source.trim() === '') return { language: lang, source, match: () => true };
+  return ENGINES[lang].compile(source);
 }
 
 export function validateQuery(
@@ -54,6 +58,7 @@ export function validateQuery(
   language?: QueryLanguage | 'auto',
 ): { language: QueryLanguage; error: QueryError | null; lints: QueryLint[] } {
   const lang = pick(source, language);
+  if (source.trim() === '') return { language: lang, error: null, lints: [] };
   try {
     ENGINES[lang].validate(source);
   } catch (e) {

@@ -201,17 +201,23 @@ test('empty query matches everything; macros and comprehensions type-check', () 
   assert.ok(matches("'''multi\nline''' != \"\" && b'x' != b''", httpSample()));
 });
 
-test('compile once, variables once: queries over one item share its variables', () => {
+test('compile once, variables once: consecutive queries over one item share its variables', () => {
   const it = httpSample();
-  const a = compileKfl2('http && status_code == 200');
-  const b = compileKfl2('status_code == 200');
-  assert.deepEqual(a.variables, ['http', 'status_code']);
-  a.match(it);
+  const a = compileKfl2('http && request.headers["host"] != ""');
+  const b = compileKfl2('"user-agent" in request.headers');
+  assert.deepEqual(a.variables, ['http', 'request.headers']);
+  assert.ok(a.match(it));
   const vars = varsOf(it);
-  assert.equal(vars.c.status_code, 200n);
-  assert.equal('method' in vars.c, false); // not read: not computed
-  b.match(it);
+  const headers = vars.c?.['request.headers'];
+  assert.ok(headers instanceof Map);
+  assert.equal(vars.c?.['response.headers'], undefined); // not read: not computed
+  assert.ok(b.match(it));
   assert.equal(varsOf(it), vars);
+  assert.equal(vars.c?.['request.headers'], headers); // built once, read by both
+  // another item gets its own variables
+  const other = dnsSample();
+  assert.notEqual(varsOf(other), vars);
+  assert.equal(a.match(other), false);
 });
 
 test('lint: upper-case header keys never match', () => {
@@ -235,5 +241,26 @@ test('every declared variable has a computable value of its declared kind on bot
       }[kind as 'bool'];
       assert.ok(ok, `${name}: ${String(val)} is not ${kind}`);
     }
+  }
+});
+
+test('the closure compiler agrees with @bufbuild/cel on every query it takes', () => {
+  const items = [httpSample(), dnsSample(), dnsAnswered(), { ...httpSample(), response: { status: 500, headers: { 'X-A': 'b' } } }, { protocol: null }];
+  const queries = [
+    'http && status_code == 500', 'dns && "x" in dns_questions', 'http && path.matches("^/lic")', 'http && status_code == 200.0',
+    'request.headers["content-type"].contains("json")', 'request.headers["x-missing"] == "a" || http', 'request.headers["x-missing"] == "a" && false',
+    'request.headers["x-missing"] == "a" || dns', '!(request.headers["x-missing"] == "a")', 'map_get(response.headers, "x-a", "") == "b"',
+    '"host" in request.headers', 'status_code >= 400 && status_code < 600', 'elapsed_time > 3000.5', 'src.port > 40000 || dst.port == 53',
+    'method.startsWith("PO") && !url.endsWith("x")', 'dns_response && status_code != 0', 'tls == false && udp != true', 'true && !false',
+    'dns && "www.example.com" in dns_questions && "93.184.216.34" in dns_answers',
+  ];
+  for (const q of queries) {
+    const fast = compileKfl2(q), cel = compileKfl2(q, { engine: 'cel' });
+    assert.ok(fast.fast, `not taken by the closure compiler: ${q}`);
+    assert.deepEqual(items.map((it) => fast.match(it as never)), items.map((it) => cel.match(it as never)), q);
+  }
+  // outside the subset: still compiled, by @bufbuild/cel
+  for (const q of ['dns_answers.exists(a, a.startsWith("93."))', 'timestamp > now() - duration("5m")', 'size(method) > 2']) {
+    assert.equal(compileKfl2(q).fast, false, q);
   }
 });

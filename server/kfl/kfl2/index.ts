@@ -9,6 +9,7 @@ import { RE2JS } from '@bufbuild/re2';
 import type { Item } from '../../../capture/item/schema';
 import { QueryError, type CompiledQuery, type QueryLint } from '../api';
 import { CheckError, checkExpr } from './check';
+import { compileFast } from './fast';
 import { VARIABLES, varsOf } from './variables';
 
 type Expr = ReturnType<typeof parse>['expr'];
@@ -44,17 +45,24 @@ export interface Kfl2Query extends CompiledQuery {
   readonly language: 'kfl2';
   /** The variables the query reads. */
   readonly variables: readonly string[];
+  /** Evaluated by the closure compiler (fast.ts) rather than @bufbuild/cel's planner. */
+  readonly fast: boolean;
 }
 
-/** Compile a KFL2 query; throws QueryError("LINE:COL: message"). The empty query matches everything. */
-export function compileKfl2(source: string): Kfl2Query {
-  if (source.trim() === '') return { language: 'kfl2', source, variables: [], match: () => true };
+/**
+ * Compile a KFL2 query; throws QueryError("LINE:COL: message"). The empty query matches
+ * everything. `engine: 'cel'` forces @bufbuild/cel's evaluator (tests compare the two).
+ */
+export function compileKfl2(source: string, opts?: { engine?: 'auto' | 'cel' }): Kfl2Query {
+  if (source.trim() === '') return { language: 'kfl2', source, variables: [], fast: true, match: () => true };
   const { parsed, variables } = analyse(source);
-  const run = plan(ENV, parsed);
+  const fast = opts?.engine === 'cel' ? null : compileFast(parsed.expr, { variables: VARIABLES, regex: compileRegex });
+  const run = fast ?? (plan(ENV, parsed) as (v: unknown) => unknown);
   return {
     language: 'kfl2',
     source,
     variables,
+    fast: fast !== null,
     match(item: Item): boolean {
       if (item === null || typeof item !== 'object') return false;
       try {

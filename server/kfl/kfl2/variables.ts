@@ -1,9 +1,9 @@
 /**
  * KFL2's flat variables (kubeshark-compat §9), computed from our items (capture/item/schema.ts).
  *
- * Each item gets one ItemVars object, made on first use and cached in a WeakMap, so several
- * queries over the same item share it; each variable is computed on first access only, so a
- * query pays for the variables it reads, not for all ~130. The mapping is documented in
+ * Each item gets one ItemVars object, shared by consecutive queries over the same item (see
+ * varsOf); each variable is computed on first access only, so a query pays for the variables
+ * it reads, not for all ~130. The mapping is documented in
  * docs/kfl2.md.
  */
 import { create } from '@bufbuild/protobuf';
@@ -39,8 +39,23 @@ const isGql = (it: Item) => proto(it).abbr === 'GQL';
  */
 function strMap(v: unknown, lower: boolean): Map<string, string> {
   const m = new Map<string, string>();
-  for (const [k, val] of Object.entries(rec(v))) m.set(lower ? k.toLowerCase() : k, Array.isArray(val) ? val.map(str).join(',') : str(val));
+  const o = rec(v);
+  for (const k in o) {
+    const val = o[k];
+    m.set(lower ? lowerName(k) : k, Array.isArray(val) ? val.map(str).join(',') : str(val));
+  }
   return m;
+}
+
+// Header names repeat from item to item: remember their lower-case form (bounded).
+const lowered = new Map<string, string>();
+function lowerName(k: string): string {
+  let l = lowered.get(k);
+  if (l === undefined) {
+    if (lowered.size >= 4096) lowered.clear();
+    lowered.set(k, (l = k.toLowerCase()));
+  }
+  return l;
 }
 
 /** Which side is "local": the endpoint whose process we know (a socket on this machine), else src. */
@@ -264,40 +279,53 @@ export function defaultOf(t: Type): Value {
 }
 
 /**
- * The activation object @bufbuild/cel reads through `resolve(name)` → `vars[name]`: one getter
- * per variable on the prototype, memoised in `c` on first access.
+ * The activation object @bufbuild/cel (and fast.ts) reads as `vars[name]`: one getter per
+ * variable on the prototype. Lists, maps and timestamps are memoised in `c` on first access;
+ * scalars are cheaper to recompute than to memoise (measured: the memo table cost more than
+ * reading two fields).
  */
 export class ItemVars {
-  readonly c: Record<string, Value> = Object.create(null);
+  c: Record<string, Value> | null = null;
   constructor(readonly item: Item) {}
 }
 for (const [name, def] of Object.entries(VARIABLES)) {
   const fallback = defaultOf(def.type);
   const get = def.get;
+  const memo = typeof def.type === 'object' || def.type === 'timestamp';
+  const compute = (item: Item): Value => {
+    if (get === null) return fallback;
+    try {
+      return get(item);
+    } catch {
+      return fallback; // a malformed item reads as "absent", never as a crash
+    }
+  };
   Object.defineProperty(ItemVars.prototype, name, {
-    get(this: ItemVars) {
-      let v = this.c[name];
-      if (v === undefined) {
-        if (get === null) return fallback;
-        try {
-          v = get(this.item);
-        } catch {
-          v = fallback; // a malformed item reads as "absent", never as a crash
+    get: memo
+      ? function (this: ItemVars) {
+          const c = (this.c ??= Object.create(null) as Record<string, Value>);
+          return (c[name] ??= compute(this.item));
         }
-        this.c[name] = v;
-      }
-      return v;
-    },
+      : function (this: ItemVars) {
+          return compute(this.item);
+        },
   });
 }
 
-const cache = new WeakMap<object, ItemVars>();
+/*
+ * Sharing is by "same item as the last call": queries are applied item by item (a hook calling
+ * kfl.match several times on one item, the panel's filters on each arriving item), so a
+ * one-entry cache gets the sharing. A WeakMap (or a symbol property on the item) was measured
+ * at 0.4M (0.25M) items/s for the lookup alone once it holds many items, against 8M/s for
+ * making the variables afresh — the cache would cost more than it saves.
+ */
+let lastItem: object | null = null;
+let lastVars: ItemVars | null = null;
 /** The shared, lazily filled variables of one item. */
 export function varsOf(item: Item): ItemVars {
-  let v = cache.get(item);
-  if (v === undefined) {
-    v = new ItemVars(item);
-    cache.set(item, v);
+  if (item !== lastItem || lastVars === null) {
+    lastVars = new ItemVars(item);
+    lastItem = item;
   }
-  return v;
+  return lastVars;
 }
