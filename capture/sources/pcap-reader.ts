@@ -70,12 +70,12 @@ export class PcapReader {
         const magic = buf.readUInt32BE(0);
         if (magic === PCAPNG_SHB) format = 'pcapng';
         else {
-          if (buf.length < 24) continue;
           if (magic === 0xa1b2c3d4) (le = false), (nano = false);
           else if (magic === 0xd4c3b2a1) (le = true), (nano = false);
           else if (magic === 0xa1b23c4d) (le = false), (nano = true);
           else if (magic === 0x4d3cb2a1) (le = true), (nano = true);
           else throw this.err(`bad magic 0x${magic.toString(16).padStart(8, '0')} (not a pcap or pcapng file)`, base);
+          if (buf.length < 24) continue;
           const snap = le ? buf.readUInt32LE(16) : buf.readUInt32BE(16);
           linkType = (le ? buf.readUInt32LE(20) : buf.readUInt32BE(20)) & 0xffff;
           recordMax = Math.min(HARD_MAX_RECORD, Math.max(snap, DEFAULT_SNAP));

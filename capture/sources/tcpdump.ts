@@ -14,6 +14,8 @@ import { PcapReader } from './pcap-reader';
 
 /** Kernel buffer for tcpdump -B, KiB. */
 export const LIVE_BUFFER_KIB = 64 * 1024;
+/** tcpdump's packet-buffer timeout (1 s) plus a margin. */
+export const STOP_GRACE_MS = 1200;
 
 export function findExecutable(name: string): string | null {
   const dirs = (process.env.PATH ?? '').split(delimiter).concat(['/usr/sbin', '/sbin', '/usr/local/sbin']);
@@ -66,8 +68,12 @@ export class TcpdumpSource implements PacketSource {
   async start(): Promise<void> {
     const args = ['-U', '-n', '-w', '-', '-s', '262144', '-B', String(LIVE_BUFFER_KIB), '--time-stamp-precision=nano', '-i', this.iface];
     if (this.filter) args.push(this.filter);
-    const child = spawn(this.tcpdump, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Own process group: a terminal's Ctrl-C reaches us, and we stop tcpdump ourselves (below).
+    const child = spawn(this.tcpdump, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     this.child = child;
+    const kill = () => child.kill('SIGTERM');
+    process.once('exit', kill);
+    child.once('close', () => process.off('exit', kill));
     this.exit = new Promise((res) => {
       child.on('close', (code) => res(code));
       child.on('error', () => res(-1));
@@ -121,8 +127,11 @@ export class TcpdumpSource implements PacketSource {
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    // SIGTERM: tcpdump flushes what it has, prints its counters and exits; stdout then ends.
-    this.child?.kill('SIGTERM');
+    // libpcap (TPACKET_V3) hands packets over in blocks retired after at most tcpdump's 1 s
+    // timeout, and a block still open when tcpdump exits is lost: wait for it, then SIGTERM
+    // (tcpdump writes what it has, prints its counters and exits; stdout then ends).
+    const t = setTimeout(() => this.child?.kill('SIGTERM'), STOP_GRACE_MS);
+    this.child?.once('close', () => clearTimeout(t));
   }
 
   drops(): { kernel: number; ifdrop: number } | null {

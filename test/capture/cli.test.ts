@@ -1,0 +1,104 @@
+// `wirehook items` / `wirehook interfaces` through the built dist/cli.js (run `npm run build` first).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CLI, cli, mixCapture, outFile } from './lib';
+
+const lines = (s: string) => s.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+test('items: NDJSON in request order, --stats on stderr, exit 0', async () => {
+  const { file, http, dns } = await mixCapture();
+  const r = cli(['items', '--pcap', file, '--stats']);
+  assert.equal(r.code, 0, r.stderr);
+  const items = lines(r.stdout);
+  assert.equal(items.length, http + dns);
+  const ts = items.map((i) => i.startTime);
+  assert.deepEqual(ts, [...ts].sort(), 'request order');
+  assert.match(r.stderr, /^wirehook: packets: \d+$/m);
+  assert.match(r.stderr, new RegExp(`^wirehook: items: ${http + dns} \\(http=${http} dns=${dns}\\)$`, 'm'));
+  assert.match(r.stderr, /^wirehook: drops: unknown$/m);
+  assert.match(r.stderr, /^wirehook: gaps: 0$/m);
+  const i = items[0];
+  assert.match(i.id, /^file\/[^/]+\.pcap\/000000000001\.pcap-0$/);
+  assert.equal(i.entryFile, '000000000001_pcap-0_entry.json');
+  assert.match(i.startTime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/);
+  assert.equal(i.timestamp, Math.floor(Date.parse(i.startTime)));
+  assert.equal(typeof i.src.port, 'string');
+  assert.ok(items.some((x) => /_udp\.pcap-0$/.test(x.id)));
+});
+
+test('items: --count, --quiet, --query, stdin', async () => {
+  const { file, http } = await mixCapture();
+  const c = cli(['items', '--pcap', file, '--count', '5']);
+  assert.equal(c.code, 0);
+  assert.equal(lines(c.stdout).length, 5);
+  const q = cli(['items', '--pcap', file, '--quiet', '--stats']);
+  assert.equal(q.stdout, '');
+  assert.match(q.stderr, /items: \d+/);
+  const h = cli(['items', '--pcap', file, '--query', 'http']);
+  assert.equal(h.code, 0, h.stderr);
+  assert.equal(lines(h.stdout).length, http);
+  const qc = cli(['items', '--pcap', file, '--query', 'dns', '-c', '2']);
+  assert.deepEqual(lines(qc.stdout).map((i) => i.protocol.name), ['dns', 'dns']);
+  const s = cli(['items', '--pcap', '-'], readFileSync(file));
+  assert.equal(s.code, 0);
+  assert.equal(lines(s.stdout).length, lines(cli(['items', '--pcap', file]).stdout).length);
+  assert.match(lines(s.stdout)[0].id, /^file\/stdin\//);
+});
+
+test('items: bad usage and bad files exit 2 with one wirehook: line', async () => {
+  const { file } = await mixCapture();
+  const bad = outFile('pcap');
+  writeFileSync(bad, Buffer.from('12345678abcdef000123456789abcdef', 'hex'));
+  const cases: [string[], RegExp][] = [
+    [['items'], /^wirehook: give --pcap FILE\|- or --interface IF\n$/],
+    [['items', '--pcap', file, '--interface', 'lo'], /^wirehook: give either --pcap or --interface, not both\n$/],
+    [['items', '--pcap', '/nonexistent/x.pcap'], /^wirehook: cannot read \/nonexistent\/x\.pcap: no such file\n$/],
+    [['items', '--pcap', bad], /^wirehook: .*: bad magic 0x12345678 \(not a pcap or pcapng file\) at byte 0\n$/],
+    [['items', '--pcap', file, '--count', 'x'], /^wirehook: --count wants a positive whole number, got 'x'\n$/],
+    [['items', '--pcap', file, '--bogus'], /^wirehook: Unknown option '--bogus'\n$/],
+    [['items', '--pcap', file, '--query', 'http and ('], /^wirehook: query \d+:\d+: .+\n$/],
+    [['items', '--interface', 'no-such-if0'], /^wirehook: no capture interface 'no-such-if0' \(see 'wirehook interfaces'\)\n$/],
+    [['items', '--interface', 'lo', '--filter', 'tcp port'], /^wirehook: bad --filter: .+\n$/],
+  ];
+  for (const [args, re] of cases) {
+    const r = cli(args);
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re, args.join(' '));
+  }
+});
+
+test('items: a truncated file still prints every complete item, warns, exits 0', async () => {
+  const { file } = await mixCapture();
+  const buf = readFileSync(file);
+  const cut = outFile('pcap');
+  writeFileSync(cut, buf.subarray(0, buf.length - 10));
+  const r = cli(['items', '--pcap', cut]);
+  assert.equal(r.code, 0);
+  assert.match(r.stderr, /^wirehook: warning: .*: truncated record at byte \d+ \(\d+ of \d+ bytes present\)\n$/);
+  const full = lines(cli(['items', '--pcap', file]).stdout);
+  assert.ok(lines(r.stdout).length >= full.length - 1);
+});
+
+test('items: a closed pipe (| head -n 1) ends quietly', async () => {
+  const { file } = await mixCapture();
+  const sh = spawn('sh', ['-c', `"${process.execPath}" "${CLI}" items --pcap "${file}" | head -n 1; echo "rc=\${PIPESTATUS:-done}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  sh.stdout.on('data', (d) => (out += d));
+  sh.stderr.on('data', (d) => (err += d));
+  await new Promise((r) => sh.on('close', r));
+  assert.equal(out.split('\n').filter((l) => l.startsWith('{')).length, 1);
+  assert.equal(err, '');
+});
+
+test('interfaces lists lo as up and loopback', () => {
+  const r = cli(['interfaces']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^lo\s+\[up,loopback\]\s+127\.0\.0\.1/m);
+  const j = JSON.parse(cli(['interfaces', '--json']).stdout);
+  const lo = j.find((i: { name: string }) => i.name === 'lo');
+  assert.equal(lo.loopback, true);
+  assert.ok(lo.addresses.includes('127.0.0.1'));
+});
