@@ -382,16 +382,22 @@ class HttpStream implements TcpStreamParser {
 
   private startRequest(side: Side, msg: Message): void {
     this.queue.push({ req: msg, res: null, reqDone: false, resDone: false, interimBytes: 0 });
+    if (!this.frameBody(side, msg, 'head')) return;
+    if (side.state === 'head') this.finishMessage(side, msg.startTs);
+  }
+
+  /** Body state from the framing headers; `otherwise` when there are none. False when malformed. */
+  private frameBody(side: Side, msg: Message, otherwise: State): boolean {
     const te = msg.head.headers['Transfer-Encoding'];
     const cl = msg.head.headers['Content-Length'];
     if (te !== undefined && /chunked\s*$/i.test(te)) side.state = 'chunk-size';
     else if (cl !== undefined) {
       const n = parseLength(cl);
-      if (n < 0) { this.malformed(side, 'bad Content-Length'); return; }
+      if (n < 0) { this.malformed(side, 'bad Content-Length'); return false; }
       side.remaining = n;
       side.state = n > 0 ? 'body-len' : 'head';
-    } else side.state = 'head';
-    if (side.state === 'head') this.finishMessage(side, msg.startTs);
+    } else side.state = otherwise;
+    return true;
   }
 
   private startResponse(side: Side, msg: Message, ts: Timestamp): void {
@@ -412,21 +418,13 @@ class HttpStream implements TcpStreamParser {
     }
     p.res = msg;
     const method = p.req ? (p.req.head.line as ReqLine).method : '';
-    const te = msg.head.headers['Transfer-Encoding'];
-    const cl = msg.head.headers['Content-Length'];
     if (st === 101 || (method === 'CONNECT' && st >= 200 && st < 300)) {
       this.finishMessage(side, ts);
       this.tunnel();
       return;
     }
     if (method === 'HEAD' || st === 204 || st === 304) side.state = 'head';
-    else if (te !== undefined && /chunked\s*$/i.test(te)) side.state = 'chunk-size';
-    else if (cl !== undefined) {
-      const n = parseLength(cl);
-      if (n < 0) { this.malformed(side, 'bad Content-Length'); return; }
-      side.remaining = n;
-      side.state = n > 0 ? 'body-len' : 'head';
-    } else side.state = 'body-close';
+    else if (!this.frameBody(side, msg, 'body-close')) return;
     if (side.state === 'head') this.finishMessage(side, ts);
     // A client that asked to upgrade waits for this verdict; no upgrade happened.
     const client = this.sides[0];

@@ -1,0 +1,126 @@
+/**
+ * Robustness: real recorded exchanges, mutated with a seeded PRNG (flipped bytes, cut chunks,
+ * random gaps and re-chunking), must never make a dissector throw, hang, or hit its
+ * internal-error guard, and whatever it emits must keep the item shape.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { startHttpServer, httpScenario, startDnsServer, dnsScenario } from '../helpers/traffic';
+import { recordRelay, collector, type Recorded } from './harness';
+import { http } from '../../capture/dissectors/http';
+import { dns } from '../../capture/dissectors/dns';
+import type { L7Message } from '../../capture/types';
+
+let httpRecs: Recorded[] = [];
+let dnsRecs: Recorded[] = [];
+
+before(async () => {
+  const h = await startHttpServer();
+  const d = await startDnsServer();
+  try {
+    httpRecs = await recordRelay(h.port, async (p) => { await httpScenario(p); });
+    dnsRecs = await recordRelay(d.port, async (p) => { await dnsScenario(p); });
+  } finally {
+    await h.close();
+    await d.close();
+  }
+});
+
+/** mulberry32: small, seeded, good enough to pick mutations reproducibly. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function mutate(b: Buffer, rnd: () => number): Buffer {
+  const out = Buffer.from(b);
+  const flips = Math.floor(rnd() * 4);
+  for (let i = 0; i < flips && out.length; i++) out[Math.floor(rnd() * out.length)] = Math.floor(rnd() * 256);
+  if (rnd() < 0.1) return out.subarray(0, Math.floor(rnd() * out.length));
+  return out;
+}
+
+function checkShape(m: L7Message, kind: 'http' | 'dns'): void {
+  assert.ok(m.requestSize >= 0 && m.responseSize >= 0);
+  assert.ok(m.requestTs && typeof m.requestTs.sec === 'number');
+  const req = m.request as Record<string, unknown>;
+  const res = m.response as Record<string, unknown>;
+  if (kind === 'http') {
+    assert.equal(typeof req.method, 'string');
+    assert.ok(Array.isArray(req.pathSegments));
+    assert.equal(typeof res.status, 'number');
+    assert.equal(typeof (res.content as Record<string, unknown>).size, 'number');
+  } else {
+    assert.ok(Array.isArray(req.questions));
+    for (const k of ['answers', 'authorities', 'additionals']) assert.ok(Array.isArray(res[k]));
+  }
+}
+
+test('HTTP: 300 mutated replays of the real scenario never throw and keep the item shape', () => {
+  const rnd = prng(0xc0ffee);
+  let warned = 0;
+  for (let round = 0; round < 300; round++) {
+    const rec = httpRecs[round % httpRecs.length];
+    const c = collector('tcp', 4096);
+    const p = http.tcp!(c.ctx);
+    for (const ch of rec.chunks) {
+      const r = rnd();
+      if (r < 0.05) { p.gap(ch.dir, 1 + Math.floor(rnd() * 3000), ch.ts); continue; }
+      const bytes = r < 0.4 ? mutate(ch.bytes, rnd) : ch.bytes;
+      const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
+      for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
+    }
+    p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+    for (const m of c.msgs) checkShape(m, 'http');
+    assert.equal(c.warnings.filter((w) => w.includes('internal error')).length, 0, c.warnings.join('\n'));
+    warned += c.warnings.length;
+  }
+  assert.ok(warned > 50, `the mutations reached the error paths (${warned} warnings)`);
+});
+
+test('DNS: 300 mutated replays (UDP datagrams and TCP streams) never throw and keep the item shape', () => {
+  const rnd = prng(0xdecaf);
+  for (let round = 0; round < 300; round++) {
+    const rec = dnsRecs[round % dnsRecs.length];
+    const c = collector(rec.transport);
+    if (rec.transport === 'udp') {
+      const p = dns.udp!(c.ctx);
+      for (const ch of rec.chunks) p.datagram(ch.dir, rnd() < 0.5 ? mutate(ch.bytes, rnd) : ch.bytes, ch.ts);
+      p.end({ sec: 2e9, nsec: 0 }, 'eof');
+    } else {
+      const p = dns.tcp!(c.ctx);
+      for (const ch of rec.chunks) {
+        if (rnd() < 0.05) { p.gap(ch.dir, 7, ch.ts); continue; }
+        const bytes = rnd() < 0.4 ? mutate(ch.bytes, rnd) : ch.bytes;
+        for (let i = 0; i < bytes.length; i += 3) p.data(ch.dir, bytes.subarray(i, i + 3), ch.ts);
+      }
+      p.end(null, { sec: 2e9, nsec: 0 }, 'fin');
+    }
+    for (const m of c.msgs) checkShape(m, 'dns');
+  }
+});
+
+test('pure noise is refused by detection and survives the parsers', () => {
+  const rnd = prng(42);
+  const flow = { srcIp: '127.0.0.1', srcPort: 1, dstIp: '127.0.0.1', dstPort: 2, transport: 'udp' as const };
+  let claimed = 0;
+  for (let i = 0; i < 2000; i++) {
+    const b = Buffer.alloc(1 + Math.floor(rnd() * 300));
+    for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
+    if (http.detect(b, 0, { ...flow, transport: 'tcp' }) === true) claimed++;
+    if (dns.detect(b, 0, flow) === true) claimed++;
+    const c = collector('tcp');
+    const p = http.tcp!(c.ctx);
+    p.data(0, b, { sec: 1, nsec: 0 });
+    p.data(1, b, { sec: 1, nsec: 1 });
+    p.end(null, { sec: 2, nsec: 0 }, 'eof');
+    assert.equal(c.msgs.length, 0);
+  }
+  assert.ok(claimed <= 2, `random bytes claimed ${claimed} times`);
+});
