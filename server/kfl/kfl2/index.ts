@@ -55,10 +55,13 @@ export interface Kfl2Query extends CompiledQuery {
  */
 export function compileKfl2(source: string, opts?: { engine?: 'auto' | 'cel' }): Kfl2Query {
   if (source.trim() === '') return { language: 'kfl2', source, variables: [], fast: true, match: () => true };
+  const celOnly = opts?.engine === 'cel';
+  const hit = celOnly ? undefined : compiled.get(source);
+  if (hit) return hit; // hooks call kfl.match(query, data) per item: compile once per text
   const { parsed, variables } = analyse(source);
-  const fast = opts?.engine === 'cel' ? null : compileFast(parsed.expr, { variables: VARIABLES, regex: compileRegex });
+  const fast = celOnly ? null : compileFast(parsed.expr, { variables: VARIABLES, regex: compileRegex });
   const run = fast ?? (plan(ENV, parsed) as (v: unknown) => unknown);
-  return {
+  const query: Kfl2Query = {
     language: 'kfl2',
     source,
     variables,
@@ -72,7 +75,14 @@ export function compileKfl2(source: string, opts?: { engine?: 'auto' | 'cel' }):
       }
     },
   };
+  if (!celOnly) {
+    if (compiled.size >= 256) compiled.clear();
+    compiled.set(source, query);
+  }
+  return query;
 }
+
+const compiled = new Map<string, Kfl2Query>();
 
 /** Throws QueryError when the query does not compile. */
 export function validateKfl2(source: string): void {
