@@ -41,7 +41,7 @@ export interface CompileState {
   hasRedact: boolean;
 }
 
-const HELPERS = new Set(['startsWith', 'endsWith', 'contains', 'datetime', 'limit', 'json', 'xml', 'redact', 'now', 'seconds', 'minutes', 'hours', 'days', 'weeks', 'months', 'years']);
+export const HELPERS = new Set(['startsWith', 'endsWith', 'contains', 'datetime', 'limit', 'json', 'xml', 'redact', 'now', 'seconds', 'minutes', 'hours', 'days', 'weeks', 'months', 'years']);
 const UNIT_MS: Record<string, number> = { seconds: 1e3, minutes: 60e3, hours: 3600e3, days: 86400e3, weeks: 7 * 86400e3, months: 30 * 86400e3, years: 365 * 86400e3 };
 
 const trimQuotes = (s: string) => s.replace(/^"+|"+$/g, '');
@@ -76,7 +76,7 @@ function compileNode(n: Node, prepend: string, jsonHelper: string, st: CompileSt
       try {
         return konst(new Rx(compileRe2(trimQuotes(n.raw))));
       } catch (e) {
-        if (e instanceof RegexError) throw new CompileError(n.pos, n.end, `invalid regex ${n.raw}: ${e.message}`);
+        if (e instanceof RegexError) throw new CompileError(n.pos, n.end, `invalid regex r${n.raw}: ${e.message}`);
         throw e;
       }
     case 'sub': return boundary(compileNode(n.expr, prepend, jsonHelper, st));

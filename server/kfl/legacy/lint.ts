@@ -7,6 +7,7 @@ import type { QueryLint } from '../api';
 import type { Token } from './lexer';
 import type { Node, Call } from './parser';
 import { prepare, lineCol, srcOffset, type Prepared } from './prepare';
+import { HELPERS } from './compile';
 
 type Span = { start: number; end: number }; // source offsets
 
@@ -78,6 +79,21 @@ export function lintLegacy(source: string): QueryLint[] {
   };
 
   const callLint = (n: Node, call: Call, inParams: boolean) => {
+    const name = call.ident.split('.').pop() ?? '';
+    if ((call.ident === 'null' || call.ident === 'undefined') && !call.params && !call.select && !inParams) {
+      const s = span(n);
+      if (fromSource(s)) out.push(mk(source, s, `"${call.ident}" is read as a field name (missing, so the comparison collapses to false); legacy KFL writes nil.`, 'nil'));
+    }
+    if (call.params && !inParams && !HELPERS.has(name)) {
+      const s = { start: srcOffset(p.exp, call.identPos), end: srcOffset(p.exp, call.identEnd) };
+      if (fromSource(s)) {
+        if (call.ident === 'not') {
+          out.push(mk(source, s, '"not" is not an operator in legacy KFL: not(…) calls an unknown helper, which is always false. Negate with "!".', '!', { start: s.start, end: srcOffset(p.exp, call.parenPos!) }));
+        } else {
+          out.push(mk(source, s, `unknown helper "${name}": this term is always false (helpers: ${[...HELPERS].join(', ')}).`));
+        }
+      }
+    }
     if (call.params) {
       for (const prm of call.params) {
         if (!inParams) argLint(prm.expr);
