@@ -166,8 +166,25 @@ test('errors carry positions; unknown variables and type errors are compile-time
   assert.match(e.text, /unterminated string/);
 
   e = compileError('http and dns');
-  assert.equal(e.line, 1);
-  assert.match(e.text, /syntax error/);
+  assert.deepEqual([e.line, e.col], [1, 6]);
+  assert.match(e.text, /syntax error: unexpected 'and': KFL2 writes '&&'/);
+  const syntax: [string, [number, number], RegExp][] = [
+    ['http &&', [1, 6], /'&&' needs an expression after it/],
+    ['(http ||\n dns', [1, 1], /'\(' is never closed/],
+    ['http == true)', [1, 13], /unmatched '\)'/],
+    ['dns_questions[1', [1, 14], /'\[' is never closed/],
+    ['"a(" in dns_questions)', [1, 22], /unmatched '\)'/], // brackets inside strings do not count
+    ['http = true', [1, 6], /'=' is not an operator: use '=='/],
+    ['http === true', [1, 6], /'===' is not an operator/],
+    ['http & dns', [1, 6], /use '&&'/],
+    ['1 2', [1, 3], /unexpected '2'/],
+  ];
+  for (const [q, pos, re] of syntax) {
+    const se = compileError(q);
+    assert.deepEqual([se.line, se.col], pos, q);
+    assert.match(se.text, re, q);
+  }
+  assert.match(compileError('nil == http').text, /CEL writes 'null'/);
 
   e = compileError('url.matches("(")');
   assert.deepEqual([e.line, e.col], [1, 13]);

@@ -52,6 +52,7 @@ export function checkExpr(root: Expr, opts: CheckOptions): Type {
   const noOverload = (e: Expr, fn: string, types: Type[]): never =>
     fail(e, `found no matching overload for '${fn}' applied to '(${types.map(show).join(', ')})'`);
   const unknownName = (e: Expr, name: string): never => {
+    if (name === 'nil') return fail(e, "undeclared reference to 'nil' (CEL writes 'null')");
     const hint = suggest(name, Object.keys(vars));
     return fail(e, `undeclared reference to '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}`);
   };

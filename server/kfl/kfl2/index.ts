@@ -10,6 +10,7 @@ import type { Item } from '../../../capture/item/schema';
 import { QueryError, type CompiledQuery, type QueryLint } from '../api';
 import { CheckError, checkExpr } from './check';
 import { compileFast } from './fast';
+import { explainSyntaxError, unterminatedString } from './syntax';
 import { VARIABLES, varsOf } from './variables';
 
 type Expr = ReturnType<typeof parse>['expr'];
@@ -131,9 +132,10 @@ function analyse(source: string) {
   try {
     parsed = parse(source);
   } catch (e) {
-    const loc = (e as { location?: { start?: { offset?: number } } }).location?.start?.offset;
+    const loc = (e as { location?: { start?: { offset?: number } } }).location?.start?.offset ?? 0;
     const raw = (e as { rawMessage?: string }).rawMessage ?? String((e as Error).message ?? e);
-    throw error(source, loc ?? 0, `syntax error: ${raw}`);
+    const why = explainSyntaxError(source, loc, raw);
+    throw error(source, why.offset, `syntax error: ${why.message}`);
   }
   const variables = new Set<string>();
   try {
@@ -198,34 +200,6 @@ function error(source: string, offset: number, message: string): QueryError {
   while (offset < source.length - 1 && /\s/.test(source[offset])) offset++; // operators are recorded at the space before them
   const [line, col] = lineCol(source, offset);
   return new QueryError(line, col, message, 'kfl2');
-}
-
-/** Offset of a string literal that never closes, or null. Knows CEL's r/b prefixes and triple quotes. */
-function unterminatedString(s: string): number | null {
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === '/' && s[i + 1] === '/') {
-      const nl = s.indexOf('\n', i);
-      if (nl < 0) return null;
-      i = nl;
-      continue;
-    }
-    if (c !== '"' && c !== "'") continue;
-    let j = i - 1;
-    while (j >= 0 && /[rRbB]/.test(s[j])) j--;
-    const raw = /[rR]/.test(s.slice(j + 1, i));
-    const start = j + 1;
-    const q = s.startsWith(c.repeat(3), i) ? c.repeat(3) : c;
-    let k = i + q.length;
-    for (; k < s.length; k++) {
-      if (!raw && s[k] === '\\') { k++; continue; }
-      if (q.length === 1 && s[k] === '\n') return start;
-      if (s.startsWith(q, k)) break;
-    }
-    if (k >= s.length) return start;
-    i = k + q.length - 1;
-  }
-  return null;
 }
 
 /** Offset just past the string literal that starts at `start` (prefix letters allowed). */
