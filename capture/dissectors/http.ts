@@ -18,7 +18,7 @@ const MAX_HEAD = 64 * 1024;
 /** Bytes an upgrade-pending client may send before the server answers (kept for replay). */
 const MAX_HELD = 64 * 1024;
 
-const CR = 13, LF = 10, SP = 32, HT = 9, COLON = 58;
+const CR = 13, LF = 10, SP = 32, HT = 9;
 
 function isTchar(c: number): boolean {
   return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === 0x2e || c === 0x21 || c === 0x2b;
@@ -280,7 +280,7 @@ class HttpStream implements TcpStreamParser {
             pos = nl + 1;
             this.finishMessage(side, ts);
           } else {
-            addHeaderLine(msg.head, b, pos, lineEnd);
+            addHeaderLines(msg.head, b.toString('latin1', pos, lineEnd));
             pos = nl + 1;
           }
         }
@@ -344,13 +344,7 @@ class HttpStream implements TcpStreamParser {
       return nl0 + 1;
     }
     const head: Head = { line, headers: {}, setCookies: [] };
-    let q = nl0 + 1;
-    while (q < end) {
-      const nl = b.indexOf(LF, q);
-      const le = nl > q && b[nl - 1] === CR ? nl - 1 : nl;
-      if (le > q) addHeaderLine(head, b, q, le);
-      q = nl + 1;
-    }
+    if (end > nl0 + 1) addHeaderLines(head, b.toString('latin1', nl0 + 1, end));
     const msg: Message = { head, startTs: side.headTs ?? ts, endTs: null, wireBytes: end - pos, body: new BodyCollector(this.ctx.bodyCap), problem: null };
     side.msg = msg;
     side.headTs = null;
@@ -370,12 +364,8 @@ class HttpStream implements TcpStreamParser {
     const line = parseRequestLine(b, 0, nl0 > 0 && b[nl0 - 1] === CR ? nl0 - 1 : nl0);
     if (!line) return;
     const head: Head = { line, headers: {}, setCookies: [] };
-    let q = nl0 + 1;
-    for (let nl = b.indexOf(LF, q); nl >= 0; nl = b.indexOf(LF, q)) {
-      const le = nl > q && b[nl - 1] === CR ? nl - 1 : nl;
-      if (le > q) addHeaderLine(head, b, q, le);
-      q = nl + 1;
-    }
+    const lastNl = b.lastIndexOf(LF);
+    if (lastNl > nl0) addHeaderLines(head, b.toString('latin1', nl0 + 1, lastNl + 1));
     const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: new BodyCollector(0), problem: 'request head cut by a capture gap' };
     this.queue.push({ req: msg, res: null, reqDone: true, resDone: false, interimBytes: 0 });
   }
@@ -544,19 +534,34 @@ class HttpStream implements TcpStreamParser {
   }
 }
 
-function addHeaderLine(head: Head, b: Buffer, s: number, e: number): void {
-  if (b[s] === SP || b[s] === HT) {
+/**
+ * Adds the header lines in `text` (latin1, LF or CRLF line ends, no blank line). One string per
+ * head and substrings of it: cheaper than a Buffer slice per name and per value.
+ */
+function addHeaderLines(head: Head, text: string): void {
+  let q = 0;
+  while (q < text.length) {
+    let nl = text.indexOf('\n', q);
+    if (nl < 0) nl = text.length;
+    const le = nl > q && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+    if (le > q) addHeader(head, text, q, le);
+    q = nl + 1;
+  }
+}
+
+function addHeader(head: Head, t: string, s: number, e: number): void {
+  const c0 = t.charCodeAt(s);
+  if (c0 === SP || c0 === HT) {
     // obs-fold continuation: belongs to the previous header.
     const keys = Object.keys(head.headers);
     const k = keys[keys.length - 1];
-    if (k !== undefined) head.headers[k] += ' ' + b.toString('latin1', s, e).trim();
+    if (k !== undefined) head.headers[k] += ' ' + t.slice(s, e).trim();
     return;
   }
-  const colon = b.indexOf(COLON, s);
+  const colon = t.indexOf(':', s);
   if (colon < 0 || colon >= e || colon === s) return; // not a header line; ignored
-  const rawName = b.toString('latin1', s, colon).trimEnd();
-  const value = b.toString('latin1', colon + 1, e).trim();
-  const name = canonicalHeader(rawName);
+  const name = canonicalHeader(t.slice(s, colon).trimEnd());
+  const value = t.slice(colon + 1, e).trim();
   const prev = head.headers[name];
   head.headers[name] = prev === undefined ? value : prev + ',' + value;
   if (name === 'Set-Cookie') head.setCookies.push(value);
@@ -580,6 +585,16 @@ function parseChunkSize(b: Buffer, s: number, e: number): number {
 }
 
 function parseLength(v: string): number {
+  if (v.length > 0 && v.length <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < v.length; i++) {
+      const d = v.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i === v.length) return n; // the common case: plain digits
+  }
   // Repeated identical values ("5, 5") are allowed by RFC 9110; anything else is an error.
   const parts = v.split(',').map((s) => s.trim());
   if (!parts.every((p) => /^\d{1,15}$/.test(p) && p === parts[0])) return -1;
