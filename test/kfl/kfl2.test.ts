@@ -281,3 +281,48 @@ test('the closure compiler agrees with @bufbuild/cel on every query it takes', (
     assert.equal(compileKfl2(q).fast, false, q);
   }
 });
+
+test('malformed queries get a QueryError, never a crash; compiled ones never throw', () => {
+  const deep = '('.repeat(5000) + 'http' + ')'.repeat(5000);
+  assert.match(compileError(deep).text, /nested too deeply/);
+  assert.match(compileError('\u0000').text, /unexpected character U\+0000/);
+  // a deterministic token soup
+  const toks = ['http', 'dns', 'status_code', 'src.ip', '"x"', "'y'", 'r"\\d"', '1', '2.5', '3u', '&&', '||', '!', '==', '!=', '<', 'in',
+    '(', ')', '[', ']', '{', '}', ',', ':', '?', '.', 'matches(', 'size(', 'map_get(', 'request.headers', 'dns_questions', 'exists(', 'x', '"', '\\', '//'];
+  let seed = 7;
+  const rnd = (k: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % k;
+  const items = [httpSample(), dnsSample(), dnsAnswered(), {} as never];
+  let compiled = 0;
+  for (let n = 0; n < 3000; n++) {
+    const q = Array.from({ length: 1 + rnd(8) }, () => toks[rnd(toks.length)]).join(rnd(2) ? ' ' : '');
+    let c;
+    try {
+      c = compileKfl2(q);
+    } catch (e) {
+      assert.ok(e instanceof QueryError, `${JSON.stringify(q)} threw ${e}`);
+      assert.match(e.message, /^\d+:\d+: ./);
+      continue;
+    }
+    compiled++;
+    for (const it of items) assert.equal(typeof c.match(it), 'boolean');
+  }
+  assert.ok(compiled > 5, `only ${compiled} of the soup compiled`);
+
+  // random well-formed queries: both evaluators agree on every item
+  const atoms = ['http', 'dns', 'status_code == 200', 'status_code >= 3', '"www.example.com" in dns_questions', 'path.matches("^/lic")',
+    'request.headers["host"] == "192.168.4.120:8897"', 'request.headers["nope"] == "x"', 'map_get(request.headers, "accept-encoding", "") == "gzip"',
+    'method.startsWith("PO")', 'src.port > 40000', 'dns_response', '"93.184.216.34" in dns_answers', 'true', 'false', 'elapsed_time < 4000.0'];
+  const gen = (depth: number): string => {
+    const r = rnd(depth > 3 ? 1 : 5);
+    if (r === 0) return atoms[rnd(atoms.length)];
+    if (r === 1) return `!(${gen(depth + 1)})`;
+    if (r === 2) return `(${gen(depth + 1)})`;
+    return `${gen(depth + 1)} ${r === 3 ? '&&' : '||'} ${gen(depth + 1)}`;
+  };
+  for (let n = 0; n < 400; n++) {
+    const q = gen(0);
+    const fast = compileKfl2(q), cel = compileKfl2(q, { engine: 'cel' });
+    assert.ok(fast.fast, q);
+    assert.deepEqual(items.map((it) => fast.match(it)), items.map((it) => cel.match(it)), q);
+  }
+});

@@ -48,6 +48,7 @@ export function unterminatedString(s: string): number | null {
 const CLOSE: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
 
 export function explainSyntaxError(s: string, offset: number, raw: string): { offset: number; message: string } {
+  if (/call stack/i.test(raw)) return { offset: 0, message: 'the query is nested too deeply' };
   // Brackets first: the parser reports them far from where the mistake is.
   const open: number[] = [];
   let stray: number | null = null;
@@ -66,7 +67,8 @@ export function explainSyntaxError(s: string, offset: number, raw: string): { of
   }
 
   const rest = s.slice(offset);
-  const token = /^(?:[A-Za-z_]\w*|[=!<>&|]+|\S)/.exec(rest)?.[0] ?? '';
+  const token = /^(?:[A-Za-z_]\w*|[=!<>&|]+|\S)/u.exec(rest)?.[0] ?? '';
+  if (/[\p{Cc}\p{Cf}]/u.test(token)) return { offset, message: `unexpected character U+${token.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}` };
   const after = rest.slice(token.length).trim();
   if (token === '') return { offset, message: 'unexpected end of query' };
   if (token === 'and' || token === 'or') {
