@@ -69,6 +69,36 @@ export function parseFormParams(body: string): HttpParam[] {
   return out;
 }
 
+/**
+ * multipart/form-data bodies as HAR params: one per part, `fileName`/`contentType` for file
+ * parts. Works on the (possibly capped) preview text: a part cut by the cap is left out.
+ */
+export function parseMultipartParams(body: string, contentType: string): HttpParam[] {
+  const m = /boundary=(?:"([^"]+)"|([^;,\s]+))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (!boundary) return [];
+  const out: HttpParam[] = [];
+  const parts = body.split(`--${boundary}`);
+  // parts[0] is the preamble; the last complete part is followed by "--" (the close delimiter).
+  for (let i = 1; i < parts.length; i++) {
+    const part = parts[i];
+    if (part.startsWith('--')) break;
+    const sep = part.indexOf('\r\n\r\n');
+    if (sep < 0 || i === parts.length - 1) continue;
+    const headers = part.slice(0, sep);
+    const disp = /content-disposition:[^\r\n]*/i.exec(headers)?.[0] ?? '';
+    const name = /[;\s]name="([^"]*)"/i.exec(disp)?.[1] ?? /[;\s]name=([^;\s]+)/i.exec(disp)?.[1];
+    if (name === undefined) continue;
+    const p: HttpParam = { name, value: part.slice(sep + 4).replace(/\r\n$/, '') };
+    const fileName = /filename="([^"]*)"/i.exec(disp)?.[1];
+    if (fileName !== undefined) p.fileName = fileName;
+    const ct = /content-type:\s*([^\r\n]*)/i.exec(headers)?.[1];
+    if (ct) p.contentType = ct.trim();
+    out.push(p);
+  }
+  return out;
+}
+
 /** `Cookie: a=1; b=2` → `{a: '1', b: '2'}`. */
 export function parseCookieHeader(v: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};

@@ -10,7 +10,7 @@ import { STATUS_CODES } from 'node:http';
 import type { Direction, Dissector, DissectorContext, L7Message, TcpStreamParser, Timestamp } from '../types';
 import type { HttpRequest, HttpResponse, ItemError } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
-import { canonicalHeader, parseCookieHeader, parseFormParams, parseSetCookies, splitTarget } from './http-fields';
+import { canonicalHeader, parseCookieHeader, parseFormParams, parseMultipartParams, parseSetCookies, splitTarget } from './http-fields';
 import { BodyCollector, decodeBody } from './http-body';
 
 /** A head larger than this is not HTTP we can use: give up on the message and resync. */
@@ -635,7 +635,9 @@ function buildRequest(msg: Message | null, cap: number): HttpRequest {
     const { body } = bodyPreview(msg, cap);
     const mimeType = msg.head.headers['Content-Type'] ?? '';
     const text = body.toString('utf8');
-    req.postData = { mimeType, params: /^application\/x-www-form-urlencoded/i.test(mimeType) ? parseFormParams(text) : [], text };
+    const params = /^application\/x-www-form-urlencoded/i.test(mimeType) ? parseFormParams(text)
+      : /^multipart\/form-data/i.test(mimeType) ? parseMultipartParams(text, mimeType) : [];
+    req.postData = { mimeType, params, text };
   }
   return req;
 }

@@ -181,7 +181,8 @@ function rawExchange(port: number, raw: string): Promise<number[]> {
 
 /**
  * The fixed HTTP mix: keep-alive requests, a pipelined batch, HTTP/1.0, POST bodies (JSON, form,
- * chunked upload), HEAD, Expect: 100-continue, compressed and large bodies, redirects, errors.
+ * chunked upload, multipart via fetch), HEAD, Expect: 100-continue, compressed and large bodies,
+ * redirects, errors.
  * Requests run one after another, so the returned order is the order on the wire.
  */
 export async function httpScenario(port: number): Promise<HttpExchange[]> {
@@ -225,6 +226,13 @@ export async function httpScenario(port: number): Promise<HttpExchange[]> {
   // HTTP/1.0 client: no Host, no keep-alive, the server closes after the body.
   const s10 = await rawExchange(port, 'GET /api/users HTTP/1.0\r\nUser-Agent: old-client/1.0\r\n\r\n');
   out.push({ method: 'GET', url: '/api/users', status: s10[0] ?? 0 });
+  // multipart/form-data from fetch (undici): a text field and a file part.
+  const form = new FormData();
+  form.append('title', 'holiday');
+  form.append('photo', new Blob(['not really a jpeg'], { type: 'image/jpeg' }), 'beach.jpg');
+  const r = await fetch(`http://127.0.0.1:${port}/upload`, { method: 'POST', body: form, headers: { Connection: 'close' } });
+  await r.arrayBuffer();
+  out.push({ method: 'POST', url: '/upload', status: r.status });
   return out;
 }
 
