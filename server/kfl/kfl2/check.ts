@@ -267,7 +267,7 @@ export function checkExpr(root: Expr, opts: CheckOptions): Type {
 }
 
 function arithmetic(fn: string, a: Type, b: Type): Type | undefined {
-  if (a === 'dyn' || b === 'dyn') return a === 'dyn' ? (b === 'dyn' ? 'dyn' : fn === '_-_' && b === 'timestamp' ? 'duration' : 'dyn') : 'dyn';
+  if (a === 'dyn' || b === 'dyn') return 'dyn';
   if (a === b && isNumeric(a)) return fn === '_%_' && a === 'double' ? undefined : a;
   if (fn === '_+_') {
     if (a === b && (a === 'string' || a === 'bytes' || a === 'duration')) return a;
