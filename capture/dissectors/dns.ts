@@ -8,6 +8,8 @@ import type { DnsRequest, DnsResponse, ItemError, Protocol } from '../item/schem
 import { PROTOCOLS } from '../item/protocols';
 import { decodeMessage, DnsWireError, looksLikeDns, opcodeName, rcodeName, type DnsMessage } from './dns-wire';
 
+const DNS_PORTS = new Set([53, 5353]);
+
 /** An unanswered query is given up after this long (Kubeshark's L4 stream timeout). */
 const QUERY_TIMEOUT_S = 10;
 
@@ -167,7 +169,7 @@ class DnsTcpStream implements TcpStreamParser {
 }
 
 /** UDP: one datagram that decodes cleanly. TCP: a length prefix followed by a plausible message. */
-export function detectDns(first: Buffer, transport: 'tcp' | 'udp'): boolean | 'maybe' {
+export function detectDns(first: Buffer, transport: 'tcp' | 'udp', wellKnownPort = false): boolean | 'maybe' {
   if (transport === 'udp') return looksLikeDns(first, 'whole');
   if (first.length < 2) return 'maybe';
   const len = first.readUInt16BE(0);
@@ -177,13 +179,15 @@ export function detectDns(first: Buffer, transport: 'tcp' | 'udp'): boolean | 'm
   if (body.length < 12) return 'maybe';
   if (!looksLikeDns(body, 'header')) return false;
   if (!(body[2] & 0x80) && len > 4096) return false; // queries (QR clear) are small
+  // On 53/5353 a plausible header is enough; elsewhere wait for the questions to parse.
+  if (wellKnownPort) return true;
   return first.length >= 4096 ? looksLikeDns(body, 'questions') : 'maybe';
 }
 
 export const dns: Dissector = {
   name: 'dns',
   priority: PROTOCOLS.dns.priority,
-  detect: (first, _dir, flow) => detectDns(first, flow.transport),
+  detect: (first, _dir, flow) => detectDns(first, flow.transport, DNS_PORTS.has(flow.dstPort) || DNS_PORTS.has(flow.srcPort)),
   tcp: (ctx) => new DnsTcpStream(ctx),
   udp: (ctx) => new DnsUdpFlow(ctx),
 };

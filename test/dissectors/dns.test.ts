@@ -203,6 +203,7 @@ test('detection: UDP by a cleanly decoding message, TCP by a length-prefixed pla
   assert.equal(dns.detect(framed, 0, flowT), true);
   assert.equal(detectDns(framed.subarray(0, 1), 'tcp'), 'maybe');
   assert.equal(detectDns(framed.subarray(0, 20), 'tcp'), 'maybe');
+  assert.equal(dns.detect(framed.subarray(0, 20), 0, { ...flowT, dstPort: 53 }), true, 'port 53 raises confidence');
   assert.equal(dns.detect(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 0, flowT), false);
   assert.equal(dns.detect(Buffer.from('GET / HTTP/1.1\r\n\r\n'), 0, flowU), false);
   assert.equal(dns.detect(Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]), 0, flowT), false);
