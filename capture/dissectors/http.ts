@@ -170,7 +170,8 @@ class HttpStream implements TcpStreamParser {
       if (side.msg) this.abandon(side, 'message cut by a capture gap');
       side.state = 'resync';
       side.buf = Buffer.alloc(0);
-      side.atLineStart = false;
+      // Lost segments usually end at message boundaries, so try the first line after the hole.
+      side.atLineStart = true;
       side.headTs = null;
     }
     this.updatePending();
@@ -341,6 +342,7 @@ class HttpStream implements TcpStreamParser {
     const line = side.dir === 0 ? parseRequestLine(b, pos, e0) : parseStatusLine(b, pos, e0);
     if (!line) {
       this.malformed(side, side.dir === 0 ? 'malformed request line' : 'malformed status line');
+      side.atLineStart = true; // the next line may be the next message
       return nl0 + 1;
     }
     const head: Head = { line, headers: {}, setCookies: [] };

@@ -179,6 +179,19 @@ test('a gap inside a body is counted and flagged; a gap in a head resyncs at the
   assert.equal(c.msgs[2].error?.type, 'pair-not-found');
 });
 
+test('whole messages lost in a gap: the next request and response right after the hole are kept', () => {
+  const c = collector();
+  const p = http.tcp!(c.ctx);
+  p.data(0, Buffer.from('GET /a HTTP/1.1\r\n\r\n'), T0);
+  p.data(1, Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), T0);
+  p.gap(0, 40, T0);
+  p.gap(1, 80, T0);
+  p.data(0, Buffer.from('GET /c HTTP/1.1\r\n\r\n'), T0);
+  p.data(1, Buffer.from('HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n'), T0);
+  p.end(null, T0, 'fin');
+  assert.deepEqual(c.msgs.map((m) => [req(m).url, res(m).status, m.error?.type ?? null]), [['/a', 200, null], ['/c', 404, null]]);
+});
+
 test('an unanswered request becomes an item with a pair-not-found (or timeout) error', () => {
   const c = feed([[0, 'GET /lonely HTTP/1.1\r\n\r\n']]);
   assert.equal(c.msgs.length, 1);
