@@ -1,0 +1,458 @@
+/**
+ * The hook runtime: loads scripts (each in its own QuickJS runtime, one per role), feeds them
+ * items and packets in batches, runs their jobs/timers, and applies limits and the fault
+ * policy. Used directly (tests, benchmarks) or inside the worker thread (server/runtime/worker.ts).
+ *
+ * Shared between scripts: the `this` store (JSON values, see docs/runtime.md), the job
+ * scheduler's running state, the metrics registry and the files folder. Nothing survives a
+ * reload: a new version gets a fresh context, old jobs and timers stop.
+ */
+import { hostname } from 'node:os';
+import * as path from 'node:path';
+import yaml from 'js-yaml';
+import { getQuickJS, type QuickJSWASMModule } from 'quickjs-emscripten';
+import type { Item } from '../../capture/item/schema';
+import type { CompiledQuery } from '../kfl/api';
+import { compileLegacy } from '../kfl/legacy/index';
+import { analyzeScript, AnalysisSyntaxError, type ScriptAnalysis } from './analyze';
+import { ScriptLoadError } from './errors';
+import { FileSandbox } from './helpers/files';
+import { buildHar } from './helpers/har';
+import { MetricsRegistry } from './helpers/metrics';
+import { NetHelpers } from './helpers/net';
+import { sentiment } from './helpers/sentiment';
+import { JobScheduler } from './jobs';
+import { PcapHelpers } from './pcap';
+import { compileProjection, readsKey, type Projector } from './projection';
+import { ScriptInstance } from './script';
+import { DEFAULT_LIMITS, type LoadedScript, type QueriedItem, type RuntimeEvent, type RuntimeLimits, type RuntimeOptions } from './types';
+
+interface Loaded {
+  file: string;
+  analysis: ScriptAnalysis;
+  worker: ScriptInstance;
+  hub: ScriptInstance | null;
+  projectors: { captured: Projector; queried: Projector; capturedKey: string; queriedKey: string };
+  disabled: string | null;
+  faults: number[];
+  consecutive: number;
+  faultedThisCall: boolean;
+  timers: Set<NodeJS.Timeout>;
+}
+
+export interface RuntimeStats {
+  scripts: { file: string; title: string; hooks: string[]; disabled: string | null; faults: number }[];
+  items: number;
+  packets: number;
+  jobs: number;
+}
+
+let modulePromise: Promise<QuickJSWASMModule> | null = null;
+/** The QuickJS wasm module, loaded once per thread (~15 ms). */
+export function quickjs(): Promise<QuickJSWASMModule> {
+  return (modulePromise ??= getQuickJS());
+}
+
+export class HookRuntime {
+  readonly limits: RuntimeLimits;
+  readonly metrics = new MetricsRegistry();
+  readonly jobs = new JobScheduler();
+  readonly files: FileSandbox;
+  readonly pcapDir: string;
+  private scripts = new Map<string, Loaded>();
+  private shared = new Map<string, string>();
+  private kflCache = new Map<string, CompiledQuery | Error>();
+  private net: NetHelpers;
+  private pcap: PcapHelpers;
+  private batch: Item[] = [];
+  private hubQueue: [string, string][] = [];
+  private delivering = false;
+  private env: Record<string, unknown>;
+  private nodeName: string;
+  private batchSize: number;
+  private itemCount = 0;
+  private packetCount = 0;
+
+  static async create(opts: RuntimeOptions, onEvent: (e: RuntimeEvent) => void): Promise<HookRuntime> {
+    return new HookRuntime(await quickjs(), opts, onEvent);
+  }
+
+  constructor(private module: QuickJSWASMModule, opts: RuntimeOptions, private onEvent: (e: RuntimeEvent) => void) {
+    this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
+    this.env = opts.env ?? {};
+    this.nodeName = opts.nodeName ?? hostname();
+    this.batchSize = opts.batchSize ?? 256;
+    const filesDir = path.resolve(opts.filesDir ?? path.join('.wirehook', 'files'));
+    this.pcapDir = path.resolve(opts.pcapDir ?? path.join(filesDir, 'pcaps'));
+    this.files = new FileSandbox(filesDir, [this.pcapDir]);
+    this.pcap = new PcapHelpers(this.pcapDir, this.files.root, (d) => this.files.resolve(d, true));
+    this.net = new NetHelpers(opts.allowNetwork ?? false, opts.networkTimeoutMs ?? 10_000, () => {}, () => {});
+  }
+
+  /** Loads (or hot-reloads) a script. On failure the previous version, if any, keeps running. */
+  load(file: string, source: string): LoadedScript {
+    let analysis: ScriptAnalysis;
+    try {
+      analysis = analyzeScript(source);
+    } catch (e) {
+      if (e instanceof AnalysisSyntaxError) throw new ScriptLoadError(file, e.line, e.col, `SyntaxError: ${e.message}`);
+      throw e;
+    }
+    const entry: Loaded = {
+      file, analysis, worker: null as unknown as ScriptInstance, hub: null, disabled: null, faults: [], consecutive: 0, faultedThisCall: false, timers: new Set(),
+      projectors: {
+        captured: compileProjection(analysis.hooks.onItemCaptured!.reads),
+        queried: compileProjection(analysis.hooks.onItemQueried!.reads),
+        capturedKey: JSON.stringify(analysis.hooks.onItemCaptured!.reads),
+        queriedKey: JSON.stringify(analysis.hooks.onItemQueried!.reads),
+      },
+    };
+    const made: ScriptInstance[] = [];
+    try {
+      entry.worker = this.instance(entry, 'worker', source);
+      made.push(entry.worker);
+      entry.worker.load();
+      if (/\bonHubAction\b/.test(source)) {
+        entry.hub = this.instance(entry, 'hub', source);
+        made.push(entry.hub);
+        entry.hub.load();
+      }
+    } catch (e) {
+      for (const m of made) this.disposeInstance(m);
+      for (const t of entry.timers) clearTimeout(t);
+      throw e;
+    }
+    const old = this.scripts.get(file);
+    if (old) this.retire(old);
+    this.scripts.set(file, entry);
+    this.deliverHub();
+    return { file, title: analysis.title, hooks: [...entry.worker.hooks] };
+  }
+
+  unload(file: string): void {
+    const s = this.scripts.get(file);
+    if (!s) return;
+    this.retire(s);
+    this.scripts.delete(file);
+  }
+
+  private retire(s: Loaded): void {
+    for (const t of s.timers) clearTimeout(t);
+    s.timers.clear();
+    this.disposeInstance(s.worker);
+    if (s.hub) this.disposeInstance(s.hub);
+  }
+
+  private disposeInstance(i: ScriptInstance): void {
+    this.jobs.removeAll(i);
+    i.dispose();
+  }
+
+  get loaded(): LoadedScript[] {
+    return [...this.scripts.values()].map((s) => ({ file: s.file, title: s.analysis.title, hooks: [...s.worker.hooks] }));
+  }
+
+  /** Whether any loaded script mentions `pcap` (then the capture side should record stream pcaps). */
+  get needsPcap(): boolean {
+    return [...this.scripts.values()].some((s) => s.analysis.usesPcap);
+  }
+
+  /** Whether some script defines the hook (lets callers skip work, e.g. packet infos). */
+  wants(hook: string): boolean {
+    for (const s of this.scripts.values()) if (!s.disabled && s.worker.hooks.has(hook)) return true;
+    return false;
+  }
+
+  private instance(entry: Loaded, role: 'worker' | 'hub', source: string): ScriptInstance {
+    const file = entry.file;
+    // eslint-disable-next-line prefer-const -- the dispatcher closes over the instance it belongs to
+    let inst: ScriptInstance;
+    const emit = (e: RuntimeEvent) => this.onEvent(e);
+    const pktReads = entry.analysis.hooks.onPacketCaptured!.reads;
+    inst = new ScriptInstance(
+      this.module,
+      { file, source, role, nodeName: role === 'hub' ? 'hub' : this.nodeName, env: this.env, limits: this.limits, pktNeedsTs: readsKey(pktReads, 'timestamp') },
+      (op, a, b, c) => this.dispatch(entry, inst, op, a, b, c),
+      {
+        log: (stream, text) => emit({ type: 'log', script: file, role, stream, text }),
+        error: (where, message, stack, fault) => {
+          emit({ type: 'error', script: file, role, where, message, stack, fault });
+          if (fault) this.fault(entry, `${message}`);
+        },
+        queried: (index, flags, replaced) => this.queriedOut?.(index, flags, replaced),
+      },
+    );
+    return inst;
+  }
+
+  // -------------------------------------------------------------- feeding
+
+  /** `onItemCaptured` for each script that defines it, in batches. */
+  captured(items: Item[]): void {
+    this.itemCount += items.length;
+    if (this.needsPcap) for (const it of items) if (it.protocol?.name === 'dns') this.pcap.observeDns(it as never);
+    for (let o = 0; o < items.length; o += this.batchSize) {
+      const chunk = o === 0 && items.length <= this.batchSize ? items : items.slice(o, o + this.batchSize);
+      this.batch = chunk;
+      const jsonByKey = new Map<string, string>();
+      for (const s of this.scripts.values()) {
+        if (s.disabled || !s.worker.hooks.has('onItemCaptured')) continue;
+        let json = jsonByKey.get(s.projectors.capturedKey);
+        if (json === undefined) {
+          json = JSON.stringify(s.projectors.capturedKey === 'true' ? chunk : chunk.map(s.projectors.captured));
+          jsonByKey.set(s.projectors.capturedKey, json);
+        }
+        this.guard(s, () => s.worker.items('onItemCaptured', json!, chunk.length, 0));
+      }
+    }
+    this.batch = [];
+    this.deliverHub();
+  }
+
+  private queriedOut: ((index: number, flags: number, replaced: string | null) => void) | null = null;
+
+  /** `onItemQueried(data, query)` for items matching the active query; results by batch index. */
+  queried(items: Item[], query: string): QueriedItem[] {
+    const out: QueriedItem[] = items.map((_, index) => ({ index, passed: false, failed: false, replaced: null }));
+    for (let o = 0; o < items.length; o += this.batchSize) {
+      const chunk = items.slice(o, o + this.batchSize);
+      this.batch = chunk;
+      for (const s of this.scripts.values()) {
+        if (s.disabled || !s.worker.hooks.has('onItemQueried')) continue;
+        const json = JSON.stringify(s.projectors.queriedKey === 'true' ? chunk : chunk.map(s.projectors.queried));
+        this.queriedOut = (i, flags, replaced) => {
+          const r = out[o + i];
+          if (flags & 1) r.passed = true;
+          if (flags & 2) r.failed = true;
+          if (replaced !== null) {
+            try {
+              r.replaced = JSON.parse(replaced);
+            } catch {
+              /* not JSON-able: keep the item */
+            }
+          }
+        };
+        this.guard(s, () => s.worker.items('onItemQueried', json, chunk.length, 0, query));
+        this.queriedOut = null;
+      }
+    }
+    this.batch = [];
+    this.deliverHub();
+    return out;
+  }
+
+  /** `onPacketCaptured` over packed infos: [sec, nsec, caplen, len, flags(1 truncated, 2 fragmented)] × n. */
+  packets(infos: Float64Array): void {
+    this.packetCount += infos.length / 5;
+    for (const s of this.scripts.values()) {
+      if (s.disabled || !s.worker.hooks.has('onPacketCaptured')) continue;
+      this.guard(s, () => s.worker.packets(infos));
+    }
+    this.deliverHub();
+  }
+
+  /** Runs one crossing and applies the fault policy ("N in a row" resets on a clean call). */
+  private guard(s: Loaded, fn: () => void): void {
+    s.faultedThisCall = false;
+    fn();
+    if (!s.faultedThisCall) s.consecutive = 0;
+  }
+
+  private fault(s: Loaded, message: string): void {
+    if (s.disabled) return;
+    s.faultedThisCall = true;
+    s.consecutive++;
+    const now = Date.now();
+    s.faults = s.faults.filter((t) => now - t < 60_000);
+    s.faults.push(now);
+    let reason: string | null = null;
+    if (s.consecutive >= this.limits.maxConsecutiveFaults) reason = `${s.consecutive} faults in a row (last: ${message})`;
+    else if (s.faults.length >= this.limits.maxFaultsPerMinute) reason = `${s.faults.length} faults within a minute (last: ${message})`;
+    if (reason) {
+      s.disabled = reason;
+      this.jobs.removeAll(s.worker);
+      if (s.hub) this.jobs.removeAll(s.hub);
+      for (const t of s.timers) clearTimeout(t);
+      s.timers.clear();
+      this.onEvent({ type: 'disabled', script: s.file, reason });
+    }
+  }
+
+  // -------------------------------------------------------------- helpers (host side)
+
+  private dispatch(s: Loaded, inst: ScriptInstance, op: string, a: string | number | undefined, b: string | number | undefined, _c: string | number | undefined): string | undefined {
+    switch (op) {
+      case 'sget': {
+        return this.shared.get(String(a));
+      }
+      case 'sset':
+        this.shared.set(String(a), String(b));
+        return undefined;
+      case 'shas':
+        return this.shared.has(String(a)) ? '1' : '0';
+      case 'sdel':
+        this.shared.delete(String(a));
+        return undefined;
+      case 'skeys':
+        return JSON.stringify([...this.shared.keys()]);
+      case 'kfl': {
+        const item = this.batch[Number(b)];
+        return `s${this.kfl(String(a)).match(item) ? '1' : '0'}`;
+      }
+      case 'kflj': {
+        let item: unknown;
+        try {
+          item = JSON.parse(String(b));
+        } catch {
+          item = null;
+        }
+        return `s${this.kfl(String(a)).match(item as Item) ? '1' : '0'}`;
+      }
+      case 'kflv':
+        this.kfl(String(a));
+        return 's1';
+      case 'jsched':
+        this.jobs.schedule(inst, String(a), String(b), Number(_c) || 0, (tag) => this.guard(s, () => { if (!s.disabled) { inst.job(tag); this.deliverHub(); } }));
+        return undefined;
+      case 'jremove':
+        this.jobs.remove(inst, String(a));
+        return undefined;
+      case 'jremoveAll':
+        this.jobs.removeAll(inst);
+        return undefined;
+      case 'jrunning':
+        return this.jobs.isRunning ? 's1' : 's0';
+      case 'jstart':
+        this.jobs.start();
+        return undefined;
+      case 'jstop':
+        this.jobs.stop();
+        return undefined;
+      case 'yaml': {
+        let v: unknown;
+        try {
+          v = JSON.parse(String(a));
+        } catch (e) {
+          throw new Error(`utils.json2Yaml: not JSON: ${(e as Error).message}`);
+        }
+        return `s${yaml.dump(v, { lineWidth: -1 })}`;
+      }
+      case 'hub':
+        this.hubQueue.push([String(a), String(b)]);
+        return undefined;
+      case 'har':
+        return `s${buildHar(JSON.parse(String(a)))}`;
+      case 'prom': {
+        const [name, help, type, value, labels] = JSON.parse(String(a)) as unknown[];
+        return `s${this.metrics.update(name, help, type, value, labels)}`;
+      }
+      case 'file': {
+        const r = this.files.call(String(a), JSON.parse(String(b)) as unknown[]);
+        return r === undefined ? undefined : `s${r}`;
+      }
+      case 'pcap': {
+        const args = JSON.parse(String(b)) as unknown[];
+        if (a === 'path') return `s${this.pcap.path(args[0])}`;
+        if (a === 'snapshot') return `s${this.pcap.snapshot(args[0], args[1])}`;
+        return `=${JSON.stringify(this.pcap.nameResolutionHistory())}`;
+      }
+      case 'net': {
+        const helper = String(a);
+        const t0 = Date.now();
+        try {
+          return `s${this.netFor(s.file).call(helper, JSON.parse(String(b)) as unknown[])}`;
+        } finally {
+          inst.extendDeadline(Date.now() - t0);
+        }
+      }
+      case 'sentiment':
+        return `=${JSON.stringify(sentiment(String(a)))}`;
+      case 'timer': {
+        const id = Number(a);
+        const t = setTimeout(() => {
+          s.timers.delete(t);
+          if (!s.disabled) this.guard(s, () => inst.timer(id));
+          this.deliverHub();
+        }, Math.max(0, Number(b) || 0));
+        t.unref();
+        s.timers.add(t);
+        this.timerIds.set(`${s.file}#${id}`, t);
+        return undefined;
+      }
+      case 'untimer': {
+        const t = this.timerIds.get(`${s.file}#${a}`);
+        if (t) {
+          clearTimeout(t);
+          s.timers.delete(t);
+        }
+        return undefined;
+      }
+      default:
+        throw new Error(`${op} is not a Wirehook helper`);
+    }
+  }
+
+  private timerIds = new Map<string, NodeJS.Timeout>();
+
+  private netFor(file: string): NetHelpers {
+    // One NetHelpers carries the reporting callbacks of the calling script.
+    const n = this.net as unknown as { report: (r: unknown) => void; notice: (t: string) => void };
+    n.report = (r) => this.onEvent({ type: 'network', script: file, ...(r as { helper: string; sent: boolean; summary: string; error?: string }) });
+    n.notice = (text) => this.onEvent({ type: 'notice', script: file, text });
+    return this.net;
+  }
+
+  private kfl(q: string): CompiledQuery {
+    let c = this.kflCache.get(q);
+    if (c === undefined) {
+      try {
+        c = compileLegacy(q);
+      } catch (e) {
+        c = e as Error;
+      }
+      if (this.kflCache.size > 1000) this.kflCache.clear();
+      this.kflCache.set(q, c);
+    }
+    if (c instanceof Error) throw c;
+    return c;
+  }
+
+  /** Delivers queued `hub.action` calls to the hub instances' `onHubAction` (after the current crossing). */
+  private deliverHub(): void {
+    if (this.delivering) return;
+    this.delivering = true;
+    try {
+      for (let guard = 0; this.hubQueue.length && guard < 10_000; guard++) {
+        const [action, json] = this.hubQueue.shift()!;
+        for (const s of this.scripts.values()) {
+          if (s.disabled || !s.hub || !s.hub.hooks.has('onHubAction')) continue;
+          this.guard(s, () => s.hub!.hubAction(action, json));
+        }
+      }
+    } finally {
+      this.delivering = false;
+    }
+  }
+
+  /** Runs a job now (the editor's Jobs panel). */
+  runJob(file: string, tag: string): void {
+    const s = this.scripts.get(file);
+    if (s && !s.disabled) this.guard(s, () => s.worker.job(tag));
+  }
+
+  stats(): RuntimeStats {
+    return {
+      scripts: [...this.scripts.values()].map((s) => ({ file: s.file, title: s.analysis.title, hooks: [...s.worker.hooks], disabled: s.disabled, faults: s.faults.length })),
+      items: this.itemCount,
+      packets: this.packetCount,
+      jobs: this.jobs.size,
+    };
+  }
+
+  close(): void {
+    for (const s of this.scripts.values()) this.retire(s);
+    this.scripts.clear();
+    this.jobs.close();
+    this.net.close();
+  }
+}
