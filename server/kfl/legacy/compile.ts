@@ -8,9 +8,9 @@
  * it into false.
  */
 import type { Node, Call } from './parser';
-import { compileGetter, parsePath, PathSyntaxError, NONE, type Frag } from './path';
+import { compileGetter, parsePath, PathSyntaxError, NONE, walkCode, type Frag } from './path';
 import { compileRe2, RegexError } from './regex';
-import { Rx, cmp, eql, neq, str, truthy, num, formatG6, numStr, CMP, type CmpOp } from './values';
+import { Rx, cmp, eql, neq, str, truthy, num, formatG6, numStr, type CmpOp } from './values';
 import { jsonLookup, xmlLookup, xmlSegs, parseDatetime } from './helpers';
 import { redactInPlace } from './redact';
 
@@ -25,7 +25,26 @@ export type Ev = (c: Ctx) => unknown;
 
 /** A compile-time constant; `float` marks a query literal number (a Go float64). */
 interface Konst { v: unknown; float: boolean }
-interface Compiled { ev: Ev; k?: Konst }
+interface Compiled {
+  ev: Ev;
+  k?: Konst;
+  /** A plain selector (collapses when missing): fused into the comparison that reads it. */
+  sel?: Frag[];
+  /** Rebuild with a different result for a missing selector (boundary fuses `false` in). */
+  build?: (miss: string) => Ev;
+}
+
+/**
+ * Every closure the compiler emits is created by its own `new Function`, so each compiled query
+ * gets its own machine code and type feedback: with shared closure code, the call sites inside
+ * became megamorphic as soon as a few different queries had run, and V8 stopped inlining
+ * (measured: 2× slower on `(response.status == 500)`). Only fixed templates, constants passed as
+ * parameters or as JSON.stringify'd literals go into the generated source.
+ */
+function fresh(params: Record<string, unknown>, body: string): Ev {
+  return new Function(...Object.keys(params), `return (x) => {\n${body}\n};`)(...Object.values(params)) as Ev;
+}
+const BASE = { C: undefined as unknown, T: truthy, HAS_OWN: Object.prototype.hasOwnProperty, NS: numStr, EQ: eql, NEQ: neq, CMPF: cmp };
 
 /** A compile failure at an offset of the expanded text. */
 export class CompileError extends Error {
@@ -51,13 +70,8 @@ const eqForm = (k: Konst): unknown => (k.float && typeof k.v === 'number' ? form
 
 function boundary(c: Compiled): Compiled {
   if (c.k) return c;
-  const ev = c.ev;
-  return {
-    ev: (x) => {
-      const v = ev(x);
-      return v === COLLAPSE ? false : v;
-    },
-  };
+  if (c.build) return { ev: c.build('return false;') };
+  return { ev: fresh({ ...BASE, C: COLLAPSE, E: c.ev }, 'const v = E(x);\nreturn v === C ? false : v;') };
 }
 
 export function compileRoot(ast: Node | null, st: CompileState): Ev {
@@ -100,83 +114,68 @@ function compileUnary(op: '!' | '-', c: Compiled): Compiled {
     if (op === '-' && typeof v === 'number' && (float || !Number.isInteger(v))) return konst(-v, float);
     return c;
   }
-  const ev = c.ev;
-  if (op === '!') return { ev: (x) => { const v = ev(x); return typeof v === 'boolean' ? !v : v; } };
-  return { ev: (x) => { const v = ev(x); return typeof v === 'number' && !Number.isInteger(v) ? -v : v; } };
+  const p = { E: c.ev };
+  if (op === '!') return { ev: fresh(p, "const v = E(x);\nreturn typeof v === 'boolean' ? !v : v;") };
+  return { ev: fresh(p, "const v = E(x);\nreturn typeof v === 'number' && !Number.isInteger(v) ? -v : v;") };
 }
 
 function compileLogical(op: 'and' | 'or', l: Compiled, r: Compiled): Compiled {
   if (l.k && r.k) return konst(op === 'and' ? truthy(l.k.v) && truthy(r.k.v) : truthy(l.k.v) || truthy(r.k.v));
-  const L = l.ev, R = r.ev;
-  if (op === 'and') {
-    return { ev: (x) => {
-      const a = L(x);
-      if (a === COLLAPSE) return a;
-      if (!truthy(a)) return false;
-      const b = R(x);
-      return b === COLLAPSE ? b : truthy(b);
-    } };
-  }
-  return { ev: (x) => {
-    const a = L(x);
-    if (a === COLLAPSE) return a;
-    if (truthy(a)) return true;
-    const b = R(x);
-    return b === COLLAPSE ? b : truthy(b);
-  } };
+  const p = { ...BASE, C: COLLAPSE, L: l.ev, R: r.ev };
+  const shortCircuit = op === 'and' ? 'if (!T(a)) return false;' : 'if (T(a)) return true;';
+  return { ev: fresh(p, `const a = L(x);\nif (a === C) return a;\n${shortCircuit}\nconst b = R(x);\nreturn b === C ? b : T(b);`) };
 }
 
 function compileEq(op: '==' | '!=', l: Compiled, r: Compiled): Compiled {
   const f = op === '==' ? eql : neq;
   if (l.k && r.k) return konst(f(eqForm(l.k), eqForm(r.k)));
   const neg = op === '!=';
-  // Fast path: selector == "string" / number literal.
+  // Fast path: value == "string" / number literal / regex, the selector walk fused in.
   const dyn = l.k ? r : l;
   const k = l.k ?? r.k;
-  if (k && !(k.v instanceof Rx) && (typeof k.v === 'string' || typeof k.v === 'number' || typeof k.v === 'boolean' || k.v === null)) {
-    const ks = str(eqForm(k));
-    const kn = /^-?\d{1,15}$/.test(ks) ? Number(ks) : NaN; // an integer rendered exactly
-    const D = dyn.ev;
-    return { ev: (x) => {
-      const v = D(x);
-      if (v === COLLAPSE) return v;
-      let eq: boolean;
-      if (typeof v === 'string') eq = v === ks;
-      else if (typeof v === 'number') eq = Number.isInteger(v) && Math.abs(v) < 1e15 ? v === kn : numStr(v) === ks;
-      else return l.k ? f(ks, v) : f(v, ks);
-      return neg ? !eq : eq;
-    } };
+  if (k && (k.v instanceof Rx || typeof k.v === 'string' || typeof k.v === 'number' || typeof k.v === 'boolean' || k.v === null)) {
+    const F = l.k ? `${neg ? 'NEQ' : 'EQ'}(K, v)` : `${neg ? 'NEQ' : 'EQ'}(v, K)`;
+    let test: string;
+    let K: unknown;
+    if (k.v instanceof Rx) {
+      K = k.v;
+      test = `if (typeof v === 'string') return ${neg ? '!' : ''}RE.test(v);\nreturn ${F};`;
+    } else {
+      const ks = str(eqForm(k));
+      K = ks;
+      const kn = /^-?\d{1,15}$/.test(ks) ? Number(ks) : NaN; // an integer rendered exactly
+      test = `if (typeof v === 'string') return v ${neg ? '!==' : '==='} K;\n` +
+        `if (typeof v === 'number') return ${neg ? '!' : ''}(Number.isInteger(v) && Math.abs(v) < 1e15 ? v === ${Number.isNaN(kn) ? 'NaN' : kn} : NS(v) === K);\n` +
+        `return ${F};`;
+    }
+    const p = { ...BASE, C: COLLAPSE, K, RE: k.v instanceof Rx ? k.v.re : null, D: dyn.ev };
+    const walk = dyn.sel ? walkCode(dyn.sel, 'MISS') : null;
+    if (walk !== null) {
+      const build = (miss: string) => fresh(p, `let v = x.d;\n${walk.replaceAll('MISS', miss)}${test}`);
+      return { ev: build('return C;'), build };
+    }
+    return { ev: fresh(p, `const v = D(x);\nif (v === C) return v;\n${test}`) };
   }
   const L = l.k ? (() => { const v = eqForm(l.k!); return () => v; })() : l.ev;
   const R = r.k ? (() => { const v = eqForm(r.k!); return () => v; })() : r.ev;
-  return { ev: (x) => {
-    const a = L(x);
-    if (a === COLLAPSE) return a;
-    const b = R(x);
-    if (b === COLLAPSE) return b;
-    return f(a, b);
-  } };
+  return { ev: fresh({ ...BASE, C: COLLAPSE, L, R, F: f }, 'const a = L(x);\nif (a === C) return a;\nconst b = R(x);\nif (b === C) return b;\nreturn F(a, b);') };
 }
 
 function compileCmp(op: CmpOp, l: Compiled, r: Compiled): Compiled {
   if (l.k && r.k) return konst(cmp(op, l.k.v, r.k.v));
-  const L = l.ev, R = r.ev;
-  const f = CMP[op];
+  const p = { ...BASE, C: COLLAPSE, L: l.ev, R: r.ev, OP: op };
   if (r.k && typeof r.k.v !== 'object') {
     const kn = num(r.k.v);
-    return { ev: (x) => {
-      const a = L(x);
-      if (a === COLLAPSE) return a;
-      return typeof a === 'number' ? f(a, kn) : cmp(op, a, kn);
-    } };
+    const test = `if (typeof v === 'number') return v ${op} KN;\nreturn CMPF(OP, v, KN);`;
+    const q = { ...p, KN: kn };
+    const walk = l.sel ? walkCode(l.sel, 'MISS') : null;
+    if (walk !== null) {
+      const build = (miss: string) => fresh(q, `let v = x.d;\n${walk.replaceAll('MISS', miss)}${test}`);
+      return { ev: build('return C;'), build };
+    }
+    return { ev: fresh(q, `const v = L(x);\nif (v === C) return v;\n${test}`) };
   }
-  return { ev: (x) => {
-    const a = L(x);
-    if (a === COLLAPSE) return a;
-    const b = R(x);
-    if (b === COLLAPSE) return b;
-    return typeof a === 'number' && typeof b === 'number' ? f(a, b) : cmp(op, a, b);
-  } };
+  return { ev: fresh(p, `const a = L(x);\nif (a === C) return a;\nconst b = R(x);\nif (b === C) return b;\nreturn typeof a === 'number' && typeof b === 'number' ? a ${op} b : CMPF(OP, a, b);`) };
 }
 
 /**
@@ -288,14 +287,19 @@ function compileCall(call: Call, prepend: string, jsonHelperIn: string, st: Comp
     helper = 'now';
     params = { kind: 'time', ms: st.now };
   }
-  const get = compileGetter(frags);
   if (helper === null) {
+    const walk = walkCode(frags, 'MISS');
+    if (walk !== null) {
+      const build = (miss: string) => fresh({ ...BASE, C: COLLAPSE }, `let v = x.d;\n${walk.replaceAll('MISS', miss)}return v;`);
+      return { ev: build('return C;'), build, sel: frags };
+    }
+    const get = compileGetter(frags);
     return { ev: (x) => { const v = get(x.d); return v === NONE ? COLLAPSE : v; } };
   }
-  return compileHelper(helper, get, params!, st);
+  return compileHelper(helper, compileGetter(frags), params!, st, frags);
 }
 
-function compileHelper(helper: string, get: (d: unknown) => unknown, params: ParamKind, st: CompileState): Compiled {
+function compileHelper(helper: string, get: (d: unknown) => unknown, params: ParamKind, st: CompileState, frags?: Frag[]): Compiled {
   if (!HELPERS.has(helper)) return { ev: () => COLLAPSE };
   const arg0 = (): Konst => (params.kind === 'exprs' ? constEval(params.nodes[0]) : params.kind === 'time' ? { v: params.ms, float: false } : { v: false, float: false });
   const base: Ev = (x) => { const v = get(x.d); return v === NONE ? false : v; };
@@ -304,9 +308,13 @@ function compileHelper(helper: string, get: (d: unknown) => unknown, params: Par
     case 'endsWith':
     case 'contains': {
       const s = str(eqForm(arg0()));
-      if (helper === 'startsWith') return { ev: (x) => str(base(x)).startsWith(s) };
-      if (helper === 'endsWith') return { ev: (x) => str(base(x)).endsWith(s) };
-      return { ev: (x) => str(base(x)).includes(s) };
+      const method = helper === 'contains' ? 'includes' : helper;
+      const walk = frags ? walkCode(frags, 'MISS') : null;
+      if (walk !== null) {
+        // A missing selector gives false (rendered "false"), not a collapse.
+        return { ev: fresh({ ...BASE, S: str, K: s }, `let v = x.d;\nfound: {\n${walk.replaceAll('MISS', '{ v = false; break found; }')}}\nreturn S(v).${method}(K);`) };
+      }
+      return { ev: fresh({ S: str, K: s, B: base }, `return S(B(x)).${method}(K);`) };
     }
     case 'datetime': return konst(parseDatetime(str(eqForm(arg0()))));
     case 'limit': return konst(true);

@@ -110,46 +110,41 @@ function walk(v: unknown, out: unknown[]): void {
 export const NONE: unique symbol = Symbol('none');
 
 /**
+ * Straight-line JS statements walking `v` down a plain child/index chain, running `miss` (a
+ * statement) when a step is missing; null when the path needs the general walker (wildcards,
+ * descent). Keys are embedded with JSON.stringify, so they are inert string literals.
+ */
+export function walkCode(frags: Frag[], miss: string): string | null {
+  if (!frags.every((f) => f.k === 'child' || f.k === 'nth')) return null;
+  let code = '';
+  for (const f of frags) {
+    if (f.k === 'child') {
+      const key = JSON.stringify(f.name);
+      code += `if (typeof v !== 'object' || v === null || Array.isArray(v)) ${miss}\n`;
+      code += f.name in Object.prototype
+        ? `if (!HAS_OWN.call(v, ${key})) ${miss}\nv = v[${key}];\n`
+        : `v = v[${key}];\n`;
+    } else {
+      code += `if (!Array.isArray(v)) ${miss}\n`;
+      code += f.i < 0 ? `v = v[v.length + ${f.i}];\n` : `v = v[${f.i}];\n`;
+    }
+    code += `if (v === undefined) ${miss}\n`;
+  }
+  return code;
+}
+
+/**
  * Compile a path to a getter returning the single result, an array of results when there are
- * several (wildcards, descent), or NONE. Plain child/index chains get a loop with no allocation.
+ * several (wildcards, descent), or NONE. Plain chains get their own generated function (see
+ * fresh() in compile.ts for why).
  */
 export function compileGetter(frags: Frag[]): (root: unknown) => unknown {
-  const simple = frags.every((f) => f.k === 'child' || f.k === 'nth');
-  if (!simple) {
+  const code = walkCode(frags, 'return NONE;');
+  if (code === null) {
     return (root) => {
       const r = getAll(frags, root);
       return r.length === 0 ? NONE : r.length === 1 ? r[0] : r;
     };
   }
-  const names = frags.map((f) => (f.k === 'child' ? f.name : null));
-  const idx = frags.map((f) => (f.k === 'nth' ? f.i : 0));
-  // Keys that also exist on Object.prototype need an own-property check; others don't.
-  const guarded = names.map((nm) => nm !== null && nm in Object.prototype);
-  const len = frags.length;
-  if (len === 1 && names[0] !== null && !guarded[0]) {
-    const a = names[0];
-    return (root) => {
-      if (typeof root !== 'object' || root === null || Array.isArray(root)) return NONE;
-      const v = (root as Record<string, unknown>)[a];
-      return v === undefined ? NONE : v;
-    };
-  }
-  return (root) => {
-    let v: unknown = root;
-    for (let f = 0; f < len; f++) {
-      const nm = names[f];
-      if (nm !== null) {
-        if (typeof v !== 'object' || v === null || Array.isArray(v)) return NONE;
-        const o = v as Record<string, unknown>;
-        v = o[nm];
-        if (v === undefined || (guarded[f] && !hasOwn.call(o, nm))) return NONE;
-      } else {
-        if (!Array.isArray(v)) return NONE;
-        const i = idx[f] < 0 ? v.length + idx[f] : idx[f];
-        v = v[i];
-        if (v === undefined) return NONE;
-      }
-    }
-    return v;
-  };
+  return new Function('NONE', 'HAS_OWN', `return (root) => {\nlet v = root;\n${code}return v;\n};`)(NONE, hasOwn);
 }
