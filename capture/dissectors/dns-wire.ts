@@ -88,26 +88,33 @@ export function readHeader(b: Buffer): DnsHeader {
 /**
  * Reads a possibly compressed name at `off`; returns it (no trailing dot, root = "") and the
  * offset after it. Pointers must point strictly backwards, which rules out loops; the 255-byte
- * name limit bounds the work.
+ * name limit bounds the work. With `cache` (one per message), every label start decoded is
+ * remembered, so the many pointers back to the question name cost a Map lookup, not a decode.
  */
-export function readName(b: Buffer, off: number): [string, number] {
+export function readName(b: Buffer, off: number, cache?: Map<number, string>): [string, number] {
   let name = '';
   let p = off;
   let after = -1;
   let limit = off; // a pointer must go below the start of the labels it continues
   let total = 0;
+  let starts: number[] | undefined;
+  let at: number[] | undefined;
   for (;;) {
     if (p >= b.length) throw new DnsWireError('name runs past the end of the message');
     const len = b[p];
-    if (len === 0) {
-      return [name, after < 0 ? p + 1 : after];
-    }
+    if (len === 0) break;
     const kind = len & 0xc0;
     if (kind === 0xc0) {
       if (p + 1 >= b.length) throw new DnsWireError('truncated compression pointer');
       const target = ((len & 0x3f) << 8) | b[p + 1];
       if (target >= limit) throw new DnsWireError('compression pointer does not point backwards');
       if (after < 0) after = p + 2;
+      const hit = cache?.get(target);
+      if (hit !== undefined) {
+        if (total + hit.length + 1 > 255) throw new DnsWireError('name longer than 255 bytes');
+        name += name && hit ? '.' + hit : hit;
+        break;
+      }
       limit = target;
       p = target;
       continue;
@@ -116,10 +123,16 @@ export function readName(b: Buffer, off: number): [string, number] {
     if (p + 1 + len > b.length) throw new DnsWireError('label runs past the end of the message');
     total += len + 1;
     if (total > 255) throw new DnsWireError('name longer than 255 bytes');
+    if (cache) {
+      (starts ??= []).push(p);
+      (at ??= []).push(name ? name.length + 1 : 0);
+    }
     name += (name ? '.' : '') + labelText(b, p + 1, p + 1 + len);
     p += 1 + len;
     if (after < 0) limit = p;
   }
+  if (cache && starts && at) for (let i = 0; i < starts.length; i++) cache.set(starts[i], i === 0 ? name : name.slice(at[i]));
+  return [name, after < 0 ? p + 1 : after];
 }
 
 /** Label bytes as text; dots and non-printables escaped as dig does, so names stay unambiguous. */
@@ -137,8 +150,8 @@ function labelText(b: Buffer, s: number, e: number): string {
   return out;
 }
 
-function readQuestion(b: Buffer, off: number): [DnsQuestion, number] {
-  const [name, p] = readName(b, off);
+function readQuestion(b: Buffer, off: number, cache?: Map<number, string>): [DnsQuestion, number] {
+  const [name, p] = readName(b, off, cache);
   if (p + 4 > b.length) throw new DnsWireError('truncated question');
   return [{ name, type: typeName(b.readUInt16BE(p)), class: className(b.readUInt16BE(p + 2)) }, p + 4];
 }
@@ -164,8 +177,8 @@ function emptyRR(name: string, type: number, cls: number, ttl: number): DnsRR {
   return { name, type: typeName(type), class: className(cls), ttl, ip: '<nil>', ns: '', cname: '', ptr: '', txts: '', soa: '', srv: '', mx: '', opt: '', uri: '' };
 }
 
-function readRR(b: Buffer, off: number): [DnsRR, number, number] {
-  const [name, p] = readName(b, off);
+function readRR(b: Buffer, off: number, cache: Map<number, string>): [DnsRR, number, number] {
+  const [name, p] = readName(b, off, cache);
   if (p + 10 > b.length) throw new DnsWireError('truncated resource record');
   const type = b.readUInt16BE(p);
   const cls = b.readUInt16BE(p + 2);
@@ -186,21 +199,21 @@ function readRR(b: Buffer, off: number): [DnsRR, number, number] {
       if (rdlen !== 16) throw new DnsWireError('AAAA record with a bad length');
       rr.ip = ipv6(b, rd);
       break;
-    case 2: rr.ns = nameIn(b, rd, end); break;
-    case 5: rr.cname = nameIn(b, rd, end); break;
-    case 12: rr.ptr = nameIn(b, rd, end); break;
+    case 2: rr.ns = nameIn(b, rd, end, cache); break;
+    case 5: rr.cname = nameIn(b, rd, end, cache); break;
+    case 12: rr.ptr = nameIn(b, rd, end, cache); break;
     case 15:
       if (rdlen < 3) throw new DnsWireError('short MX record');
-      rr.mx = nameIn(b, rd + 2, end);
+      rr.mx = nameIn(b, rd + 2, end, cache);
       break;
     case 33:
       if (rdlen < 7) throw new DnsWireError('short SRV record');
-      rr.srv = nameIn(b, rd + 6, end);
+      rr.srv = nameIn(b, rd + 6, end, cache);
       break;
     case 6: {
-      const [, q] = readName(b, rd);
+      const [, q] = readName(b, rd, cache);
       if (q > end) throw new DnsWireError('SOA names run past the record');
-      rr.soa = nameIn(b, q, end); // Kubeshark shows the RNAME (responsible mailbox)
+      rr.soa = nameIn(b, q, end, cache); // Kubeshark shows the RNAME (responsible mailbox)
       break;
     }
     case 16: case 99: {
@@ -234,8 +247,8 @@ function readRR(b: Buffer, off: number): [DnsRR, number, number] {
   return [rr, end, type === 41 ? ttl : -1];
 }
 
-function nameIn(b: Buffer, s: number, end: number): string {
-  const [n, q] = readName(b, s);
+function nameIn(b: Buffer, s: number, end: number, cache: Map<number, string>): string {
+  const [n, q] = readName(b, s, cache);
   if (q > end) throw new DnsWireError('name runs past its record');
   return n;
 }
@@ -244,9 +257,10 @@ function nameIn(b: Buffer, s: number, end: number): string {
 export function decodeMessage(b: Buffer): DnsMessage {
   const header = readHeader(b);
   let off = 12;
+  const cache = new Map<number, string>();
   const questions: DnsQuestion[] = [];
   for (let i = 0; i < header.qdcount; i++) {
-    const [q, n] = readQuestion(b, off);
+    const [q, n] = readQuestion(b, off, cache);
     questions.push(q);
     off = n;
   }
@@ -255,7 +269,7 @@ export function decodeMessage(b: Buffer): DnsMessage {
   const counts = [header.ancount, header.nscount, header.arcount];
   for (let s = 0; s < 3; s++) {
     for (let i = 0; i < counts[s]; i++) {
-      const [rr, n, optTtl] = readRR(b, off);
+      const [rr, n, optTtl] = readRR(b, off, cache);
       if (optTtl >= 0) rcode |= (optTtl >>> 24) << 4;
       sections[s].push(rr);
       off = n;
