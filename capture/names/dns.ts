@@ -21,22 +21,33 @@ export class DnsNames {
     const res = item.response as DnsResponse;
     const q = req?.questions?.[0]?.name;
     if (!q || !Array.isArray(res?.answers)) return;
+    const answers = res.answers;
+    let hasAddr = false;
+    let hasCname = false;
+    for (let i = 0; i < answers.length; i++) {
+      const t = answers[i].type;
+      if (t === 'A' || t === 'AAAA') hasAddr = true;
+      else if (t === 'CNAME') hasCname = true;
+    }
+    if (!hasAddr) return;
     const asked = trimDot(q).toLowerCase();
     // Names that are the asked name or reachable from it through CNAMEs.
     const chain = new Set([asked]);
-    for (let grew = true; grew; ) {
+    for (let grew = hasCname; grew; ) {
       grew = false;
-      for (const rr of res.answers) {
+      for (const rr of answers) {
         if (rr.type === 'CNAME' && chain.has(trimDot(rr.name).toLowerCase())) {
           const t = trimDot(rr.cname).toLowerCase();
           if (!chain.has(t)) (chain.add(t), (grew = true));
         }
       }
     }
-    for (const rr of res.answers) {
+    const name = trimDot(q);
+    for (const rr of answers) {
       if ((rr.type === 'A' || rr.type === 'AAAA') && rr.ip && rr.ip !== '<nil>' && chain.has(trimDot(rr.name).toLowerCase())) {
+        if (this.byIp.get(rr.ip) === name) continue;
         if (this.byIp.size >= MAX_NAMES) this.byIp.clear();
-        this.byIp.set(rr.ip, trimDot(q));
+        this.byIp.set(rr.ip, name);
       }
     }
   }

@@ -76,8 +76,15 @@ export class ReorderBuffer<T> {
     return this.items.size;
   }
 
-  push(item: T, sec: number, nsec: number): void {
+  /** Returns false when the consumer asked to stop. */
+  push(item: T, sec: number, nsec: number): boolean {
+    // Fast path (most items): nothing held and nothing owed earlier → straight out.
+    if (this.items.size === 0) {
+      const p = this.minPending();
+      if (!p || p.sec > sec || (p.sec === sec && p.nsec >= nsec)) return this.out(item) !== false;
+    }
     this.items.push({ sec, nsec, seq: this.seq++, id: 0, item });
+    return true;
   }
 
   /** Stream `id` owes an item whose request started at (sec, nsec); null: owes nothing. */

@@ -4,7 +4,6 @@
  */
 import { openSource, runPipeline, type CaptureStats } from '../../capture/pipeline';
 import type { Item } from '../../capture/item/schema';
-import { compileQuery } from '../kfl/index';
 import { UsageError } from './common';
 import { parseSourceArgs, SOURCE_USAGE } from './source-options';
 
@@ -36,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
   let filter: ((item: Item) => boolean) | undefined;
   if (typeof values.query === 'string') {
     try {
+      // Loaded only when asked for: the query engines cost startup time.
+      const { compileQuery } = await import('../kfl/index');
       const q = compileQuery(values.query);
       filter = (item) => q.match(item);
     } catch (e) {
