@@ -12,13 +12,15 @@ import type { parse } from '@bufbuild/cel';
 import { isNumeric, type Type } from './types';
 
 type Expr = ReturnType<typeof parse>['expr'];
-type Vars = Record<string, unknown>;
-export type Fn = (v: Vars) => unknown;
+type Item = object;
+export type Fn = (item: Item) => unknown;
 
 export const ERR: unique symbol = Symbol('kfl2-error');
 
 export interface FastOptions {
   variables: Readonly<Record<string, { type: Type }>>;
+  /** Reads a variable straight from the item (no activation object in between). */
+  readers: Readonly<Record<string, (item: never) => unknown>>;
   regex: (pattern: string) => { test(s: string): boolean };
 }
 
@@ -60,8 +62,9 @@ function build(e: Expr, opts: FastOptions): Node {
   const name = dotted(e);
   if (name !== null) {
     const def = opts.variables[name];
-    if (!def) return no(); // field selection on a map, comprehension variables, …
-    return { fn: (v) => v[name], type: def.type };
+    const read = opts.readers[name] as (item: Item) => unknown;
+    if (!def || !read) return no(); // field selection on a map, comprehension variables, …
+    return { fn: read, type: def.type };
   }
   if (k.case !== 'callExpr') return no();
   const { function: fn, target } = k.value;

@@ -11,7 +11,7 @@ import { QueryError, type CompiledQuery, type QueryLint } from '../api';
 import { CheckError, checkExpr } from './check';
 import { compileFast } from './fast';
 import { explainSyntaxError, unterminatedString } from './syntax';
-import { VARIABLES, varsOf } from './variables';
+import { READERS, VARIABLES, varsOf } from './variables';
 
 type Expr = ReturnType<typeof parse>['expr'];
 const { DYN } = CelScalar;
@@ -60,8 +60,9 @@ export function compileKfl2(source: string, opts?: { engine?: 'auto' | 'cel' }):
   const hit = celOnly ? undefined : compiled.get(source);
   if (hit) return hit; // hooks call kfl.match(query, data) per item: compile once per text
   const { parsed, variables } = analyse(source);
-  const fast = celOnly ? null : compileFast(parsed.expr, { variables: VARIABLES, regex: compileRegex });
-  const run = fast ?? (plan(ENV, parsed) as (v: unknown) => unknown);
+  const fast = celOnly ? null : compileFast(parsed.expr, { variables: VARIABLES, readers: READERS, regex: compileRegex });
+  const planned = fast ? null : (plan(ENV, parsed) as (v: unknown) => unknown);
+  const run = fast ?? ((item: Item) => planned!(varsOf(item)));
   const query: Kfl2Query = {
     language: 'kfl2',
     source,
@@ -70,7 +71,7 @@ export function compileKfl2(source: string, opts?: { engine?: 'auto' | 'cel' }):
     match(item: Item): boolean {
       if (item === null || typeof item !== 'object') return false;
       try {
-        return run(varsOf(item) as never) === true; // a runtime error (missing map key, …) is "no match"
+        return run(item) === true; // a runtime error (missing map key, …) is "no match"
       } catch {
         return false;
       }

@@ -288,6 +288,8 @@ export class ItemVars {
   c: Record<string, Value> | null = null;
   constructor(readonly item: Item) {}
 }
+/** Per variable: how to read it from an item (fast.ts calls these directly). */
+export const READERS: Readonly<Record<string, (item: Item) => Value>> = Object.create(null);
 for (const [name, def] of Object.entries(VARIABLES)) {
   const fallback = defaultOf(def.type);
   const get = def.get;
@@ -310,6 +312,9 @@ for (const [name, def] of Object.entries(VARIABLES)) {
           return compute(this.item);
         },
   });
+  (READERS as Record<string, (item: Item) => Value>)[name] = memo
+    ? (item) => (varsOf(item) as unknown as Record<string, Value>)[name]
+    : compute;
 }
 
 /*
