@@ -1,5 +1,222 @@
-// Placeholder until the owning issue lands; replaced by the real command.
+/**
+ * `wirehook run HOOK.js …`: runs hook scripts over a capture. Script console.log → stdout
+ * (exactly as printed, one line per call), console.error → stderr; Wirehook's own messages go
+ * to stderr prefixed `wirehook:`. A script that fails to load: `FILE:LINE:COL: message`, exit 2.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { openSource, runPipeline, type CaptureStats } from '../../capture/pipeline';
+import type { Item } from '../../capture/item/schema';
+import type { CompiledQuery } from '../kfl/api';
+import { RuntimeClient } from '../runtime/client';
+import { loadEnv } from '../runtime/env';
+import { ScriptLoadError } from '../runtime/errors';
+import { PcapStreamWriter } from '../runtime/pcap';
+import type { RuntimeEvent, RuntimeOptions } from '../runtime/types';
 import { UsageError } from './common';
-export async function main(_argv: string[]): Promise<number> {
-  throw new UsageError("'run' is not built yet");
+import { parseSourceArgs, SOURCE_USAGE } from './source-options';
+
+const USAGE = `usage: wirehook run HOOK.js [HOOK2.js …] (--pcap FILE|- | --interface IF [--filter BPF]) [options]
+
+Runs Kubeshark-style hook scripts (onItemCaptured, onPacketCaptured, onItemQueried, jobs …)
+over a capture. console.log goes to stdout, console.error and Wirehook's messages to stderr.
+
+${SOURCE_USAGE}
+  --query Q, -q        run onItemQueried(data, Q) for items matching the KFL/KFL2 query Q
+  --env FILE|KEY=VALUE the scripts' env (JSON, YAML or KEY=VALUE lines); repeatable
+  --allow-net          let vendor.*/webhook helpers really send (default: record and show only)
+  --metrics-port N     serve prometheus.* metrics on http://127.0.0.1:N/metrics (0 = any port)
+  --timeout-ms N       per hook call time budget (default 100)
+  --memory-mb N        per script memory limit (default 64)
+  --files-dir DIR      the folder file.* is confined to (default .wirehook/files)
+  --node-name NAME     what utils.nodeName() returns (default: the host name)
+  --linger S           after a file source ends, keep jobs and timers running S more seconds
+  --help, -h           this help
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { spec, values, positionals } = parseSourceArgs(
+    argv,
+    {
+      query: { type: 'string', short: 'q' },
+      env: { type: 'string', multiple: true },
+      'allow-net': { type: 'boolean' },
+      'metrics-port': { type: 'string' },
+      'timeout-ms': { type: 'string' },
+      'memory-mb': { type: 'string' },
+      'files-dir': { type: 'string' },
+      'node-name': { type: 'string' },
+      linger: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  if (positionals.length === 0) throw new UsageError('give at least one hook script (wirehook run HOOK.js --pcap FILE)');
+  const num = (name: string, min: number): number | undefined => {
+    const v = (values as Record<string, unknown>)[name];
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!/^\d+(\.\d+)?$/.test(String(v)) || n < min) throw new UsageError(`--${name} wants a number ≥ ${min}, got '${String(v)}'`);
+    return n;
+  };
+  const timeoutMs = num('timeout-ms', 1);
+  const memoryMb = num('memory-mb', 1);
+  const metricsPort = num('metrics-port', 0);
+  const lingerS = num('linger', 0) ?? 0;
+
+  const scripts = positionals.map((f) => {
+    try {
+      return { file: f, source: fs.readFileSync(f, 'utf8') };
+    } catch (e) {
+      throw new UsageError(`cannot read hook script ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  });
+
+  let query: CompiledQuery | null = null;
+  if (typeof values.query === 'string') {
+    const { compileQuery } = await import('../kfl/index');
+    try {
+      query = compileQuery(values.query, 'auto');
+    } catch (e) {
+      if ((e as Error).name === 'QueryError') throw new UsageError(`query ${(e as Error).message}`);
+      throw e;
+    }
+  }
+  let env: Record<string, unknown> = {};
+  try {
+    env = loadEnv((values.env as string[] | undefined) ?? []);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+
+  const filesDir = path.resolve((values['files-dir'] as string | undefined) ?? path.join('.wirehook', 'files'));
+  const opts: RuntimeOptions = {
+    env,
+    allowNetwork: values['allow-net'] === true,
+    nodeName: values['node-name'] as string | undefined,
+    filesDir,
+    limits: { ...(timeoutMs ? { timeoutMs } : {}), ...(memoryMb ? { memoryBytes: memoryMb * 1024 * 1024 } : {}) },
+  };
+  const client = await RuntimeClient.start(opts);
+  const counts = { recorded: 0, sent: 0, errors: 0 };
+  client.onEvent = (e) => printEvent(e, counts);
+
+  try {
+    let usesPcap = false;
+    let wantsPackets = false;
+    for (const s of scripts) {
+      try {
+        const loaded = await client.load(s.file, s.source);
+        usesPcap ||= loaded.usesPcap;
+        wantsPackets ||= loaded.hooks.includes('onPacketCaptured');
+      } catch (e) {
+        if (e instanceof ScriptLoadError) {
+          await client.drain().catch(() => {});
+          process.stderr.write(`${e.message}\n`);
+          return 2;
+        }
+        throw e;
+      }
+    }
+    if (metricsPort !== undefined) {
+      const m = await client.metrics(metricsPort);
+      process.stderr.write(`wirehook: metrics on http://127.0.0.1:${m.port}/metrics\n`);
+    }
+
+    const source = await openSource(spec);
+    const ac = new AbortController();
+    const onSig = () => ac.abort();
+    process.on('SIGINT', onSig);
+    process.on('SIGTERM', onSig);
+    const pcapWriter = usesPcap ? new PcapStreamWriter(path.join(filesDir, 'pcaps')) : null;
+    let queued: Item[] = [];
+    const queriedTotals = { items: 0, passed: 0, failed: 0 };
+    const runQueried = async () => {
+      if (!queued.length) return;
+      const batch = queued;
+      queued = [];
+      const res = await client.queried(batch, values.query as string);
+      queriedTotals.items += res.length;
+      for (const r of res) {
+        if (r.passed) queriedTotals.passed++;
+        if (r.failed) queriedTotals.failed++;
+      }
+    };
+    let stats: CaptureStats;
+    try {
+      stats = await runPipeline(
+        source,
+        {
+          item: (item) => {
+            client.captured(item);
+            if (query && query.match(item)) queued.push(item);
+          },
+          packet: wantsPackets ? (s, ns, cl, len, tr, fr) => client.packet(s, ns, cl, len, tr, fr) : undefined,
+          streamPacket: pcapWriter ? (stream, pkt) => pcapWriter.streamPacket(stream, pkt) : undefined,
+          flush: async () => {
+            if (queued.length >= 256) await runQueried();
+            await client.flush();
+          },
+        },
+        { count: spec.count, durationS: spec.durationS, signal: ac.signal },
+      );
+      await runQueried();
+      await client.drain();
+      if (lingerS > 0 && !ac.signal.aborted) {
+        process.stderr.write(`wirehook: capture done; jobs keep running for ${lingerS} s (Ctrl-C stops)\n`);
+        await new Promise<void>((r) => {
+          const t = setTimeout(r, lingerS * 1000);
+          ac.signal.addEventListener('abort', () => { clearTimeout(t); r(); });
+        });
+      }
+    } finally {
+      process.off('SIGINT', onSig);
+      process.off('SIGTERM', onSig);
+      pcapWriter?.close();
+    }
+    const rs = await client.drain();
+    for (const n of stats.notices) process.stderr.write(`wirehook: warning: ${n}\n`);
+    const parts = [`${rs.items} items`, `${rs.packets} packet infos`];
+    if (query) parts.push(`${queriedTotals.items} queried (${queriedTotals.passed} passed, ${queriedTotals.failed} failed)`);
+    if (counts.errors) parts.push(`${counts.errors} script errors`);
+    if (counts.recorded) parts.push(`${counts.recorded} network calls recorded, not sent (--allow-net sends them)`);
+    if (counts.sent) parts.push(`${counts.sent} network calls sent`);
+    process.stderr.write(`wirehook: ran ${scripts.length} script(s) over ${parts.join(', ')}\n`);
+    for (const s of rs.scripts) if (s.disabled) process.stderr.write(`wirehook: ${s.file} was disabled: ${s.disabled}\n`);
+    const m = await client.metrics();
+    if (m.text) process.stderr.write(`wirehook: metrics at exit:\n${m.text.replace(/^/gm, '  ')}`);
+    return 0;
+  } finally {
+    await client.close();
+  }
+}
+
+function printEvent(e: RuntimeEvent, counts: { recorded: number; sent: number; errors: number }): void {
+  const hub = 'role' in e && e.role === 'hub' ? '[hub] ' : '';
+  switch (e.type) {
+    case 'log':
+      if (e.stream === 'log') process.stdout.write(`${hub}${e.text}\n`);
+      else if (e.stream === 'error') process.stderr.write(`${hub}${e.text}\n`);
+      else if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
+      break;
+    case 'error':
+      counts.errors++;
+      process.stderr.write(`${hub}${e.message}\n`);
+      break;
+    case 'disabled':
+      process.stderr.write(`wirehook: ${e.script} disabled: ${e.reason}\n`);
+      break;
+    case 'network':
+      if (e.sent) counts.sent++;
+      else if (!e.error) counts.recorded++;
+      process.stderr.write(`wirehook: ${e.script}: ${e.helper} ${e.sent ? 'sent' : e.error ? 'failed' : 'recorded (not sent)'}: ${e.summary}${e.error ? ` — ${e.error}` : ''}\n`);
+      break;
+    case 'notice':
+      process.stderr.write(`wirehook: ${e.script}: ${e.text}\n`);
+      break;
+  }
 }

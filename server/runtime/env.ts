@@ -4,7 +4,7 @@
  * when present) or KEY=VALUE lines (`#` comments).
  */
 import * as fs from 'node:fs';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 
 export function parseEnvText(text: string, name: string): Record<string, unknown> {
   const t = text.trim();

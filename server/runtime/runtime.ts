@@ -9,7 +9,7 @@
  */
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import yaml from 'js-yaml';
+import * as yaml from 'js-yaml';
 import { getQuickJS, type QuickJSWASMModule } from 'quickjs-emscripten';
 import type { Item } from '../../capture/item/schema';
 import type { CompiledQuery } from '../kfl/api';
@@ -126,7 +126,7 @@ export class HookRuntime {
     if (old) this.retire(old);
     this.scripts.set(file, entry);
     this.deliverHub();
-    return { file, title: analysis.title, hooks: [...entry.worker.hooks] };
+    return { file, title: analysis.title, hooks: [...entry.worker.hooks], usesPcap: analysis.usesPcap };
   }
 
   unload(file: string): void {
@@ -149,7 +149,7 @@ export class HookRuntime {
   }
 
   get loaded(): LoadedScript[] {
-    return [...this.scripts.values()].map((s) => ({ file: s.file, title: s.analysis.title, hooks: [...s.worker.hooks] }));
+    return [...this.scripts.values()].map((s) => ({ file: s.file, title: s.analysis.title, hooks: [...s.worker.hooks], usesPcap: s.analysis.usesPcap }));
   }
 
   /** Whether any loaded script mentions `pcap` (then the capture side should record stream pcaps). */

@@ -66,4 +66,6 @@ export interface LoadedScript {
   file: string;
   title: string;
   hooks: string[];
+  /** The script mentions `pcap`: the capture side should record per-stream pcaps. */
+  usesPcap: boolean;
 }
