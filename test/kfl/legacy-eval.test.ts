@@ -41,6 +41,7 @@ export const ORDER = {
   xml64: b64(XML),
   badXml: '<shop><item></shop>',
   undef: undefined,
+  long: `${'a'.repeat(48)}b`,
 };
 const NO_VENDOR = { ...ORDER, vendor: undefined, trend: { name: 'Acme' } };
 const CLOCK = { ts: NOW - 2000, stamp: NOW + 10_000, m30: NOW + 30 * 86400e3, y365: NOW + 365 * 86400e3 };
@@ -109,6 +110,9 @@ const ROWS: Record<string, Row[]> = {
     // array vs regex: the regex compares with each element's rendering of the regex itself ("")
     ['tags == r"sale"', false], ['r"sale" == tags', false],
     ['vendor.title == r".*"', false],
+    // valid RE2 that JS lacks runs on RE2 itself; so do quantified groups (no exponential backtracking)
+    ['vendor.name == r"(?i:ac)me"', true], ['vendor.name == r"(?U)A.+"', true], ['vendor.name == r"^(?s:.)cme"', true],
+    ['long == r"^(a+)+$"', false], ['long == r"^(a|aa)+b$"', true],
   ],
   helpers: [
     ['vendor.name.startsWith("Ac")', true], ['vendor.name.startsWith("cme")', false],

@@ -83,6 +83,7 @@ export function prepare(source: string): Prepared {
     if (e instanceof ParseError) {
       throw queryError(source, exp, e.tok.pos, e.text + parseHint(source, e.tokens, e.tok, exp));
     }
+    if (e instanceof RangeError) throw queryError(source, exp, 0, 'query too deeply nested');
     throw e;
   }
 }
@@ -92,6 +93,7 @@ export function compilePrepared(p: Prepared, st: CompileState): Ev {
     return compileRoot(p.ast, st);
   } catch (e) {
     if (e instanceof CompileError) throw queryError(p.source, p.exp, e.pos, e.text);
+    if (e instanceof RangeError) throw queryError(p.source, p.exp, 0, 'query too deeply nested');
     throw e;
   }
 }

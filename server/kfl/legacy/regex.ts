@@ -1,9 +1,15 @@
 /**
- * Kubeshark compiles `r"…"` with Go's RE2; we run JS RegExp (fast, and what the rest of the
- * evaluator is built on) after translating the RE2 spellings JS lacks. What cannot be translated,
- * and what RE2 itself rejects (lookaround, backreferences), is an error, so a query that works
- * here also works in Kubeshark.
+ * Kubeshark compiles `r"…"` with Go's RE2. We check every pattern with an RE2 implementation
+ * (@bufbuild/re2, already a dependency), so exactly what RE2 rejects is an error, with RE2's
+ * message; then we run it as a JS RegExp (several times faster) after translating the RE2
+ * spellings JS lacks. Patterns that cannot be translated, and patterns with quantified groups
+ * (which can backtrack exponentially in JS on hostile traffic, never in RE2), run on RE2 itself.
  */
+import { RE2JS } from '@bufbuild/re2';
+
+export interface Matcher {
+  test(s: string): boolean;
+}
 
 export class RegexError extends Error {}
 
@@ -111,11 +117,21 @@ export function translateRe2(src: string): { source: string; flags: string } {
   return { source: out, flags };
 }
 
-export function compileRe2(src: string): RegExp {
-  const { source, flags } = translateRe2(src);
+/** A quantifier applied to a group, or stacked quantifiers: the shapes that backtrack badly. */
+const RISKY = /\)[*+?{]|[*+}]\??[*+{]/;
+
+export function compileRe2(src: string): Matcher {
+  let re2: Matcher;
   try {
-    return new RegExp(source, flags);
+    re2 = RE2JS.compile(src);
   } catch (e) {
-    throw new RegexError((e as Error).message.replace(/^Invalid regular expression: /, ''));
+    throw new RegexError((e as Error).message.replace(/^error parsing regexp: /, ''));
+  }
+  if (RISKY.test(src)) return re2;
+  try {
+    const { source, flags } = translateRe2(src);
+    return new RegExp(source, flags);
+  } catch {
+    return re2;
   }
 }

@@ -8,7 +8,7 @@
 
 /** A compiled regex operand (`r"…"`). */
 export class Rx {
-  constructor(readonly re: RegExp) {}
+  constructor(readonly re: { test(s: string): boolean }) {}
 }
 
 const INT64_LIMIT = 9.223372036854776e18;
