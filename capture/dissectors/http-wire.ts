@@ -1,0 +1,153 @@
+/**
+ * HTTP/1.x wire syntax: start lines, header lines, chunk sizes, Content-Length, and detection.
+ * Works on Buffers with indexOf and latin1 decoding: no regex per byte.
+ */
+import type { Direction } from '../types';
+import { canonicalHeader } from './http-fields';
+
+export const CR = 13, LF = 10, SP = 32, HT = 9;
+
+function isTchar(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2d || c === 0x5f || c === 0x2e || c === 0x21 || c === 0x2b;
+}
+
+/** `HTTP/1.0` or `HTTP/1.1` at b[i..i+8). */
+function isVersion(b: Buffer, i: number): boolean {
+  return b[i] === 0x48 && b[i + 1] === 0x54 && b[i + 2] === 0x54 && b[i + 3] === 0x50 && b[i + 4] === 0x2f &&
+    b[i + 5] === 0x31 && b[i + 6] === 0x2e && (b[i + 7] === 0x30 || b[i + 7] === 0x31);
+}
+
+export interface ReqLine { method: string; url: string; version: string }
+export interface StatusLine { version: string; status: number; reason: string }
+
+/** Parses `METHOD SP target SP HTTP/1.x` in b[s..e), or null. */
+export function parseRequestLine(b: Buffer, s: number, e: number): ReqLine | null {
+  let i = s;
+  while (i < e && i - s < 24 && isTchar(b[i])) i++;
+  if (i === s || i >= e || b[i] !== SP) return null;
+  const method = b.toString('latin1', s, i);
+  // Methods are upper-case tokens in practice; insisting on it keeps detection honest.
+  for (let k = s; k < i; k++) if (b[k] >= 0x61 && b[k] <= 0x7a) return null;
+  const t0 = i + 1;
+  const sp2 = b.lastIndexOf(SP, e - 1);
+  if (sp2 <= t0 || e - sp2 - 1 !== 8 || !isVersion(b, sp2 + 1)) return null;
+  for (let k = t0; k < sp2; k++) if (b[k] <= SP || b[k] === 0x7f) return null;
+  return { method, url: b.toString('latin1', t0, sp2), version: b.toString('latin1', sp2 + 1, e) };
+}
+
+/** Parses `HTTP/1.x SP ddd [SP reason]` in b[s..e), or null. */
+export function parseStatusLine(b: Buffer, s: number, e: number): StatusLine | null {
+  if (e - s < 12 || !isVersion(b, s) || b[s + 8] !== SP) return null;
+  let status = 0;
+  for (let k = s + 9; k < s + 12; k++) {
+    const d = b[k] - 0x30;
+    if (d < 0 || d > 9) return null;
+    status = status * 10 + d;
+  }
+  if (e > s + 12 && b[s + 12] !== SP) return null;
+  if (status < 100) return null;
+  return { version: b.toString('latin1', s, s + 8), status, reason: e > s + 13 ? b.toString('latin1', s + 13, e).trim() : '' };
+}
+
+export interface Head {
+  line: ReqLine | StatusLine;
+  /** Canonical name → value(s); framing reads it too (`Content-Length`, `Transfer-Encoding`). */
+  headers: Record<string, string>;
+  setCookies: string[];
+}
+
+/**
+ * Adds the header lines in `text` (latin1, LF or CRLF line ends, no blank line). One string per
+ * head and substrings of it: cheaper than a Buffer slice per name and per value.
+ */
+export function addHeaderLines(head: Head, text: string): void {
+  let q = 0;
+  while (q < text.length) {
+    let nl = text.indexOf('\n', q);
+    if (nl < 0) nl = text.length;
+    const le = nl > q && text.charCodeAt(nl - 1) === CR ? nl - 1 : nl;
+    if (le > q) addHeader(head, text, q, le);
+    q = nl + 1;
+  }
+}
+
+export function addHeader(head: Head, t: string, s: number, e: number): void {
+  const c0 = t.charCodeAt(s);
+  if (c0 === SP || c0 === HT) {
+    // obs-fold continuation: belongs to the previous header.
+    const keys = Object.keys(head.headers);
+    const k = keys[keys.length - 1];
+    if (k !== undefined) head.headers[k] += ' ' + t.slice(s, e).trim();
+    return;
+  }
+  const colon = t.indexOf(':', s);
+  if (colon < 0 || colon >= e || colon === s) return; // not a header line; ignored
+  const name = canonicalHeader(t.slice(s, colon).trimEnd());
+  const value = t.slice(colon + 1, e).trim();
+  const prev = head.headers[name];
+  head.headers[name] = prev === undefined ? value : prev + ',' + value;
+  if (name === 'Set-Cookie') head.setCookies.push(value);
+}
+
+export function parseChunkSize(b: Buffer, s: number, e: number): number {
+  let n = 0;
+  let i = s;
+  for (; i < e; i++) {
+    const c = b[i];
+    const d = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1;
+    if (d < 0) break;
+    n = n * 16 + d;
+    if (n > Number.MAX_SAFE_INTEGER / 16) return -1;
+  }
+  if (i === s) return -1;
+  // Whatever follows must be whitespace or a chunk extension.
+  while (i < e && (b[i] === SP || b[i] === HT)) i++;
+  if (i < e && b[i] !== 0x3b) return -1;
+  return n;
+}
+
+export function parseLength(v: string): number {
+  if (v.length > 0 && v.length <= 15) {
+    let n = 0;
+    let i = 0;
+    for (; i < v.length; i++) {
+      const d = v.charCodeAt(i) - 0x30;
+      if (d < 0 || d > 9) break;
+      n = n * 10 + d;
+    }
+    if (i === v.length) return n; // the common case: plain digits
+  }
+  // Repeated identical values ("5, 5") are allowed by RFC 9110; anything else is an error.
+  const parts = v.split(',').map((s) => s.trim());
+  if (!parts.every((p) => /^\d{1,15}$/.test(p) && p === parts[0])) return -1;
+  return Number(parts[0]);
+}
+
+/**
+ * Client side: a request line; server side: a status line (capture began mid-stream).
+ * 'maybe' while the first line is incomplete but still consistent with HTTP.
+ */
+export function detectHttp(first: Buffer, dir: Direction): boolean | 'maybe' {
+  const nl = first.indexOf(LF);
+  if (nl < 0) {
+    if (first.length >= 4096) return false;
+    return prefixPlausible(first, dir) ? 'maybe' : false;
+  }
+  const e = nl > 0 && first[nl - 1] === CR ? nl - 1 : nl;
+  return dir === 0 ? parseRequestLine(first, 0, e) !== null : parseStatusLine(first, 0, e) !== null;
+}
+
+function prefixPlausible(b: Buffer, dir: Direction): boolean {
+  if (b.length === 0) return true;
+  if (dir === 1) {
+    const v = 'HTTP/1.';
+    for (let i = 0; i < Math.min(b.length, v.length); i++) if (b[i] !== v.charCodeAt(i)) return false;
+    return true;
+  }
+  let i = 0;
+  while (i < b.length && i < 24 && b[i] >= 0x41 && b[i] <= 0x5a) i++;
+  if (i === b.length) return true;
+  if (i === 0 || b[i] !== SP) return false;
+  for (let k = i + 1; k < b.length; k++) if (b[k] < SP || b[k] === 0x7f) return false;
+  return true;
+}
