@@ -223,3 +223,12 @@ test('legacy eval: match never throws and never mutates the item', () => {
   const weird = [null, 5, 'str', [], { request: null }, { a: { b: [null] } }];
   for (const d of weird) assert.equal(compileLegacy('a.b[0] == nil or request.path == "x"').match(d as never), d !== null && typeof d === 'object' && !Array.isArray(d) && 'a' in d);
 });
+
+test('legacy eval: compiled queries are reused, except those reading the clock', () => {
+  assert.equal(compileLegacy('qty == 3 and tags.* == "eu"'), compileLegacy('qty == 3 and tags.* == "eu"'));
+  assert.notEqual(compileLegacy('ts <= now()'), compileLegacy('ts <= now()'));
+  assert.notEqual(compileLegacy('ts >= minutes(-5)'), compileLegacy('ts >= minutes(-5)'));
+  const fixed = compileLegacy('stamp == seconds(10)', { now: () => NOW });
+  assert.equal(fixed.match(CLOCK as never), true);
+  assert.equal(compileLegacy('stamp == seconds(10)').match(CLOCK as never), false);
+});

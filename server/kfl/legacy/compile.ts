@@ -58,6 +58,8 @@ export interface CompileState {
   limit?: number;
   redactions: string[];
   hasRedact: boolean;
+  /** now() or a relative time helper was compiled in (the result depends on the clock). */
+  usesNow: boolean;
 }
 
 export const HELPERS = new Set(['startsWith', 'endsWith', 'contains', 'datetime', 'limit', 'json', 'xml', 'redact', 'now', 'seconds', 'minutes', 'hours', 'days', 'weeks', 'months', 'years']);
@@ -279,11 +281,13 @@ function compileCall(call: Call, prepend: string, jsonHelperIn: string, st: Comp
         const n = Math.trunc(num(constEval(params.nodes[0]).v));
         if (st.limit === undefined && n > 0) st.limit = n;
       } else if (UNIT_MS[helper] !== undefined) {
+        st.usesNow = true;
         const n = Math.trunc(num(constEval(params.nodes[0]).v));
         params = { kind: 'time', ms: st.now + n * UNIT_MS[helper] };
       }
     }
   } else if (lastSeg === 'now') {
+    st.usesNow = true;
     helper = 'now';
     params = { kind: 'time', ms: st.now };
   }

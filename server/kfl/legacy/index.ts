@@ -26,8 +26,14 @@ export type LegacyCompiledQuery = CompiledQuery & {
  * `opts.now` fixes the clock for now()/seconds()/… (evaluated once, here, as Kubeshark does).
  */
 export function compileLegacy(source: string, opts?: { now?: () => number }): LegacyCompiledQuery {
+  const hit = opts?.now ? undefined : CACHE.get(source);
+  if (hit) {
+    CACHE.delete(source); // keep recently used entries last
+    CACHE.set(source, hit);
+    return hit;
+  }
   const p = prepare(source);
-  const st = { now: opts?.now ? opts.now() : Date.now(), limit: undefined as number | undefined, redactions: [] as string[], hasRedact: false };
+  const st = { now: opts?.now ? opts.now() : Date.now(), limit: undefined as number | undefined, redactions: [] as string[], hasRedact: false, usesNow: false };
   const root = compilePrepared(p, st);
   const ctx: Ctx = { d: null, owned: false };
   const match = (item: Item | object): boolean => {
@@ -43,12 +49,24 @@ export function compileLegacy(source: string, opts?: { now?: () => number }): Le
       ctx.d = saved;
     }
   };
-  const out: LegacyCompiledQuery = { language: 'kfl', source, match, redactions: st.redactions };
+  const out: LegacyCompiledQuery = { language: 'kfl', source, match, redactions: Object.freeze(st.redactions) as string[] };
   if (st.limit !== undefined) out.limit = st.limit;
+  // Queries reading the clock are prepared afresh, as Kubeshark does for every kfl.match call.
+  if (!opts?.now && !st.usesNow) {
+    if (CACHE.size >= CACHE_MAX) CACHE.delete(CACHE.keys().next().value!);
+    CACHE.set(source, Object.freeze(out));
+  }
   return out;
 }
 
+/**
+ * Compiled queries by source. Compiling costs ~0.5 ms (each node gets generated code), and hook
+ * scripts call kfl.match(query, data) with the same few query strings for every item.
+ */
+const CACHE = new Map<string, LegacyCompiledQuery>();
+const CACHE_MAX = 256;
+
 /** kfl.validate's engine: throws QueryError when the query would not compile. */
 export function validateLegacy(source: string): void {
-  compileLegacy(source, { now: () => 0 });
+  compileLegacy(source);
 }
