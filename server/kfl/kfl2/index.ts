@@ -5,32 +5,18 @@
  */
 import { celEnv, celFunc, isCelError, mapType, parse, plan, CelScalar, type CelMap } from '@bufbuild/cel';
 import { timestampNow } from '@bufbuild/protobuf/wkt';
-import { RE2JS } from '@bufbuild/re2';
 import type { Item } from '../../../capture/item/schema';
 import { QueryError, type CompiledQuery, type QueryLint } from '../api';
 import { CheckError, checkExpr } from './check';
 import { compileFast } from './fast';
+import { compileRegex } from './regex';
 import { explainSyntaxError, unterminatedString } from './syntax';
 import { READERS, VARIABLES, varsOf } from './variables';
 
 type Expr = ReturnType<typeof parse>['expr'];
 const { DYN } = CelScalar;
 
-/**
- * `matches` recompiles its pattern on every call in @bufbuild/cel; a query uses a handful of
- * patterns, so keep the compiled ones (bounded, in case patterns come from data).
- */
-const regexCache = new Map<string, { test(s: string): boolean }>();
-function compileRegex(pattern: string) {
-  let m = regexCache.get(pattern);
-  if (m === undefined) {
-    m = RE2JS.compile(pattern);
-    if (regexCache.size >= 512) regexCache.clear();
-    regexCache.set(pattern, m);
-  }
-  return m;
-}
-
+// `matches` recompiles its pattern on every call in @bufbuild/cel: hand it our cached ones.
 const ENV = celEnv({
   re2: { compile: compileRegex },
   funcs: [
