@@ -36,19 +36,20 @@ export function compileLegacy(source: string, opts?: { now?: () => number }): Le
   const st = { now: opts?.now ? opts.now() : Date.now(), limit: undefined as number | undefined, redactions: [] as string[], hasRedact: false, usesNow: false };
   const root = compilePrepared(p, st);
   const ctx: Ctx = { d: null, owned: false };
-  const match = (item: Item | object): boolean => {
+  // Generated per query like the closures below it, so this call site stays monomorphic.
+  const match = new Function('ROOT', 'C', 'T', 'ctx', `return (item) => {
     const saved = ctx.d;
     ctx.d = item;
     ctx.owned = false;
     try {
-      const v = root(ctx);
-      return v !== COLLAPSE && truthy(v);
+      const v = ROOT(ctx);
+      return v !== C && T(v);
     } catch {
       return false; // never throw for a compiled query (e.g. a cyclic object given to redact)
     } finally {
       ctx.d = saved;
     }
-  };
+  };`)(root, COLLAPSE, truthy, ctx) as (item: Item | object) => boolean;
   const out: LegacyCompiledQuery = { language: 'kfl', source, match, redactions: Object.freeze(st.redactions) as string[] };
   if (st.limit !== undefined) out.limit = st.limit;
   // Queries reading the clock are prepared afresh, as Kubeshark does for every kfl.match call.
