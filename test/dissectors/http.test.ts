@@ -63,6 +63,16 @@ test('request fields: canonical headers, cookies, query arrays, path segments', 
   assert.equal(msgs[0].protocol.version, '1.1');
 });
 
+test('request and response carry exactly the keys of a real Kubeshark 2023 HTTP item', () => {
+  // Key sets of the POST item in shared/reference/samples/kubeshark-http-item-2023.json.
+  const m = all().find((x) => req(x).method === 'POST')!;
+  assert.deepEqual(Object.keys(req(m)).sort(), ['bodySize', 'cookies', 'headers', 'headersSize', 'httpVersion', 'method', 'path', 'pathSegments', 'postData', 'queryString', 'targetUri', 'url']);
+  assert.deepEqual(Object.keys(req(m).postData!).sort(), ['mimeType', 'params', 'text']);
+  assert.deepEqual(Object.keys(res(m)).sort(), ['bodySize', 'content', 'cookies', 'headers', 'headersSize', 'httpVersion', 'redirectURL', 'status', 'statusText']);
+  const empty = all().find((x) => res(x).status === 204)!;
+  assert.deepEqual(res(empty).content, { size: 0, mimeType: '', encoding: 'base64' });
+});
+
 test('POST bodies: JSON text, form params, chunked upload, 100-continue', () => {
   const msgs = all();
   const posts = msgs.filter((m) => req(m).url === '/api/echo' && req(m).method === 'POST');
