@@ -76,7 +76,9 @@ test('record rendering follows Kubeshark: ip/cname/mx/srv/ptr/ns/soa/txts/opt, u
   assert.equal(res(byQ(msgs, `unk.${Z}`, 'TYPE65534')).answers[0].type, 'TYPE65534');
   const nx = res(byQ(msgs, `nx.${Z}`, 'A'));
   assert.equal(nx.code, 'Non-Existent Domain');
-  assert.equal(nx.authorities[0].type, 'SOA');
+  // Same shape as the SOA authority in the Kubeshark DNS item quoted in shared/reference/network-hooks-seed.md.
+  assert.deepEqual(nx.authorities[0], rr({ name: Z, type: 'SOA', ttl: 3600, soa: `hostmaster.${Z}` }));
+  assert.deepEqual(Object.keys(nx.authorities[0]).sort(), ['class', 'cname', 'ip', 'mx', 'name', 'ns', 'opt', 'ptr', 'soa', 'srv', 'ttl', 'txts', 'type', 'uri']);
   const opt = nx.additionals[0];
   assert.equal(opt.type, 'OPT');
   assert.equal(opt.opt, ', NSID=776831');
