@@ -89,7 +89,7 @@ export function readPcap(file: string): { linkType: number; recs: Rec[] } {
 export class PcapHelpers {
   private names: Record<string, Record<string, { FullAddress: string; Namespace: string }>> = {};
 
-  constructor(private pcapDir: string, private outDir: string, private resolveDir: (p: string) => string) {}
+  constructor(private pcapDir: string, private outDir: () => string, private resolveDir: (p: string) => string) {}
 
   path(stream: unknown): string {
     if (typeof stream !== 'string' || !/^[\w.-]+$/.test(stream)) throw new Error(`pcap.path: expected a stream name like "000000000042.pcap", got ${JSON.stringify(stream)}`);
@@ -121,9 +121,9 @@ export class PcapHelpers {
       recs.push(...p.recs);
     }
     recs.sort((a, b) => a.sec - b.sec || a.nsec - b.nsec);
-    fs.mkdirSync(this.outDir, { recursive: true });
-    let out = path.join(this.outDir, `${Math.floor(Date.now() / 1000)}.pcap`);
-    for (let n = 1; fs.existsSync(out); n++) out = path.join(this.outDir, `${Math.floor(Date.now() / 1000)}_${n}.pcap`);
+    const outDir = this.outDir();
+    let out = path.join(outDir, `${Math.floor(Date.now() / 1000)}.pcap`);
+    for (let n = 1; fs.existsSync(out); n++) out = path.join(outDir, `${Math.floor(Date.now() / 1000)}_${n}.pcap`);
     const parts = [fileHeader(linkType === -1 ? 1 : linkType)];
     for (const r of recs) {
       // Rewrite the header in ns units (the source may have been a µs pcap).

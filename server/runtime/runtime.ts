@@ -85,7 +85,7 @@ export class HookRuntime {
     const filesDir = path.resolve(opts.filesDir ?? path.join('.wirehook', 'files'));
     this.pcapDir = path.resolve(opts.pcapDir ?? path.join(filesDir, 'pcaps'));
     this.files = new FileSandbox(filesDir, [this.pcapDir]);
-    this.pcap = new PcapHelpers(this.pcapDir, this.files.root, (d) => this.files.resolve(d, true));
+    this.pcap = new PcapHelpers(this.pcapDir, () => this.files.root, (d) => this.files.resolve(d, true));
     this.net = new NetHelpers(opts.allowNetwork ?? false, opts.networkTimeoutMs ?? 10_000, () => {}, () => {});
   }
 

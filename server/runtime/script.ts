@@ -194,7 +194,17 @@ export class ScriptInstance {
     let call = first;
     for (let guard = 0; guard < 1_000_000; guard++) {
       this.deadline = Date.now() + 2 * budget;
-      const r = call();
+      let r: ReturnType<QuickJSContext['callFunction']>;
+      try {
+        r = call();
+      } catch (e) {
+        // The host (wasm) stack gave out before QuickJS's own limit: the VM state cannot be
+        // trusted any more, so this instance stops here.
+        this.deadline = Infinity;
+        this.disposed = true;
+        this.sink.error(where, `${this.cfg.file}: ${where}: ${(e as Error).message}; the script was stopped`, '', 'stack');
+        return;
+      }
       this.deadline = Infinity;
       if (r.error) {
         const err = ctx.dump(r.error) as { name?: string; message?: string; stack?: string };

@@ -19,7 +19,7 @@ export const DEFAULT_LIMITS: RuntimeLimits = {
   timeoutMs: 100,
   loadTimeoutMs: 2000,
   memoryBytes: 64 * 1024 * 1024,
-  stackBytes: 512 * 1024,
+  stackBytes: 256 * 1024,
   maxConsecutiveFaults: 5,
   maxFaultsPerMinute: 20,
 };

@@ -11,13 +11,21 @@ import { gzipSync } from 'node:zlib';
 import { tarEntries, type TarEntry } from './tar';
 
 export class FileSandbox {
-  readonly root: string;
+  private real: string | null = null;
   private readRoots: string[];
 
-  constructor(root: string, extraReadRoots: string[] = []) {
-    fs.mkdirSync(root, { recursive: true });
-    this.root = fs.realpathSync(root);
-    this.readRoots = [this.root, ...extraReadRoots.map((r) => path.resolve(r))];
+  constructor(private dir: string, extraReadRoots: string[] = []) {
+    this.dir = path.resolve(dir);
+    this.readRoots = extraReadRoots.map((r) => path.resolve(r));
+  }
+
+  /** The folder, created on first use (a run that never calls file.* leaves no trace). */
+  get root(): string {
+    if (this.real === null) {
+      fs.mkdirSync(this.dir, { recursive: true });
+      this.real = fs.realpathSync(this.dir);
+    }
+    return this.real;
   }
 
   /** Resolves `p` inside the sandbox or throws a clear error. */
@@ -25,7 +33,7 @@ export class FileSandbox {
     if (typeof p !== 'string' || p === '') throw new Error(`file: expected a path, got ${JSON.stringify(p)}`);
     const abs = path.resolve(this.root, p);
     const real = realOfDeepest(abs);
-    const roots = forRead ? this.readRoots.map(realOfDeepest) : [this.root];
+    const roots = forRead ? [this.root, ...this.readRoots.map(realOfDeepest)] : [this.root];
     if (!roots.some((r) => real === r || real.startsWith(r + path.sep))) {
       throw new Error(`file: ${JSON.stringify(p)} is outside the files folder ${this.root}`);
     }

@@ -1,0 +1,46 @@
+/**
+ * Shared fixtures for the runtime tests: a real loopback capture (HTTP + DNS scenarios from
+ * test/helpers/traffic.ts, recorded with tcpdump filtered on our own ports), made once per
+ * process, and the sample items.
+ */
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join, resolve } from 'node:path';
+import type { Item } from '../../capture/item/schema';
+import { captureLoopback } from '../helpers/capture';
+import { dnsScenario, httpScenario, startDnsServer, startHttpServer, type DnsExchange, type HttpExchange } from '../helpers/traffic';
+
+export const HTTP_SAMPLE = JSON.parse(readFileSync('/work/shared/reference/samples/kubeshark-http-item-2023.json', 'utf8')) as Item;
+
+export const CLI = resolve('dist/cli.js');
+
+let made: Promise<{ file: string; http: HttpExchange[]; dns: DnsExchange[] }> | null = null;
+
+/** One pcap with the HTTP and DNS scenarios (made once per test process). */
+export function scenarioPcap(): Promise<{ file: string; http: HttpExchange[]; dns: DnsExchange[] }> {
+  return (made ??= (async () => {
+    const h = await startHttpServer();
+    const d = await startDnsServer();
+    let http: HttpExchange[] = [];
+    let dns: DnsExchange[] = [];
+    try {
+      const file = await captureLoopback(`port ${h.port} or port ${d.port}`, async () => {
+        http = await httpScenario(h.port);
+        dns = await dnsScenario(d.port);
+      });
+      return { file, http, dns };
+    } finally {
+      await h.close();
+      await d.close();
+    }
+  })());
+}
+
+/** Items of a capture, through the built CLI (`wirehook items`). */
+export function itemsOf(pcap: string): Item[] {
+  const out = execFileSync(process.execPath, [CLI, 'items', '--pcap', pcap], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  return out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Item);
+}
+
+export const OUT = resolve('test', '.out');
+export const tmpName = (name: string) => join(OUT, `runtime-${process.pid}-${name}`);
