@@ -22,6 +22,8 @@ export interface FastOptions {
   /** Reads a variable straight from the item (no activation object in between). */
   readers: Readonly<Record<string, (item: never) => unknown>>;
   regex: (pattern: string) => { test(s: string): boolean };
+  /** `map[constant key]` without building the map, for the map variables that have one. */
+  lookups: Readonly<Record<string, (item: never, key: string) => unknown>>;
 }
 
 /** The query as a closure, or null when it uses something outside the subset. */
@@ -139,6 +141,8 @@ function build(e: Expr, opts: FastOptions): Node {
       if ('list' in coll.type && x.type === coll.type.list && (x.type === 'string' || x.type === 'int' || x.type === 'bool')) {
         return { type: 'bool', fn: (v) => { const a = fx(v), c = fc(v); return a === ERR || c === ERR ? ERR : (c as unknown[]).includes(a); } };
       }
+      const look = direct(k.value.args[1], x, opts);
+      if (look) return { type: 'bool', fn: (item) => look(item) !== undefined };
       if ('map' in coll.type && x.type === 'string' && coll.type.map[0] === 'string') {
         return { type: 'bool', fn: (v) => { const a = fx(v), c = fc(v); return a === ERR || c === ERR ? ERR : (c as Map<unknown, unknown>).has(a); } };
       }
@@ -146,6 +150,8 @@ function build(e: Expr, opts: FastOptions): Node {
     }
     case '_[_]': {
       const [coll, key] = args;
+      const look = direct(k.value.args[0], key, opts);
+      if (look) return { type: 'string', fn: (item) => look(item) ?? ERR };
       const [fc, fk] = [coll.fn, key.fn];
       if (typeof coll.type === 'object' && 'map' in coll.type && coll.type.map[0] === 'string' && key.type === 'string') {
         const m = coll.type.map[1];
@@ -163,6 +169,11 @@ function build(e: Expr, opts: FastOptions): Node {
     }
     case 'map_get': {
       const [m, key, def] = args;
+      const look = direct(k.value.args[0], key, opts);
+      if (look && def.type === 'string') {
+        const fd = def.fn;
+        return { type: 'string', fn: (item) => look(item) ?? fd(item) };
+      }
       if (typeof m.type !== 'object' || !('map' in m.type) || m.type.map[1] !== def.type || key.type !== 'string') return no();
       const [fm, fk, fd] = [m.fn, key.fn, def.fn];
       return {
@@ -188,4 +199,13 @@ function build(e: Expr, opts: FastOptions): Node {
     }
   }
   return no();
+}
+
+/** A direct lookup when `mapExpr` is a map variable that has one and `key` is a constant string. */
+function direct(mapExpr: Expr, key: Node, opts: FastOptions): ((item: Item) => unknown) | null {
+  const name = dotted(mapExpr);
+  const look = name !== null ? (opts.lookups[name] as ((item: Item, key: string) => unknown) | undefined) : undefined;
+  if (!look || key.type !== 'string' || !key.constant) return null;
+  const k = key.constant.value as string;
+  return (item) => look(item, k);
 }

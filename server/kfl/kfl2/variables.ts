@@ -265,6 +265,31 @@ function headersSize(part: Record<string, any>, wireSize: unknown): bigint {
   return n > 0n ? n : 0n;
 }
 
+/**
+ * `request.headers["k"]` without building the map: the value the lower-cased map would hold
+ * for `key` (already lower-case), or undefined. Same rules as strMap: the last of several
+ * spellings wins, arrays are joined.
+ */
+function headerLookup(part: (it: Item) => Record<string, any>): (item: Item, key: string) => string | undefined {
+  return (item, key) => {
+    if (!isHttp(item)) return undefined;
+    const o = rec(part(item).headers);
+    let found: string | undefined;
+    for (const k in o) {
+      if (lowerName(k) === key) {
+        const val = o[k];
+        found = Array.isArray(val) ? val.map(str).join(',') : str(val);
+      }
+    }
+    return found;
+  };
+}
+/** Direct key lookups for map variables (fast.ts uses them when the key is a constant). */
+export const LOOKUPS: Readonly<Record<string, (item: Item, key: string) => string | undefined>> = {
+  'request.headers': headerLookup(req),
+  'response.headers': headerLookup(res),
+};
+
 /** The default KFL2 gives an absent variable of this type. */
 export function defaultOf(t: Type): Value {
   switch (t) {
