@@ -67,7 +67,19 @@ export interface Decoded {
  * halved input prefixes: the work stays bounded by ~cap × log2(raw length).
  */
 export function decodeBody(raw: Buffer, encoding: string | undefined, cap: number): Decoded {
-  const enc = (encoding ?? '').trim().toLowerCase();
+  const codings = (encoding ?? '').toLowerCase().split(',').map((c) => c.trim()).filter((c) => c && c !== 'identity');
+  if (codings.length <= 1) return decodeOne(raw, codings[0], cap);
+  // Several codings (`gzip, br`) were applied in order: undo them last first.
+  let cur: Decoded = { body: raw, truncated: false };
+  for (let i = codings.length - 1; i >= 0; i--) {
+    const next = decodeOne(cur.body, codings[i], cap);
+    cur = { body: next.body, truncated: cur.truncated || next.truncated };
+  }
+  return cur;
+}
+
+function decodeOne(raw: Buffer, encoding: string | undefined, cap: number): Decoded {
+  const enc = encoding ?? '';
   if (!enc || enc === 'identity' || raw.length === 0) return { body: raw.length > cap ? raw.subarray(0, cap) : raw, truncated: raw.length > cap };
   if (enc !== 'gzip' && enc !== 'x-gzip' && enc !== 'deflate' && enc !== 'br') return { body: raw.subarray(0, cap), truncated: raw.length > cap };
   if (cap <= 0) return { body: Buffer.alloc(0), truncated: true };

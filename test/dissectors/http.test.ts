@@ -258,6 +258,16 @@ test('CONNECT and Upgrade: parsing stops after 101 / 2xx, but resumes if the upg
   assert.deepEqual(refused.msgs.map((m) => [req(m).url, res(m).status]), [['/ws', 400], ['/after', 200]]);
 });
 
+test('stacked content codings (gzip, then br) are undone last first', () => {
+  const body = zlib.brotliCompressSync(zlib.gzipSync(Buffer.from('twice encoded')));
+  const c = feed([
+    [0, 'GET /twice HTTP/1.1\r\n\r\n'],
+    [1, `HTTP/1.1 200 OK\r\nContent-Encoding: gzip, br\r\nContent-Length: ${body.length}\r\n\r\n`],
+    [1, body],
+  ]);
+  assert.equal(Buffer.from(res(c.msgs[0]).content.text!, 'base64').toString(), 'twice encoded');
+});
+
 test('a gzip bomb is decoded only up to the body cap', () => {
   const bomb = zlib.gzipSync(Buffer.alloc(64 * 1024 * 1024));
   assert.ok(bomb.length < 100 * 1024);
