@@ -24,6 +24,8 @@ export interface FastOptions {
   regex: (pattern: string) => { test(s: string): boolean };
   /** `map[constant key]` without building the map, for the map variables that have one. */
   lookups: Readonly<Record<string, (item: never, key: string) => unknown>>;
+  /** `constant in list` without building the list, for the list variables that have one. */
+  membership: Readonly<Record<string, (item: never, value: string) => boolean>>;
 }
 
 /** The query as a closure, or null when it uses something outside the subset. */
@@ -143,6 +145,12 @@ function build(e: Expr, opts: FastOptions): Node {
       }
       const look = direct(k.value.args[1], x, opts);
       if (look) return { type: 'bool', fn: (item) => look(item) !== undefined };
+      const listName = dotted(k.value.args[1]);
+      const member = listName !== null ? (opts.membership[listName] as ((item: Item, v: string) => boolean) | undefined) : undefined;
+      if (member && x.type === 'string' && x.constant) {
+        const v = x.constant.value as string;
+        return { type: 'bool', fn: (item) => member(item, v) };
+      }
       if ('map' in coll.type && x.type === 'string' && coll.type.map[0] === 'string') {
         return { type: 'bool', fn: (v) => { const a = fx(v), c = fc(v); return a === ERR || c === ERR ? ERR : (c as Map<unknown, unknown>).has(a); } };
       }

@@ -11,7 +11,7 @@ import { CheckError, checkExpr } from './check';
 import { compileFast } from './fast';
 import { compileRegex } from './regex';
 import { explainSyntaxError, unterminatedString } from './syntax';
-import { LOOKUPS, READERS, VARIABLES, varsOf } from './variables';
+import { LOOKUPS, MEMBERSHIP, READERS, VARIABLES, varsOf } from './variables';
 
 type Expr = ReturnType<typeof parse>['expr'];
 const { DYN } = CelScalar;
@@ -46,7 +46,7 @@ export function compileKfl2(source: string, opts?: { engine?: 'auto' | 'cel' }):
   const hit = celOnly ? undefined : compiled.get(source);
   if (hit) return hit; // hooks call kfl.match(query, data) per item: compile once per text
   const { parsed, variables } = analyse(source);
-  const fast = celOnly ? null : compileFast(parsed.expr, { variables: VARIABLES, readers: READERS, lookups: LOOKUPS, regex: compileRegex });
+  const fast = celOnly ? null : compileFast(parsed.expr, { variables: VARIABLES, readers: READERS, lookups: LOOKUPS, membership: MEMBERSHIP, regex: compileRegex });
   const planned = fast ? null : (plan(ENV, parsed) as (v: unknown) => unknown);
   const run = fast ?? ((item: Item) => planned!(varsOf(item)));
   const query: Kfl2Query = {

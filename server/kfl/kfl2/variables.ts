@@ -290,6 +290,13 @@ export const LOOKUPS: Readonly<Record<string, (item: Item, key: string) => strin
   'response.headers': headerLookup(res),
 };
 
+/** `"x" in list` without building the list, for the list variables that allow it. */
+export const MEMBERSHIP: Readonly<Record<string, (item: Item, value: string) => boolean>> = {
+  dns_questions: (it, v) => dnsQuestions(it).some((q) => str(rec(q).name) === v),
+  dns_question_types: (it, v) => dnsQuestions(it).some((q) => str(rec(q).type) === v),
+  dns_answers: (it, v) => dnsAnswers(it).some((rr) => rrData(rr) === v),
+};
+
 /** The default KFL2 gives an absent variable of this type. */
 export function defaultOf(t: Type): Value {
   switch (t) {
