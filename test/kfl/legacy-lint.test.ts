@@ -44,6 +44,11 @@ test('lint: "and" then "or" groups to the right', () => {
   for (const d of [HTTP, DNS]) assert.equal(m(fixed, d), m(q, d));
   // a DNS item does not match: the grouping is not (http and …) or dns
   assert.equal(m(q, DNS), false);
+  // "or" then "and": also right-nested, not left to right as the legacy docs say
+  const o = 'dns or http and response.status == 500';
+  const lo = only(o, /group to the right/);
+  assert.equal(applyFix(o, lo), 'dns or (http and response.status == 500)');
+  assert.equal(m(o, HTTP), false);
 });
 
 test('lint: a term after [..] or json() is read inside that field', () => {

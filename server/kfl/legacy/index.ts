@@ -55,7 +55,7 @@ export function compileLegacy(source: string, opts?: { now?: () => number }): Le
   // Queries reading the clock are prepared afresh, as Kubeshark does for every kfl.match call.
   if (!opts?.now && !st.usesNow) {
     if (CACHE.size >= CACHE_MAX) CACHE.delete(CACHE.keys().next().value!);
-    CACHE.set(source, Object.freeze(out));
+    CACHE.set(source, out);
   }
   return out;
 }

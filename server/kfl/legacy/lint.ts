@@ -39,14 +39,14 @@ export function lintLegacy(source: string): QueryLint[] {
   const walk = (n: Node, inParams: boolean): void => {
     switch (n.t) {
       case 'bin':
-        if (n.level === 'logical' && n.op === 'and' && n.right.t === 'bin' && n.right.level === 'logical' && n.right.op === 'or') {
+        if (n.level === 'logical' && n.right.t === 'bin' && n.right.level === 'logical' && n.right.op !== n.op) {
           const s = span(n);
           const l = span(n.left);
           const r = span(n.right);
           if (fromSource(s) && fromSource(r)) {
             out.push(mk(source, s,
-              `"and" and "or" have no precedence in KFL and group to the right: this reads as ${text(l)} and (${text(r)}). Add parentheses to say which you mean.`,
-              `${text(l)} and (${text(r)})`));
+              `"and" and "or" have no precedence in KFL and group to the right (not left to right): this reads as ${text(l)} ${n.op} (${text(r)}). Add parentheses to say which you mean.`,
+              `${text(l)} ${n.op} (${text(r)})`));
           }
         }
         walk(n.left, inParams);
