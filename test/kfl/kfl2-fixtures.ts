@@ -1,11 +1,12 @@
 // Real-shaped items for the KFL tests: Kubeshark's 2023 HTTP item and the DNS item printed on
 // the Network Hooks page (shared/reference), plus a DNS answer built to capture/item/schema.ts.
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Item } from '../../capture/item/schema';
 import { PROTOCOLS } from '../../capture/item/protocols';
 
-const SHARED = join(__dirname, '..', '..', '..', 'shared', 'reference');
+// Tests run from the repository root; shared/ sits next to it.
+const SHARED = resolve('..', 'shared', 'reference');
 
 export function httpSample(): Item {
   return JSON.parse(readFileSync(join(SHARED, 'samples', 'kubeshark-http-item-2023.json'), 'utf8'));

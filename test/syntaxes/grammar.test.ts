@@ -1,19 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import * as oniguruma from 'vscode-oniguruma';
 import * as vsctm from 'vscode-textmate';
 import { VARIABLES } from '../../server/kfl/kfl2/variables';
 import { LEGACY_MACROS } from '../../server/kfl/legacy/index';
 
 // A real TextMate tokenizer (the one VS Code uses) over our grammars.
-const ROOT = join(__dirname, '..', '..');
+const ROOT = resolve('.'); // tests run from the repository root
 const FILES: Record<string, string> = {
   'source.kfl': join(ROOT, 'syntaxes', 'kfl.tmLanguage.json'),
   'source.kfl2': join(ROOT, 'syntaxes', 'kfl2.tmLanguage.json'),
   'kfl.injection': join(ROOT, 'syntaxes', 'kfl-injection.tmLanguage.json'),
-  'source.js': join(__dirname, 'fixtures', 'javascript.tmLanguage.json'),
+  'source.js': join(ROOT, 'test', 'syntaxes', 'fixtures', 'javascript.tmLanguage.json'),
 };
 
 let registry: vsctm.Registry | undefined;
