@@ -23,8 +23,11 @@ export class LexError extends Error {
   }
 }
 
-const isIdentStart = (c: string) => c === '_' || /\p{L}/u.test(c);
-const isIdentPart = (c: string) => c === '_' || /[\p{L}\p{Nd}]/u.test(c);
+const LETTER = /\p{L}/u;
+const LETTER_DIGIT = /[\p{L}\p{Nd}]/u;
+const isAsciiLetter = (c: string) => (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+const isIdentStart = (c: string) => isAsciiLetter(c) || c === '_' || (c > '\x7f' && LETTER.test(c));
+const isIdentPart = (c: string) => isAsciiLetter(c) || c === '_' || (c >= '0' && c <= '9') || (c > '\x7f' && LETTER_DIGIT.test(c));
 const isDigit = (c: string) => c >= '0' && c <= '9';
 
 export function lex(text: string): Token[] {
