@@ -15,7 +15,9 @@ export async function openSourceSpec(spec: { pcap?: string; interface?: string; 
     return fileSource(spec.pcap);
   }
   if (spec.interface === undefined) throw new CaptureError('give --pcap FILE|- or --interface IF');
-  const tcpdump = spec.backend === 'cap' ? null : findExecutable('tcpdump');
+  // WIREHOOK_LIVE_BACKEND=cap forces the fallback (measurements, troubleshooting).
+  const backend = spec.backend ?? (process.env.WIREHOOK_LIVE_BACKEND === 'cap' ? 'cap' : 'tcpdump');
+  const tcpdump = backend === 'cap' ? null : findExecutable('tcpdump');
   if (tcpdump) {
     const s = new TcpdumpSource(tcpdump, spec.interface, spec.filter);
     await s.start();
