@@ -103,6 +103,12 @@ test('lint: macro names inside identifiers', () => {
   assert.equal(m(q, { request: { mydns: 1 } }), false);
 });
 
+test('lint: a regex against a wildcard list', () => {
+  only('response.answers.*.ip == r"^10[.]"', /a list never matches a regex/);
+  assert.equal(m('response.answers.*.ip == r"^10[.]"', { response: { answers: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }] } }), false);
+  assert.equal(m('response.answers.*.ip == r"^10[.]"', { response: { answers: [{ ip: '10.0.0.1' }] } }), true);
+});
+
 test('lint: helper arguments, unknown helpers, not(), null', () => {
   only('http and response.content.text.contains(request.query["x"])', /helper arguments are not evaluated/);
   only('request.path.startsWithh("/")', /unknown helper "startsWithh"/);

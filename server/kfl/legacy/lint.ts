@@ -39,6 +39,13 @@ export function lintLegacy(source: string): QueryLint[] {
   const walk = (n: Node, inParams: boolean): void => {
     switch (n.t) {
       case 'bin':
+        if (n.level === 'eq' && !inParams) {
+          const [rx, other] = n.right.t === 'regex' ? [n.right, n.left] : n.left.t === 'regex' ? [n.left, n.right] : [null, null];
+          if (rx && other?.t === 'call' && !other.call.params && (other.call.ident.includes('.*') || other.call.ident.includes('..'))) {
+            const s = span(n);
+            if (fromSource(s)) out.push(mk(source, s, `"${text(span(other))}" gives a list when several values match, and a list never matches a regex (each element is compared with ""): this is only true when exactly one value is found. Compare one element, e.g. [0], or use == "…" for any-element equality.`));
+          }
+        }
         if (n.level === 'logical' && n.right.t === 'bin' && n.right.level === 'logical' && n.right.op !== n.op) {
           const s = span(n);
           const l = span(n.left);
