@@ -17,6 +17,7 @@ import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatIp, type Decoded } from '../d
 import type { Direction, FlowAddr, RawPacket, TcpStreamParser, Timestamp } from '../types';
 import { TcpDetector } from './detect';
 import type { StreamHost, StreamInfo } from './host';
+import { FlowKeys } from './key';
 
 export const TCP_IDLE_S = 60;
 export const GAP_WAIT_S = 2;
@@ -68,6 +69,7 @@ class Conn {
 export class TcpTable {
   readonly conns = new Map<string, Conn>();
   private oooTotal = 0;
+  private keys = new FlowKeys();
 
   constructor(private readonly host: StreamHost) {}
 
@@ -80,19 +82,8 @@ export class TcpTable {
     const len = d.payloadEnd - d.payloadStart;
     const sp = d.srcPort;
     const dp = d.dstPort;
-    let key: string;
-    let senderIsA: boolean;
-    if (d.ipVersion === 4) {
-      const s = d.addrBuf.readUInt32BE(d.srcOff);
-      const t = d.addrBuf.readUInt32BE(d.dstOff);
-      senderIsA = s < t || (s === t && sp <= dp);
-      key = senderIsA ? `${s}:${sp}>${t}:${dp}` : `${t}:${dp}>${s}:${sp}`;
-    } else {
-      const s = d.addrBuf.toString('latin1', d.srcOff, d.srcOff + 16);
-      const t = d.addrBuf.toString('latin1', d.dstOff, d.dstOff + 16);
-      senderIsA = s < t || (s === t && sp <= dp);
-      key = senderIsA ? `6${s}${sp}>${t}${dp}` : `6${t}${dp}>${s}${sp}`;
-    }
+    const key = this.keys.key(d);
+    const senderIsA = this.keys.senderIsA;
     let c = this.conns.get(key);
     if (c && c.closed) {
       if (syn && !ackf) {

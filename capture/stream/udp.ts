@@ -6,6 +6,7 @@
 import type { Decoded } from '../decode/packet';
 import type { Dissector, RawPacket, UdpFlowParser } from '../types';
 import type { StreamHost, StreamInfo } from './host';
+import { FlowKeys } from './key';
 import { flowOf } from './tcp';
 
 export const UDP_IDLE_S = 30;
@@ -26,27 +27,15 @@ class Flow {
 export class UdpTable {
   readonly flows = new Map<string, Flow>();
   private candidates: Dissector[];
+  private keys = new FlowKeys();
 
   constructor(private readonly host: StreamHost) {
     this.candidates = host.dissectors.filter((d) => typeof d.udp === 'function');
   }
 
   packet(d: Decoded, pkt: RawPacket): void {
-    const sp = d.srcPort;
-    const dp = d.dstPort;
-    let key: string;
-    let senderIsA: boolean;
-    if (d.ipVersion === 4) {
-      const s = d.addrBuf.readUInt32BE(d.srcOff);
-      const t = d.addrBuf.readUInt32BE(d.dstOff);
-      senderIsA = s < t || (s === t && sp <= dp);
-      key = senderIsA ? `${s}:${sp}>${t}:${dp}` : `${t}:${dp}>${s}:${sp}`;
-    } else {
-      const s = d.addrBuf.toString('latin1', d.srcOff, d.srcOff + 16);
-      const t = d.addrBuf.toString('latin1', d.dstOff, d.dstOff + 16);
-      senderIsA = s < t || (s === t && sp <= dp);
-      key = senderIsA ? `6${s}${sp}>${t}${dp}` : `6${t}${dp}>${s}${sp}`;
-    }
+    const key = this.keys.key(d);
+    const senderIsA = this.keys.senderIsA;
     let f = this.flows.get(key);
     if (!f) {
       f = new Flow(this.host.open(flowOf(d, true)), senderIsA);
