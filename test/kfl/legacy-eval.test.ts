@@ -36,6 +36,8 @@ export const ORDER = {
   body: BODY,
   body64: b64(BODY),
   arr: '["k1","k2"]',
+  objs: '[{"n":1}]',
+  rootObj: '{"n":1}',
   bad: 'not json at all',
   xmlBody: XML,
   xml64: b64(XML),
@@ -155,6 +157,8 @@ const ROWS: Record<string, Row[]> = {
     ['headers["e"].x == "nope" or vendor.name == "Acme"', false],
     ['(headers["e"].x == "nope") or vendor.name == "Acme"', true],
     ['missingBody.json().order.id == 7', false], ['qty.json() == 3', false],
+    // after json()[0] a continuation drops the index and reads from the body's root
+    ['objs.json()[0].n == 1', false], ['objs.json()[0] == nil', false], ['rootObj.json()[0].n == 1', true],
   ],
   'xml()': [
     ['xmlBody.xml().shop.item[1].name == "Ink"', true], ['xmlBody.xml().shop.item[1].name == "Pen"', false],

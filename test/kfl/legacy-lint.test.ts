@@ -103,6 +103,10 @@ test('lint: macro names inside identifiers', () => {
   assert.equal(m(q, { request: { mydns: 1 } }), false);
 });
 
+test('lint: an index after json() is dropped before a continuation', () => {
+  only('response.content.text.json()[0].id == 1', /is dropped: what follows is looked up from the root/);
+});
+
 test('lint: a regex against a wildcard list', () => {
   only('response.answers.*.ip == r"^10[.]"', /a list never matches a regex/);
   assert.equal(m('response.answers.*.ip == r"^10[.]"', { response: { answers: [{ ip: '10.0.0.1' }, { ip: '10.0.0.2' }] } }), false);

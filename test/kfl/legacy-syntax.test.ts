@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { QueryError } from '../../server/kfl/api';
-import { compileLegacy, validateLegacy, expandMacros, LEGACY_MACROS } from '../../server/kfl/legacy/index';
+import { compileLegacy, validateLegacy, expandMacros, lintLegacy, LEGACY_MACROS } from '../../server/kfl/legacy/index';
 
 const EXAMPLES = [
   'http and response.status == 500',
@@ -174,4 +174,30 @@ test('legacy macros: evaluation of the local choices', () => {
   // the missing response.status collapses the whole query, even through "or" (§8.3)
   assert.equal(m('response.status > 400 or error or icmp or tcp', base), false);
   assert.equal(m('(response.status > 400) or error or icmp or tcp', base), true);
+});
+
+test('legacy syntax: random token soup never crashes (QueryError or a query that never throws)', () => {
+  const parts = ['http', 'dns', 'and', 'or', '!', '-', '==', '!=', '>=', '<', '(', ')', '[', ']', '[0]', '["k"]', '.', '..', '.*', ',', ':',
+    'a', 'b.c', 'x.json()', '.xml()', 'startsWith("a")', 'redact("a")', 'limit(2)', 'now()', 'r"^a"', 'r"(a+)+"', '"s"', "'c'", '`r`',
+    '1', '2.5', 'nil', 'true', 'false', '=', '&&', '"', '\\', 'datetime("1/2/2021, 3:04:05.000 PM")', 'seconds(-1)', 'error', 'tcp'];
+  let seed = 12345;
+  const rnd = (k: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 8) % k;
+  const docs = [{}, { a: 1, b: { c: 'a' }, k: [1], x: '{"a":[1,2]}' }, { protocol: { abbr: 'HTTP' }, a: [{ b: 1 }, null] }];
+  let compiled = 0;
+  for (let i = 0; i < 3000; i++) {
+    const q = Array.from({ length: 1 + rnd(8) }, () => parts[rnd(parts.length)]).join(rnd(3) ? ' ' : '');
+    let c;
+    try {
+      c = compileLegacy(q);
+    } catch (e) {
+      assert.ok(e instanceof QueryError, `${JSON.stringify(q)}: ${e}`);
+      assert.match(e.message, /^\d+:\d+: \S/);
+    }
+    assert.doesNotThrow(() => lintLegacy(q), q);
+    if (c) {
+      compiled++;
+      for (const d of docs) assert.equal(typeof c.match(d as never), 'boolean');
+    }
+  }
+  assert.ok(compiled > 300, `only ${compiled} random queries compiled`);
 });

@@ -108,6 +108,10 @@ export function lintLegacy(source: string): QueryLint[] {
       }
     }
     const sel = call.select;
+    if (sel?.expr && !inParams && !call.params && (sel.index !== undefined || sel.key) && /(^|\.)(json|xml)$/.test(call.ident)) {
+      const s = { start: srcOffset(p.exp, sel.pos), end: srcOffset(p.exp, sel.dotPos ?? sel.pos) };
+      if (fromSource(s)) out.push(mk(source, s, `after ${call.ident.split('.').pop()}(), "${text(s)}" followed by "." is dropped: what follows is looked up from the root of the body (Kubeshark's precompute). Use a path without the index, or compare the element itself (${text(s)} == …).`));
+    }
     if (sel?.expr && !inParams) {
       const swallowed = sel.expr.t === 'bin' && sel.expr.level === 'logical' ? sel.expr : null;
       if (swallowed) {
