@@ -3,13 +3,16 @@
  * gives the socket inode of a local ip:port, a scan of /proc/PID/fd maps inodes to pids, and
  * /proc/PID/comm names the process. Called once per new connection (never per packet); the
  * inode → pid scan is cached and redone at most every RESCAN_MS, and only when an inode is
- * missing from it. Anything unreadable simply yields no name.
+ * missing from it; the socket tables are reused for TABLE_TTL_MS and re-read on a miss at most
+ * every MISS_REREAD_MS. Anything unreadable simply yields no name.
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { formatIp } from '../decode/packet';
 import type { EndpointNames } from '../item/build';
 
 const RESCAN_MS = 200;
+const TABLE_TTL_MS = 200;
+const MISS_REREAD_MS = 10;
 
 export class ProcessNames {
   private inodePid = new Map<string, number>();
@@ -20,14 +23,21 @@ export class ProcessNames {
 
   /** Names for both ends of a flow (null when not a local socket). */
   resolve(transport: 'tcp' | 'udp', srcIp: string, srcPort: number, dstIp: string, dstPort: number): [EndpointNames | null, EndpointNames | null] {
-    let table: Map<string, string>;
-    try {
-      table = this.sockets(transport);
-    } catch {
-      return [null, null];
+    const now = Date.now();
+    let t = this.tables[transport];
+    // Busy hosts open many connections: reuse a recent socket table, re-read it on a miss.
+    if (!t || now - t.at > TABLE_TTL_MS) t = this.tables[transport] = { at: now, m: this.sockets(transport) };
+    let src = this.lookup(t.m, srcIp, srcPort, dstIp, dstPort);
+    let dst = this.lookup(t.m, dstIp, dstPort, srcIp, srcPort);
+    if ((!src || !dst) && now - t.at > MISS_REREAD_MS) {
+      t = this.tables[transport] = { at: now, m: this.sockets(transport) };
+      src ??= this.lookup(t.m, srcIp, srcPort, dstIp, dstPort);
+      dst ??= this.lookup(t.m, dstIp, dstPort, srcIp, srcPort);
     }
-    return [this.lookup(table, srcIp, srcPort, dstIp, dstPort), this.lookup(table, dstIp, dstPort, srcIp, srcPort)];
+    return [src, dst];
   }
+
+  private tables: Record<string, { at: number; m: Map<string, string> } | undefined> = {};
 
   private lookup(table: Map<string, string>, ip: string, port: number, peerIp: string, peerPort: number): EndpointNames | null {
     const inode =

@@ -100,14 +100,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   await push();
   for (const n of stats.notices) process.stderr.write(`wirehook: warning: ${n}\n`);
-  if (values.stats) process.stderr.write(formatStats(stats));
+  if (values.stats) process.stderr.write(formatStats(stats, spec.pcap !== undefined));
   return 0;
 }
 
-export function formatStats(s: CaptureStats): string {
+export function formatStats(s: CaptureStats, file = false): string {
   const items = Object.entries(s.itemsByProtocol).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
   const total = Object.values(s.itemsByProtocol).reduce((a, b) => a + b, 0);
-  const drops = s.drops ? `kernel=${s.drops.kernel} ifdrop=${s.drops.ifdrop}` : 'unknown';
+  const drops = s.drops ? `kernel=${s.drops.kernel} ifdrop=${s.drops.ifdrop}` : file ? 'n/a (file)' : 'unknown';
   const lines = [
     `packets: ${s.packets}`,
     `bytes: ${s.bytes}`,

@@ -17,7 +17,7 @@ test('items: NDJSON in request order, --stats on stderr, exit 0', async () => {
   assert.deepEqual(ts, [...ts].sort(), 'request order');
   assert.match(r.stderr, /^wirehook: packets: \d+$/m);
   assert.match(r.stderr, new RegExp(`^wirehook: items: ${http + dns} \\(http=${http} dns=${dns}\\)$`, 'm'));
-  assert.match(r.stderr, /^wirehook: drops: unknown$/m);
+  assert.match(r.stderr, /^wirehook: drops: n\/a \(file\)$/m);
   assert.match(r.stderr, /^wirehook: gaps: 0$/m);
   const i = items[0];
   assert.match(i.id, /^file\/[^/]+\.pcap\/000000000001\.pcap-0$/);
