@@ -94,7 +94,7 @@ const ROWS: Record<string, Row[]> = {
     ['lines[2].n == 3', true],
   ],
   'string renderings': [
-    ['qty == "3"', true], ['price == 19.95', true], ['price == "19.95"', true],
+    ['qty == "3"', true], ['qty == "03"', false], ['qty == "3.0"', false], ['qty != "03"', true], ['-0 == "-0"', true], ['price == 19.95', true], ['price == "19.95"', true],
     // literals are float64 rendered with 6 significant digits: 1634668524000 → "1.63467e+12"
     ['ts == 1634668524000', false], ['ts == "1634668524000"', true],
     ['ts > 1634668523999', true], ['ts < 1634668524001', true],

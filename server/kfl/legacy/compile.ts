@@ -147,7 +147,7 @@ function compileEq(op: '==' | '!=', l: Compiled, r: Compiled): Compiled {
     } else {
       const ks = str(eqForm(k));
       K = ks;
-      const kn = /^-?\d{1,15}$/.test(ks) ? Number(ks) : NaN; // an integer rendered exactly
+      const kn = /^(0|-?[1-9]\d{0,14})$/.test(ks) ? Number(ks) : NaN; // a canonical integer rendering
       test = `if (typeof v === 'string') return v ${neg ? '!==' : '==='} K;\n` +
         `if (typeof v === 'number') return ${neg ? '!' : ''}(Number.isInteger(v) && Math.abs(v) < 1e15 ? v === ${Number.isNaN(kn) ? 'NaN' : kn} : NS(v) === K);\n` +
         `return ${F};`;
