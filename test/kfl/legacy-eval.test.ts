@@ -42,6 +42,8 @@ export const ORDER = {
   xmlBody: XML,
   xml64: b64(XML),
   badXml: '<shop><item></shop>',
+  bombXml: '<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><r>&b;&b;&b;</r>',
+  ampXml: '<r>a&amp;b</r>',
   undef: undefined,
   long: `${'a'.repeat(48)}b`,
 };
@@ -165,6 +167,7 @@ const ROWS: Record<string, Row[]> = {
     ['xmlBody.xml().shop.item[0].price == "2"', true], ['xml64.xml().shop.item[1].name == "Ink"', true],
     ['xmlBody.xml().shop.item.name == "Pen"', true], ['xmlBody.xml().shop.missing == "x"', false],
     ['badXml.xml().shop.item == ""', false], ['body.xml().order == "x"', false],
+    ['bombXml.xml().r == ""', false], ['ampXml.xml().r == "a&b"', true],
   ],
   'wildcards and arrays': [
     ['tags.* == "sale"', true], ['tags.* == "old"', false], ['tags.* != "old"', true], ['tags.* != "sale"', false],

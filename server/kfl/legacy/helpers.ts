@@ -62,7 +62,8 @@ export function parseXmlLoose(s: string): unknown {
   if (s === lastXmlIn) return lastXmlOut;
   const text = tryBase64(s) ?? s;
   let out: unknown = FAIL;
-  if (text.trim().startsWith('<') && XMLValidator.validate(text) === true) {
+  // DTD entities are refused (Go's encoding/xml does not expand them either; no entity bombs).
+  if (text.trim().startsWith('<') && !text.includes('<!ENTITY') && XMLValidator.validate(text) === true) {
     try {
       out = xmlParser.parse(text);
     } catch {
