@@ -179,12 +179,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
         }
         stats.packets++;
         stats.bytes += p.origLen;
-        const st = decoder.decode(p.linkType, p.data, p.tsSec);
-        if (packetSink) packetSink(p.tsSec, p.tsNsec, p.caplen, p.origLen, p.caplen < p.origLen, d.fragmented);
-        if (st === Status.L4) {
-          if (d.proto === 6) tcp.packet(d, p);
-          else udp.packet(d, p);
-        } else if (st === Status.Malformed) stats.skipped++;
+        // Housekeeping before the packet, so a connection idle past its timeout ends before it.
         if (p.tsSec !== lastSec) {
           lastSec = p.tsSec;
           if (lastSec - lastSweep >= 1) {
@@ -194,6 +189,12 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
             decoder.frags.sweep(lastSec);
           }
         }
+        const st = decoder.decode(p.linkType, p.data, p.tsSec);
+        if (packetSink) packetSink(p.tsSec, p.tsNsec, p.caplen, p.origLen, p.caplen < p.origLen, d.fragmented);
+        if (st === Status.L4) {
+          if (d.proto === 6) tcp.packet(d, p);
+          else udp.packet(d, p);
+        } else if (st === Status.Malformed) stats.skipped++;
         if (stopped && countReached) break outer;
       }
       reorder.release(lastSec);

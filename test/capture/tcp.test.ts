@@ -179,3 +179,24 @@ test('a connection whose handshake was not captured: lower port is the server, b
   // tshark orients by the first packet's sender; compare as a set of directions.
   assert.deepEqual(new Set([got[0].length, got[1].length]), new Set([oracleAll[0].length, oracleAll[1].length]));
 });
+
+test('a hole nobody ACKs past is given up after 2 s of capture time; idle connections time out', async () => {
+  const { pkts } = await firstStream();
+  const serverPort = pkts[1].data.readUInt16BE(tcpOf(pkts[1]).tcp);
+  const data = pkts.map((p, i) => ({ p, i, t: tcpOf(p) })).filter((x) => x.t.len > 1000 && x.p.data.readUInt16BE(x.t.tcp) === serverPort);
+  const victim = data[1];
+  // Drop the segment and every ACK from the client after it; shift later packets 3 s on.
+  const clientPort = pkts[0].data.readUInt16BE(tcpOf(pkts[0]).tcp);
+  const out = pkts
+    .filter((p, i) => i !== victim.i && !(i > victim.i && p.data.readUInt16BE(tcpOf(p).tcp) === clientPort && tcpOf(p).len === 0))
+    .map((p, i) => (p.offset > victim.p.offset ? { ...p, tsSec: p.tsSec + 3 + Math.floor(i / 1000) } : p));
+  const { streams, gaps } = await reassemble(out);
+  assert.ok(gaps >= 1);
+  assert.equal(streams[0].gaps[1], victim.t.len);
+
+  // The same connection with a 61 s silence before its last packets: it ends by timeout there.
+  const cut = Math.floor(pkts.length / 2);
+  const idle = pkts.map((p, i) => (i >= cut ? { ...p, tsSec: p.tsSec + 61 } : p));
+  const r = await reassemble(idle);
+  assert.ok(r.streams[0].ends.includes('null:timeout'), r.streams[0].ends.join());
+});
