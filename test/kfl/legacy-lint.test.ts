@@ -40,7 +40,7 @@ test('lint: "and" then "or" groups to the right', () => {
   assert.match(l.message, /reads as http and \(response\.status == 500 or dns\)/);
   const fixed = applyFix(q, l);
   assert.equal(fixed, 'http and (response.status == 500 or dns)');
-  assert.deepEqual(lintLegacy(fixed), []);
+  assert.deepEqual(lintLegacy(fixed).filter((x) => /group to the right/.test(x.message)), []);
   for (const d of [HTTP, DNS]) assert.equal(m(fixed, d), m(q, d));
   // a DNS item does not match: the grouping is not (http and …) or dns
   assert.equal(m(q, DNS), false);
@@ -105,6 +105,28 @@ test('lint: macro names inside identifiers', () => {
 
 test('lint: an index after json() is dropped before a continuation', () => {
   only('response.content.text.json()[0].id == 1', /is dropped: what follows is looked up from the root/);
+});
+
+test('lint: a missing field collapses through "or"', () => {
+  const q = 'response.status > 400 or error or icmp or tcp';
+  const l = only(q, /the whole expression is false/);
+  const fixed = applyFix(q, l);
+  assert.equal(fixed, '(response.status > 400) or error or icmp or tcp');
+  const tcpItem = { protocol: { name: 'tcp' }, error: null };
+  assert.equal(m(q, tcpItem), false);
+  assert.equal(m(fixed, tcpItem), true);
+  assert.deepEqual(lintLegacy(fixed), []);
+  assert.deepEqual(lintLegacy('request.path == "/a" or request.path == "/b"'), []);
+  assert.deepEqual(lintLegacy('x.json().a == 1 or (tcp)').filter((x) => /whole expression/.test(x.message)), []);
+});
+
+test('lint: a bare capitalised word is a field, not text', () => {
+  const q = 'request.opCode == Query';
+  const fixed = applyFix(q, only(q, /read as a field name/));
+  assert.equal(fixed, 'request.opCode == "Query"');
+  const dns = { request: { opCode: 'Query' } };
+  assert.equal(m(q, dns), false);
+  assert.equal(m(fixed, dns), true);
 });
 
 test('lint: a regex against a wildcard list', () => {

@@ -39,6 +39,11 @@ export function lintLegacy(source: string): QueryLint[] {
   const walk = (n: Node, inParams: boolean): void => {
     switch (n.t) {
       case 'bin':
+        if (n.level === 'logical' && n.op === 'or' && !inParams && contDepth === 0 && !orChainSeen.has(n)) orLint(n);
+        if (n.level === 'eq' && !inParams && n.right.t === 'call' && /^[A-Z]\w*$/.test(n.right.call.ident) && !n.right.call.params && !n.right.call.select) {
+          const s = span(n.right);
+          if (fromSource(s)) out.push(mk(source, s, `${text(s)} is read as a field name (missing, so this is false), not as text; quote it.`, `"${text(s)}"`));
+        }
         if (n.level === 'eq' && !inParams) {
           const [rx, other] = n.right.t === 'regex' ? [n.right, n.left] : n.left.t === 'regex' ? [n.left, n.right] : [null, null];
           if (rx && other?.t === 'call' && !other.call.params && (other.call.ident.includes('.*') || other.call.ident.includes('..'))) {
@@ -70,6 +75,34 @@ export function lintLegacy(source: string): QueryLint[] {
     }
   };
 
+  // A missing selector makes the whole expression false up to the nearest parentheses, through
+  // "or": `response.status > 400 or tcp` is false on a TCP item. Worth saying when the other
+  // terms of the "or" do not read that selector (then they would not be true anyway).
+  const orChainSeen = new Set<Node>();
+  let contDepth = 0;
+  const orLint = (top: Node) => {
+    const terms: Node[] = [];
+    let cur: Node = top;
+    while (cur.t === 'bin' && cur.level === 'logical' && cur.op === 'or') {
+      orChainSeen.add(cur);
+      terms.push(cur.left);
+      cur = cur.right;
+    }
+    terms.push(cur);
+    const sels = terms.map((t) => bareSelectors(t));
+    terms.forEach((t, i) => {
+      const mine = sels[i];
+      if (!mine.length) return;
+      const others = terms.some((_, j) => j !== i && !mine.every((x) => sels[j].includes(x)));
+      if (!others) return;
+      const s = span(t);
+      if (!fromSource(s)) return;
+      out.push(mk(source, s,
+        `if ${mine.join(', ')} is missing (e.g. on an item of another protocol), the whole expression is false, not just this term: a missing field collapses everything up to the nearest parentheses, "or" included. Wrap the term in parentheses.`,
+        `(${text(s)})`));
+    });
+  };
+
   const regexLint = (n: Extract<Node, { t: 'regex' }>) => {
     if (n.quote !== 'string') return;
     const pat = n.raw.replace(/^"+|"+$/g, '');
@@ -81,7 +114,7 @@ export function lintLegacy(source: string): QueryLint[] {
     } else if (!/[\\^$.*+?()[\]{}|]/.test(pat)) {
       out.push(mk(source, s, `regex r"${pat}" has no anchors, so it matches any value containing "${pat}". For equality write r"^${pat}$" (or == "${pat}").`, `r"^${pat}$"`));
     } else if (/^[\w-]+(\.\*|\.+|\.\+)$/.test(pat)) {
-      out.push(mk(source, s, `regex r"${pat}" is unanchored: it matches anywhere in the value (r"4.*" matches "204"). Anchor it to match from the start.`, `r"^${pat}"`));
+      out.push(mk(source, s, `regex r"${pat}" is unanchored: it matches anywhere in the value (as r"4.*" matches "204"). Anchor it to match from the start.`, `r"^${pat}"`));
     }
   };
 
@@ -124,7 +157,9 @@ export function lintLegacy(source: string): QueryLint[] {
             `(${text(head)})${source.slice(head.end, whole.end)}`, whole));
         }
       }
+      contDepth++;
       walk(sel.expr, inParams);
+      contDepth--;
     }
   };
 
@@ -154,6 +189,20 @@ export function lintLegacy(source: string): QueryLint[] {
       dotted ? `["${word}"]` : undefined, { start: ws - 1, end: we }));
   }
   return out;
+}
+
+/** Selector paths read by a term outside any parentheses, continuation or helper argument. */
+function bareSelectors(e: Node): string[] {
+  switch (e.t) {
+    case 'call': {
+      const c = e.call;
+      if (c.params || c.select?.expr || /(^|\.)(json|xml)$/.test(c.ident)) return []; // helpers and continuations do not collapse
+      return [c.ident];
+    }
+    case 'bin': return e.level === 'logical' ? [] : [...bareSelectors(e.left), ...bareSelectors(e.right)];
+    case 'unary': return bareSelectors(e.operand);
+    default: return [];
+  }
 }
 
 function findSelector(e: Node): Node | null {
