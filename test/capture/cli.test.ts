@@ -1,7 +1,7 @@
 // `wirehook items` / `wirehook interfaces` through the built dist/cli.js (run `npm run build` first).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { CLI, cli, mixCapture, outFile } from './lib';
 
@@ -101,4 +101,12 @@ test('interfaces lists lo as up and loopback', () => {
   const lo = j.find((i: { name: string }) => i.name === 'lo');
   assert.equal(lo.loopback, true);
   assert.ok(lo.addresses.includes('127.0.0.1'));
+});
+
+test('items: live capture without privileges exits 2 and says how to fix it', { skip: process.getuid?.() !== 0 && 'needs root to drop to nobody' }, () => {
+  for (const backend of ['tcpdump', 'cap']) {
+    const r = spawnSync('runuser', ['-u', 'nobody', '--', 'env', `WIREHOOK_LIVE_BACKEND=${backend}`, process.execPath, CLI, 'items', '-i', 'lo', '-c', '1'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /^wirehook: no permission to capture on lo: run as root, or grant the capability: setcap cap_net_raw,cap_net_admin=eip .*\n$/);
+  }
 });
