@@ -36,7 +36,7 @@ parentPort.on('message', async ({ req, port, sab, timeoutMs }) => {
     const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body, signal: AbortSignal.timeout(timeoutMs), redirect: 'follow' });
     reply = { status: res.status, text: await res.text() };
   } catch (e) {
-    reply = { error: (e && e.name === 'TimeoutError') ? 'timed out after ' + timeoutMs + ' ms' : String(e && e.cause ? e.cause.message || e.cause : e && e.message || e) };
+    reply = (e && e.name === 'TimeoutError') ? { timeout: true } : { error: String(e && e.cause ? e.cause.message || e.cause : e && e.message || e) };
   }
   port.postMessage(reply);
   Atomics.store(flag, 0, 1);
@@ -60,9 +60,9 @@ export class NetHelpers {
     this.worker.postMessage({ req, port: port2, sab, timeoutMs: this.timeoutMs }, [port2 as unknown as MessagePort]);
     const flag = new Int32Array(sab);
     const waited = Atomics.wait(flag, 0, 0, this.timeoutMs + 2000);
-    const msg = receiveMessageOnPort(port1)?.message as { status: number; text: string; error?: string } | undefined;
+    const msg = receiveMessageOnPort(port1)?.message as { status: number; text: string; error?: string; timeout?: boolean } | undefined;
     port1.close();
-    if (waited === 'timed-out' || !msg) throw new Error(`request to ${req.url} timed out after ${this.timeoutMs} ms`);
+    if (waited === 'timed-out' || !msg || msg.timeout) throw new Error(`request to ${req.url} timed out after ${this.timeoutMs} ms`);
     if (msg.error) throw new Error(`request to ${req.url} failed: ${msg.error}`);
     return msg;
   }
