@@ -56,7 +56,8 @@ export class CompileError extends Error {
 }
 
 export interface CompileState {
-  now: number;
+  /** The query's clock: time helpers read it when evaluated (index.ts sets it per compiled query). */
+  clock: { t: number };
   limit?: number;
   redactions: string[];
   hasRedact: boolean;
@@ -218,7 +219,7 @@ function constEval(n: Node): Konst {
 type ParamKind =
   | { kind: 'exprs'; nodes: Node[] }
   | { kind: 'jp'; frags: Frag[] }
-  | { kind: 'time'; ms: number };
+  | { kind: 'time'; offset: number };
 
 function pathOrThrow(path: string, call: Call): Frag[] {
   try {
@@ -285,13 +286,13 @@ function compileCall(call: Call, prepend: string, jsonHelperIn: string, st: Comp
       } else if (UNIT_MS[helper] !== undefined) {
         st.usesNow = true;
         const n = Math.trunc(num(constEval(params.nodes[0]).v));
-        params = { kind: 'time', ms: st.now + n * UNIT_MS[helper] };
+        params = { kind: 'time', offset: n * UNIT_MS[helper] };
       }
     }
   } else if (lastSeg === 'now') {
     st.usesNow = true;
     helper = 'now';
-    params = { kind: 'time', ms: st.now };
+    params = { kind: 'time', offset: 0 };
   }
   if (helper === null) {
     const walk = walkCode(frags, 'MISS');
@@ -307,7 +308,7 @@ function compileCall(call: Call, prepend: string, jsonHelperIn: string, st: Comp
 
 function compileHelper(helper: string, get: (d: unknown) => unknown, params: ParamKind, st: CompileState, frags?: Frag[]): Compiled {
   if (!HELPERS.has(helper)) return { ev: () => COLLAPSE };
-  const arg0 = (): Konst => (params.kind === 'exprs' ? constEval(params.nodes[0]) : params.kind === 'time' ? { v: params.ms, float: false } : { v: false, float: false });
+  const arg0 = (): Konst => (params.kind === 'exprs' ? constEval(params.nodes[0]) : params.kind === 'time' ? { v: st.clock.t + params.offset, float: false } : { v: false, float: false });
   const base: Ev = (x) => { const v = get(x.d); return v === NONE ? false : v; };
   switch (helper) {
     case 'startsWith':
@@ -326,7 +327,7 @@ function compileHelper(helper: string, get: (d: unknown) => unknown, params: Par
     case 'limit': return konst(true);
     case 'now': case 'seconds': case 'minutes': case 'hours': case 'days': case 'weeks': case 'months': case 'years':
       // A time helper whose argument could not be turned into a time: Kubeshark would fail at run time.
-      return params.kind === 'time' ? konst(params.ms) : { ev: () => COLLAPSE };
+      return params.kind === 'time' ? { ev: fresh({ CL: st.clock, O: params.offset }, 'return CL.t + O;') } : { ev: () => COLLAPSE };
     case 'json': {
       if (params.kind !== 'jp') return { ev: () => COLLAPSE };
       const frags = params.frags;

@@ -23,17 +23,49 @@ export type LegacyCompiledQuery = CompiledQuery & {
 
 /**
  * Compile a query; throws QueryError (language 'kfl'), e.g. `1:5: unexpected token "?"`.
- * `opts.now` fixes the clock for now()/seconds()/… (evaluated once, here, as Kubeshark does).
+ * now()/seconds()/… are fixed when this is called, as Kubeshark fixes them when it prepares a
+ * query (`opts.now` supplies the clock).
  */
 export function compileLegacy(source: string, opts?: { now?: () => number }): LegacyCompiledQuery {
-  const hit = opts?.now ? undefined : CACHE.get(source);
-  if (hit) {
+  let e = CACHE.get(source);
+  if (e) {
     CACHE.delete(source); // keep recently used entries last
-    CACHE.set(source, hit);
-    return hit;
+  } else {
+    e = build(source);
+    if (CACHE.size >= CACHE_MAX) CACHE.delete(CACHE.keys().next().value!);
   }
+  CACHE.set(source, e);
+  if (!e.usesNow) return e.query;
+  // A query reading the clock shares the compiled code; each compilation gets its own "now".
+  const now = opts?.now ? opts.now() : Date.now();
+  const { clock } = e;
+  const inner = e.query.match;
+  const out: LegacyCompiledQuery = {
+    ...e.query,
+    match: (item) => {
+      clock.t = now;
+      return inner(item);
+    },
+  };
+  return out;
+}
+
+interface Entry {
+  query: LegacyCompiledQuery;
+  clock: { t: number };
+  usesNow: boolean;
+}
+
+/**
+ * Compiled queries by source. Compiling costs ~0.2 ms (each node gets generated code), and hook
+ * scripts call kfl.match(query, data) with the same few query strings for every item.
+ */
+const CACHE = new Map<string, Entry>();
+const CACHE_MAX = 256;
+
+function build(source: string): Entry {
   const p = prepare(source);
-  const st = { now: opts?.now ? opts.now() : Date.now(), limit: undefined as number | undefined, redactions: [] as string[], hasRedact: false, usesNow: false };
+  const st = { clock: { t: 0 }, limit: undefined as number | undefined, redactions: [] as string[], hasRedact: false, usesNow: false };
   const root = compilePrepared(p, st);
   const ctx: Ctx = { d: null, owned: false };
   // Generated per query like the closures below it, so this call site stays monomorphic.
@@ -50,22 +82,10 @@ export function compileLegacy(source: string, opts?: { now?: () => number }): Le
       ctx.d = saved;
     }
   };`)(root, COLLAPSE, truthy, ctx) as (item: Item | object) => boolean;
-  const out: LegacyCompiledQuery = { language: 'kfl', source, match, redactions: Object.freeze(st.redactions) as string[] };
-  if (st.limit !== undefined) out.limit = st.limit;
-  // Queries reading the clock are prepared afresh, as Kubeshark does for every kfl.match call.
-  if (!opts?.now && !st.usesNow) {
-    if (CACHE.size >= CACHE_MAX) CACHE.delete(CACHE.keys().next().value!);
-    CACHE.set(source, out);
-  }
-  return out;
+  const query: LegacyCompiledQuery = { language: 'kfl', source, match, redactions: Object.freeze(st.redactions) as string[] };
+  if (st.limit !== undefined) query.limit = st.limit;
+  return { query, clock: st.clock, usesNow: st.usesNow };
 }
-
-/**
- * Compiled queries by source. Compiling costs ~0.5 ms (each node gets generated code), and hook
- * scripts call kfl.match(query, data) with the same few query strings for every item.
- */
-const CACHE = new Map<string, LegacyCompiledQuery>();
-const CACHE_MAX = 256;
 
 /** kfl.validate's engine: throws QueryError when the query would not compile. */
 export function validateLegacy(source: string): void {
