@@ -1,0 +1,121 @@
+// `wirehook run` end to end through the built dist/cli.js (run `npm run build` first), over a
+// real loopback capture; pcap.path/snapshot files are read back with tshark.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync, execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { CLI, scenarioPcap, tmpName } from './fixture';
+
+function run(args: string[], cwd?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, 'run', ...args], { encoding: 'utf8', cwd, timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function script(name: string, src: string): string {
+  const f = tmpName(name);
+  fs.mkdirSync(path.dirname(f), { recursive: true });
+  fs.writeFileSync(f, src);
+  return f;
+}
+
+test('run: console.log to stdout exactly, console.error and summary to stderr, query drives onItemQueried', async () => {
+  const { file, http, dns } = await scenarioPcap();
+  const hook = script('status.js', `// Status codes
+var codes = {};
+function onItemCaptured(data) {
+  if (data.protocol.name !== 'http') return;
+  codes[data.response.status] = (codes[data.response.status] || 0) + 1;
+  console.log(data.request.method + ' ' + data.request.path + ' ' + data.response.status);
+  if (data.response.status >= 500) console.error('server error on', data.request.path);
+}
+var packets = 0;
+function onPacketCaptured(info) { packets++; }
+function onItemQueried(data) { if (data.response.status >= 400) test.fail(data); else test.pass(data); }
+`);
+  const r = run([hook, '--pcap', file, '--query', 'http']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter(Boolean);
+  assert.deepEqual(lines, http.map((x) => `${x.method} ${x.url.replace(/\?.*$/, '')} ${x.status}`));
+  const errors = r.stderr.split('\n').filter((l) => l.startsWith('server error on'));
+  assert.equal(errors.length, http.filter((x) => x.status >= 500).length);
+  const failed = http.filter((x) => x.status >= 400).length;
+  assert.match(r.stderr, new RegExp(`wirehook: ran 1 script\\(s\\) over ${http.length + dns.length} items, \\d+ packet infos, ${http.length} queried \\(${http.length - failed} passed, ${failed} failed\\)`));
+});
+
+test('run: a script that fails to load exits 2 with FILE:LINE:COL; a bad query exits 2', async () => {
+  const { file } = await scenarioPcap();
+  const bad = script('bad.js', 'function onItemCaptured(d) {\n  var x = ;\n}\n');
+  const r = run([bad, '--pcap', file]);
+  assert.equal(r.status, 2);
+  assert.equal(r.stderr, `${bad}:2:11: SyntaxError: Unexpected token\n`);
+  const ok = script('ok.js', 'function onItemCaptured(d) {}');
+  const q = run([ok, '--pcap', file, '--query', 'http and (']);
+  assert.equal(q.status, 2);
+  assert.match(q.stderr, /^wirehook: query \d+:\d+: /);
+  const none = run(['--pcap', file]);
+  assert.equal(none.status, 2);
+  assert.match(none.stderr, /^wirehook: give at least one hook script/);
+  const missing = run([tmpName('nope.js'), '--pcap', file]);
+  assert.equal(missing.status, 2);
+  assert.match(missing.stderr, /^wirehook: cannot read hook script .*nope\.js: ENOENT/);
+});
+
+test('run: env, recorded webhooks, jobs with --linger, metrics summary at exit', async () => {
+  const { file } = await scenarioPcap();
+  const envFile = tmpName('env.json');
+  fs.writeFileSync(envFile, JSON.stringify({ WEBHOOK_URL: 'http://127.0.0.1:9/hook' }));
+  const hook = script('mix.js', `var n = 0;
+console.log(env.WEBHOOK_URL, env.EXTRA);
+function onItemCaptured(data) { n++; if (n === 1) vendor.webhook('POST', env.WEBHOOK_URL, { first: data.id }); }
+jobs.schedule('tick', '* * * * * *', function () { prometheus.metric('wh_items', 'items', 2, n); console.log('tick', n); }, 1);`);
+  const r = run([hook, '--pcap', file, '--env', envFile, '--env', 'EXTRA=yes', '--linger', '1.5']);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter(Boolean);
+  assert.equal(lines[0], 'http://127.0.0.1:9/hook yes');
+  assert.match(lines[1], /^tick \d+$/);
+  assert.match(r.stderr, /wirehook: .*mix\.js: vendor\.webhook recorded \(not sent\): POST http:\/\/127\.0\.0\.1:9\/hook \(\d+ bytes: \{"first":"[^"]+"\}\)/);
+  assert.match(r.stderr, /1 network calls recorded, not sent/);
+  assert.match(r.stderr, /wirehook: metrics at exit:\n {2}# HELP wh_items items\n {2}# TYPE wh_items gauge\n {2}wh_items \d+\n/);
+});
+
+test('run: pcap.path and pcap.snapshot write real pcaps that tshark reads back', async () => {
+  const { file, http } = await scenarioPcap();
+  const cwd = fs.mkdtempSync(tmpName('pcapcwd-'));
+  const hook = script('pcap.js', `var streams = {};
+function onItemCaptured(data) {
+  if (data.protocol.name !== 'http' || streams[data.stream]) return;
+  streams[data.stream] = pcap.path(data.stream);
+  console.log('stream', data.stream, streams[data.stream]);
+}
+// Fires every second; the last run is during --linger, after the whole capture was processed.
+jobs.schedule('snap', '* * * * * *', function () { if (Object.keys(streams).length) console.log('snapshot', pcap.snapshot(Object.keys(streams))); });`);
+  const r = run([hook, '--pcap', file, '--linger', '2.2'], cwd);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter(Boolean);
+  const streamLines = lines.filter((l) => l.startsWith('stream '));
+  assert.ok(streamLines.length >= 1);
+  let total = 0;
+  for (const l of streamLines) {
+    const p = l.split(' ')[2];
+    assert.ok(p.startsWith(path.join(fs.realpathSync(cwd), '.wirehook', 'files', 'pcaps')), p);
+    // tshark decodes the stream file: every frame is TCP and some carry HTTP.
+    const fields = execFileSync('tshark', ['-r', p, '-T', 'fields', '-e', 'tcp.stream', '-e', 'http.request.method'], { encoding: 'utf8' }).trim().split('\n');
+    assert.ok(fields.length > 0);
+    assert.equal(new Set(fields.map((f) => f.split('\t')[0])).size, 1, `one TCP connection per stream file: ${p}`);
+    total += requestFrames(p);
+  }
+  const snap = lines.filter((l) => l.startsWith('snapshot ')).pop()!.slice(9);
+  assert.match(snap, /\/\d+\.pcap$/);
+  const inSnap = requestFrames(snap);
+  assert.equal(inSnap, total);
+  assert.ok(inSnap <= http.length && inSnap > 0);
+  // Snapshot frames are in time order.
+  const times = execFileSync('tshark', ['-r', snap, '-T', 'fields', '-e', 'frame.time_epoch'], { encoding: 'utf8' }).trim().split('\n').map(Number);
+  assert.deepEqual(times, [...times].sort((a, b) => a - b));
+});
+
+/** Frames tshark decodes as HTTP requests. */
+function requestFrames(file: string): number {
+  return execFileSync('tshark', ['-r', file, '-Y', 'http.request', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
+}
