@@ -78,3 +78,18 @@ test('DNS answers name addresses after the asked name, through CNAME chains', ()
   assert.equal(n.lookup('1.2.3.4'), '', 'an answer outside the chain names nothing');
   assert.equal(n.lookup('8.8.8.8'), '');
 });
+
+test("the CLI's item JSON equals JSON.stringify, byte for byte, and leaves the item untouched", async () => {
+  const { mixCapture } = await import('./lib');
+  const { itemJson } = await import('../../server/cli/items');
+  const { runPipeline } = await import('../../capture/pipeline');
+  const { fileSource } = await import('../../capture/sources/file');
+  const items: Item[] = [];
+  await runPipeline(fileSource((await mixCapture()).file), { item: (i) => void items.push(i) });
+  assert.ok(items.some((i) => ((i.response as { content?: { text?: string } }).content?.text?.length ?? 0) > 256), 'a large body is covered');
+  for (const i of items) {
+    const before = JSON.stringify(i);
+    assert.equal(itemJson(i), before);
+    assert.equal(JSON.stringify(i), before);
+  }
+});
