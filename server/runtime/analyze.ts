@@ -19,6 +19,8 @@ export interface ScriptAnalysis {
   title: string;
   hooks: Record<string, HookInfo | undefined>;
   usesPcap: boolean;
+  /** `kfl.match` appears: it must see whole items (the host evaluates it on the full item). */
+  usesKflMatch: boolean;
 }
 
 export class AnalysisSyntaxError extends Error {
@@ -71,16 +73,19 @@ export function analyzeScript(source: string): ScriptAnalysis {
   }
 
   let usesPcap = false;
+  let usesKflMatch = false;
   walk.simple(ast, {
     MemberExpression(n: Node) {
       if (n.object.type === 'Identifier' && n.object.name === 'pcap') usesPcap = true;
+      if (n.object.type === 'Identifier' && n.object.name === 'kfl' && propKey(n) !== 'validate') usesKflMatch = true;
     },
     Identifier(n: Node) {
       // `var p = pcap` or passing it around: assume it is used.
       if (n.name === 'pcap') usesPcap = true;
+      if (n.name === 'kfl') usesKflMatch = true;
     },
   });
-  return { title, hooks, usesPcap };
+  return { title, hooks, usesPcap, usesKflMatch };
 }
 
 /** What the function's first parameter may read; `queried` hooks that return or write get everything. */

@@ -35,3 +35,18 @@ export function compileProjection(p: Projection): Projector {
 export function readsKey(p: Projection, key: string): boolean {
   return p === true || key in p;
 }
+
+/** The smallest projection that contains both (used to send one projected item for all scripts). */
+export function mergeProjections(a: Projection, b: Projection): Projection {
+  if (a === true || b === true) return true;
+  const out: { [k: string]: Projection } = { ...a };
+  for (const [k, v] of Object.entries(b)) out[k] = k in out ? mergeProjections(out[k], v) : v;
+  return out;
+}
+
+/** What the capture side must send for a script's onItemCaptured (whole items when kfl.match needs them). */
+export function itemProjection(reads: Projection, usesKflMatch: boolean, usesPcap: boolean): Projection {
+  if (usesKflMatch) return true;
+  // pcap.nameResolutionHistory() learns from DNS answers.
+  return usesPcap ? mergeProjections(reads, { protocol: { name: true }, timestamp: true, response: { answers: true } }) : reads;
+}

@@ -7,7 +7,7 @@ export type ToWorker =
   | { t: 'init'; opts: RuntimeOptions }
   | { t: 'load'; id: number; file: string; source: string }
   | { t: 'unload'; file: string }
-  | { t: 'items'; items: Item[] }
+  | { t: 'items'; json: string; count: number; key: string }
   | { t: 'packets'; buf: Float64Array }
   | { t: 'queried'; id: number; items: Item[]; query: string }
   | { t: 'drain'; id: number }

@@ -23,7 +23,7 @@ import { NetHelpers } from './helpers/net';
 import { sentiment } from './helpers/sentiment';
 import { JobScheduler } from './jobs';
 import { PcapHelpers } from './pcap';
-import { compileProjection, readsKey, type Projector } from './projection';
+import { compileProjection, itemProjection, readsKey, type Projector } from './projection';
 import { ScriptInstance } from './script';
 import { DEFAULT_LIMITS, type LoadedScript, type QueriedItem, type RuntimeEvent, type RuntimeLimits, type RuntimeOptions } from './types';
 
@@ -64,7 +64,8 @@ export class HookRuntime {
   private kflCache = new Map<string, CompiledQuery | Error>();
   private net: NetHelpers;
   private pcap: PcapHelpers;
-  private batch: Item[] = [];
+  /** Items of the batch being run (lazily parsed when they came as JSON), for kfl.match by index. */
+  private batchOf: () => Item[] = () => [];
   private hubQueue: [string, string][] = [];
   private delivering = false;
   private env: Record<string, unknown>;
@@ -126,7 +127,7 @@ export class HookRuntime {
     if (old) this.retire(old);
     this.scripts.set(file, entry);
     this.deliverHub();
-    return { file, title: analysis.title, hooks: [...entry.worker.hooks], usesPcap: analysis.usesPcap };
+    return this.describe(entry);
   }
 
   unload(file: string): void {
@@ -149,7 +150,13 @@ export class HookRuntime {
   }
 
   get loaded(): LoadedScript[] {
-    return [...this.scripts.values()].map((s) => ({ file: s.file, title: s.analysis.title, hooks: [...s.worker.hooks], usesPcap: s.analysis.usesPcap }));
+    return [...this.scripts.values()].map((s) => this.describe(s));
+  }
+
+  private describe(s: Loaded): LoadedScript {
+    const a = s.analysis;
+    const captured = s.worker.hooks.has('onItemCaptured') ? a.hooks.onItemCaptured!.reads : {};
+    return { file: s.file, title: a.title, hooks: [...s.worker.hooks], usesPcap: a.usesPcap, itemProjection: itemProjection(captured, a.usesKflMatch, a.usesPcap) };
   }
 
   /** Whether any loaded script mentions `pcap` (then the capture side should record stream pcaps). */
@@ -193,7 +200,7 @@ export class HookRuntime {
     if (this.needsPcap) for (const it of items) if (it.protocol?.name === 'dns') this.pcap.observeDns(it as never);
     for (let o = 0; o < items.length; o += this.batchSize) {
       const chunk = o === 0 && items.length <= this.batchSize ? items : items.slice(o, o + this.batchSize);
-      this.batch = chunk;
+      this.batchOf = () => chunk;
       const jsonByKey = new Map<string, string>();
       for (const s of this.scripts.values()) {
         if (s.disabled || !s.worker.hooks.has('onItemCaptured')) continue;
@@ -205,7 +212,32 @@ export class HookRuntime {
         this.guard(s, () => s.worker.items('onItemCaptured', json!, chunk.length, 0));
       }
     }
-    this.batch = [];
+    this.batchOf = () => [];
+    this.deliverHub();
+  }
+
+  /**
+   * Same as captured() for a batch that arrives as JSON, already projected to `key` (the union
+   * of what the scripts read, see RuntimeClient): a script whose own projection is that union
+   * gets the string as is — no parse, no stringify on this thread.
+   */
+  capturedJson(json: string, count: number, key: string): void {
+    this.itemCount += count;
+    let parsed: Item[] | null = null;
+    const items = () => (parsed ??= JSON.parse(json) as Item[]);
+    this.batchOf = items;
+    if (this.needsPcap) for (const it of items()) if (it.protocol?.name === 'dns') this.pcap.observeDns(it as never);
+    const jsonByKey = new Map<string, string>([[key, json]]);
+    for (const s of this.scripts.values()) {
+      if (s.disabled || !s.worker.hooks.has('onItemCaptured')) continue;
+      let j = jsonByKey.get(s.projectors.capturedKey);
+      if (j === undefined) {
+        j = JSON.stringify(items().map(s.projectors.captured));
+        jsonByKey.set(s.projectors.capturedKey, j);
+      }
+      this.guard(s, () => s.worker.items('onItemCaptured', j!, count, 0));
+    }
+    this.batchOf = () => [];
     this.deliverHub();
   }
 
@@ -216,7 +248,7 @@ export class HookRuntime {
     const out: QueriedItem[] = items.map((_, index) => ({ index, passed: false, failed: false, replaced: null }));
     for (let o = 0; o < items.length; o += this.batchSize) {
       const chunk = items.slice(o, o + this.batchSize);
-      this.batch = chunk;
+      this.batchOf = () => chunk;
       for (const s of this.scripts.values()) {
         if (s.disabled || !s.worker.hooks.has('onItemQueried')) continue;
         const json = JSON.stringify(s.projectors.queriedKey === 'true' ? chunk : chunk.map(s.projectors.queried));
@@ -236,7 +268,7 @@ export class HookRuntime {
         this.queriedOut = null;
       }
     }
-    this.batch = [];
+    this.batchOf = () => [];
     this.deliverHub();
     return out;
   }
@@ -296,7 +328,7 @@ export class HookRuntime {
       case 'skeys':
         return JSON.stringify([...this.shared.keys()]);
       case 'kfl': {
-        const item = this.batch[Number(b)];
+        const item = this.batchOf()[Number(b)];
         return `s${this.kfl(String(a)).match(item) ? '1' : '0'}`;
       }
       case 'kflj': {

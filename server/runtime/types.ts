@@ -68,4 +68,6 @@ export interface LoadedScript {
   hooks: string[];
   /** The script mentions `pcap`: the capture side should record per-stream pcaps. */
   usesPcap: boolean;
+  /** What of each item onItemCaptured needs (`true` = whole): the capture side sends only that. */
+  itemProjection: import('./analyze').Projection;
 }

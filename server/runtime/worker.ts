@@ -48,7 +48,7 @@ async function handle(m: ToWorker): Promise<void> {
       rt.unload(m.file);
       break;
     case 'items':
-      rt.captured(m.items);
+      rt.capturedJson(m.json, m.count, m.key);
       flushEvents();
       send({ t: 'ack' });
       break;
