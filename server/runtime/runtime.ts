@@ -470,6 +470,7 @@ export class HookRuntime {
   runJob(file: string, tag: string): void {
     const s = this.scripts.get(file);
     if (s && !s.disabled) this.guard(s, () => s.worker.job(tag));
+    this.deliverHub();
   }
 
   stats(): RuntimeStats {

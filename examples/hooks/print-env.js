@@ -1,0 +1,3 @@
+// Print env
+// Values come from --env FILE|KEY=VALUE (or the wirehook.env setting).
+console.log(JSON.stringify(env));
