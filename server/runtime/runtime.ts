@@ -178,7 +178,7 @@ export class HookRuntime {
     const pktReads = entry.analysis.hooks.onPacketCaptured!.reads;
     inst = new ScriptInstance(
       this.module,
-      { file, source, role, nodeName: role === 'hub' ? 'hub' : this.nodeName, env: this.env, limits: this.limits, pktNeedsTs: readsKey(pktReads, 'timestamp') },
+      { file, source, role, nodeName: role === 'hub' ? 'hub' : this.nodeName, env: this.env, limits: this.limits, pktNeedsTs: readsKey(pktReads, 'timestamp'), pktReuse: pktReads !== true },
       (op, a, b, c) => this.dispatch(entry, inst, op, a, b, c),
       {
         log: (stream, text) => emit({ type: 'log', script: file, role, stream, text }),

@@ -25,6 +25,8 @@ export interface ScriptConfig {
   env: Record<string, unknown>;
   limits: RuntimeLimits;
   pktNeedsTs: boolean;
+  /** onPacketCaptured only reads fields of its argument: one info object can be refilled. */
+  pktReuse: boolean;
 }
 
 const PREFIX = '(function(){';
@@ -74,7 +76,7 @@ export class ScriptInstance {
       }
       return r === undefined ? ctx.undefined : ctx.newString(r);
     });
-    const cfg = { sliceMs: this.cfg.limits.timeoutMs, env: JSON.stringify(this.cfg.env ?? {}), nodeName: this.cfg.nodeName, pktNeedsTs: this.cfg.pktNeedsTs };
+    const cfg = { sliceMs: this.cfg.limits.timeoutMs, env: JSON.stringify(this.cfg.env ?? {}), nodeName: this.cfg.nodeName, pktNeedsTs: this.cfg.pktNeedsTs, pktReuse: this.cfg.pktReuse };
     const factory = ctx.unwrapResult(ctx.evalCode(PRELUDE, 'wirehook:prelude'));
     const cfgH = ctx.unwrapResult(ctx.evalCode(`(${JSON.stringify(cfg)})`));
     const drv = ctx.unwrapResult(ctx.callFunction(factory, ctx.undefined, h, ctx.global, cfgH));

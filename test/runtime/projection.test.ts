@@ -99,3 +99,22 @@ test('a projected hook prints exactly what it prints on the whole item (real cap
   });
   h.rt.close();
 });
+
+test('packet infos: fields and ns timestamps; a hook that keeps its info objects gets fresh ones', async () => {
+  const h = await harness();
+  h.rt.load('read.js', 'function onPacketCaptured(info) { console.log(info.timestamp, info.captureLength, info.length, info.truncated, info.fragmented); }');
+  h.rt.load('keep.js', `var kept = [];
+function onPacketCaptured(info) { kept.push(info); }
+jobs.schedule('dump', '0 0 0 1 1 *', function () { console.log(JSON.stringify(kept)); });`);
+  h.rt.load('count.js', 'var n = 0, b = 0; function onPacketCaptured(p) { n++; b += p.length; }\njobs.schedule("c", "0 0 0 1 1 *", function () { console.log(n, b); });');
+  h.rt.packets(new Float64Array([1685869774, 306330792, 96, 1500, 1, 1685869775, 5, 60, 60, 2]));
+  h.rt.runJob('keep.js', 'dump');
+  h.rt.runJob('count.js', 'c');
+  assert.deepEqual(h.logs('read.js'), ['2023-06-04T09:09:34.306330792Z 96 1500 true false', '2023-06-04T09:09:35.000000005Z 60 60 false true']);
+  assert.deepEqual(JSON.parse(h.logs('keep.js')[0]), [
+    { timestamp: '2023-06-04T09:09:34.306330792Z', captureLength: 96, length: 1500, truncated: true, fragmented: false },
+    { timestamp: '2023-06-04T09:09:35.000000005Z', captureLength: 60, length: 60, truncated: false, fragmented: true },
+  ]);
+  assert.deepEqual(h.logs('count.js'), ['2 1560']);
+  h.rt.close();
+});
