@@ -55,6 +55,8 @@ export class CapSource implements PacketSource {
     this.cap.on('packet', (nbytes: number, truncated: boolean) => {
       const now = Date.now();
       const data = Buffer.from(buf.subarray(0, nbytes)); // cap reuses one buffer
+      // cap says only that the packet was cut, not its wire length: origLen one more than
+      // caplen keeps `truncated` true without inventing a length.
       this.queue.push({ linkType: this.linkType, tsSec: Math.floor(now / 1000), tsNsec: (now % 1000) * 1e6, caplen: nbytes, origLen: truncated ? nbytes + 1 : nbytes, data, interfaceId: 0, offset: -1 });
       this.wake?.();
     });
