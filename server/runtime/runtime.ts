@@ -38,6 +38,7 @@ interface Loaded {
   consecutive: number;
   faultedThisCall: boolean;
   timers: Set<NodeJS.Timeout>;
+  errorCounts: Map<string, number>;
 }
 
 export interface RuntimeStats {
@@ -100,7 +101,7 @@ export class HookRuntime {
       throw e;
     }
     const entry: Loaded = {
-      file, analysis, worker: null as unknown as ScriptInstance, hub: null, disabled: null, faults: [], consecutive: 0, faultedThisCall: false, timers: new Set(),
+      file, analysis, worker: null as unknown as ScriptInstance, hub: null, disabled: null, faults: [], consecutive: 0, faultedThisCall: false, timers: new Set(), errorCounts: new Map(),
       projectors: {
         captured: compileProjection(analysis.hooks.onItemCaptured!.reads),
         queried: compileProjection(analysis.hooks.onItemQueried!.reads),
@@ -183,7 +184,13 @@ export class HookRuntime {
       {
         log: (stream, text) => emit({ type: 'log', script: file, role, stream, text }),
         error: (where, message, stack, fault) => {
-          emit({ type: 'error', script: file, role, where, message, stack, fault });
+          // A hook that throws on every item would flood the console: the same message is
+          // shown 10 times, then at 100, 1000, … with its count.
+          const n = (entry.errorCounts.get(message) ?? 0) + 1;
+          if (entry.errorCounts.size < 1000 || entry.errorCounts.has(message)) entry.errorCounts.set(message, n);
+          if (n <= 10 || /^10+$/.test(String(n))) {
+            emit({ type: 'error', script: file, role, where, message: n > 10 ? `${message} (${n} times)` : message, stack, fault });
+          }
           if (fault) this.fault(entry, `${message}`);
         },
         queried: (index, flags, replaced) => this.queriedOut?.(index, flags, replaced),

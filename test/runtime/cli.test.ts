@@ -2,7 +2,7 @@
 // real loopback capture; pcap.path/snapshot files are read back with tshark.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CLI, scenarioPcap, tmpName } from './fixture';
@@ -119,3 +119,36 @@ jobs.schedule('snap', '* * * * * *', function () { if (Object.keys(streams).leng
 function requestFrames(file: string): number {
   return execFileSync('tshark', ['-r', file, '-Y', 'http.request', '-T', 'fields', '-e', 'frame.number'], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).length;
 }
+
+test('run: two scripts share this; --metrics-port serves /metrics while jobs run', async () => {
+  const { file, http } = await scenarioPcap();
+  const a = script('two-a.js', `// A
+function onItemCaptured(d) { if (d.protocol.name === 'http') this.httpSeen = (this.httpSeen || 0) + 1; }
+jobs.schedule('m', '* * * * * *', function () { prometheus.metric('wh_http_seen', 'HTTP items seen', 2, this.httpSeen || 0); });`);
+  const b = script('two-b.js', `// B
+var printed = false;
+jobs.schedule('p', '* * * * * *', function () { if (!printed && this.httpSeen === ${http.length}) { printed = true; console.log('B sees', this.httpSeen); } });`);
+  const child = spawn(process.execPath, [CLI, 'run', a, b, '--pcap', file, '--metrics-port', '0', '--linger', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      const m = /metrics on http:\/\/127\.0\.0\.1:(\d+)\/metrics/.exec(stderr);
+      if (m) resolve(Number(m[1]));
+    });
+    child.on('exit', () => reject(new Error(`exited before serving metrics: ${stderr}`)));
+  });
+  // Poll (bounded) until a job has published the count of the whole capture.
+  let body = '';
+  for (let i = 0; i < 40 && !body.includes(`wh_http_seen ${http.length}`); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  }
+  assert.match(body, /# TYPE wh_http_seen gauge\n/);
+  assert.match(body, new RegExp(`wh_http_seen ${http.length}\\n`));
+  const code = await new Promise<number | null>((r) => child.on('close', (c) => r(c)));
+  assert.equal(code, 0, stderr);
+  assert.equal(stdout, `B sees ${http.length}\n`);
+});

@@ -306,3 +306,22 @@ test('onItemQueried: returned object replaces the item, test.pass/fail mark it, 
   assert.equal((res[2].replaced as { failed: boolean }).failed, true);
   h.rt.close();
 });
+
+test('pcap.nameResolutionHistory maps answered IPs to names from the DNS items seen', async () => {
+  const { file } = await (await import('./fixture')).scenarioPcap();
+  const items = (await import('./fixture')).itemsOf(file);
+  const h = await harness();
+  h.rt.load('n.js', `jobs.schedule('n', '0 0 0 1 1 *', function () { var hist = pcap.nameResolutionHistory(), out = {};
+  Object.keys(hist).forEach(function (ts) { Object.keys(hist[ts]).forEach(function (ip) { out[ip] = hist[ts][ip].FullAddress; }); });
+  console.log(JSON.stringify(out)); });`);
+  h.rt.captured(items);
+  h.rt.runJob('n.js', 'n');
+  const expected: Record<string, string> = {};
+  for (const it of items) {
+    if (it.protocol.name !== 'dns') continue;
+    for (const a of (it.response as { answers: { ip: string; name: string }[] }).answers) if (a.ip && a.ip !== '<nil>' && a.name) expected[a.ip] = a.name;
+  }
+  assert.ok(Object.keys(expected).length > 0);
+  assert.deepEqual(JSON.parse(h.logs()[0]), expected);
+  h.rt.close();
+});

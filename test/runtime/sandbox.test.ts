@@ -177,3 +177,16 @@ function onJobPassed() {}`);
   assert.deepEqual(r.hooks.sort(), ['onItemCaptured', 'onJobPassed', 'onPacketCaptured']);
   h.rt.close();
 });
+
+test('a hook that throws on every item is reported 10 times, then at 100, 1000 … with a count', async () => {
+  const h = await harness();
+  h.rt.load('t.js', 'function onItemCaptured(d) { null.x; }');
+  h.rt.captured(Array.from({ length: 1200 }, item));
+  const errs = h.errors();
+  assert.equal(errs.length, 12);
+  assert.match(errs[9], /^t\.js:1:\d+: onItemCaptured: TypeError: cannot read property 'x' of null$/);
+  assert.match(errs[10], /of null \(100 times\)$/);
+  assert.match(errs[11], /of null \(1000 times\)$/);
+  assert.equal(h.rt.stats().scripts[0].disabled, null); // exceptions are not faults
+  h.rt.close();
+});
