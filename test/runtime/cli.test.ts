@@ -152,3 +152,28 @@ jobs.schedule('p', '* * * * * *', function () { if (!printed && this.httpSeen ==
   assert.equal(code, 0, stderr);
   assert.equal(stdout, `B sees ${http.length}\n`);
 });
+
+test('run --interface lo: hooks see live traffic, jobs fire during the capture, Ctrl-C exits 0', async () => {
+  const { startHttpServer, httpScenario } = await import('../helpers/traffic');
+  const h = await startHttpServer();
+  const hook = script('live.js', `var n = 0;
+function onItemCaptured(d) { n++; console.log('item', d.request.method, d.response.status); }
+jobs.schedule('tick', '* * * * * *', function () { console.log('tick'); });`);
+  const p = spawn(process.execPath, [CLI, 'run', hook, '-i', 'lo', '-f', `tcp port ${h.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (d) => (out += d));
+  p.stderr.on('data', (d) => (err += d));
+  // No readiness signal: give tcpdump time to start listening (as test/capture/live.test.ts).
+  await new Promise((r) => setTimeout(r, 1500));
+  const sent = await httpScenario(h.port);
+  await new Promise((r) => setTimeout(r, 1200));
+  p.kill('SIGINT');
+  const code = await new Promise((r) => p.on('close', r));
+  await h.close();
+  assert.equal(code, 0, err);
+  const lines = out.split('\n').filter(Boolean);
+  assert.deepEqual(lines.filter((l) => l.startsWith('item ')), sent.map((s) => `item ${s.method} ${s.status}`));
+  assert.ok(lines.filter((l) => l === 'tick').length >= 1, out);
+  assert.match(err, new RegExp(`wirehook: ran 1 script\\(s\\) over ${sent.length} items`));
+});
