@@ -21,7 +21,12 @@ export function compileProjection(p: Projection): Projector {
     for (const [k, sub] of Object.entries(spec)) {
       const x = `x${n++}`;
       const key = JSON.stringify(k);
-      code += `var ${x}=${v}[${key}];if(${x}!==undefined){`;
+      code += `var ${x}=${v}[${key}];`;
+      // Late-2024 Kubeshark scripts read Go-cased names (data.Protocol.Name, data.Request.Path):
+      // a capitalised key that is absent falls back to its lowerCamel JSON name.
+      const json = k.charAt(0).toLowerCase() + k.slice(1);
+      if (json !== k) code += `if(${x}===undefined)${x}=${v}[${JSON.stringify(json)}];`;
+      code += `if(${x}!==undefined){`;
       code += sub === true ? `${o}[${key}]=${x};` : gen(sub, x, `${o}[${key}]`);
       code += '}';
     }

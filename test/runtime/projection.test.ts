@@ -118,3 +118,11 @@ jobs.schedule('dump', '0 0 0 1 1 *', function () { console.log(JSON.stringify(ke
   assert.deepEqual(h.logs('count.js'), ['2 1560']);
   h.rt.close();
 });
+
+test('Go-cased reads of late-2024 scripts (data.Protocol.Name, data.Request.Path) see the JSON fields when projected', async () => {
+  const h = await harness();
+  h.rt.load('go.js', 'function onItemCaptured(data) { console.log(data.Protocol.Name, data.Request.Path, data.ElapsedTime, data.protocol.name); }');
+  h.rt.captured([HTTP_SAMPLE]);
+  assert.deepEqual(h.logs(), ['http /license 4 http']);
+  h.rt.close();
+});
