@@ -88,7 +88,7 @@ export class HookRuntime {
     this.pcapDir = path.resolve(opts.pcapDir ?? path.join(filesDir, 'pcaps'));
     this.files = new FileSandbox(filesDir, [this.pcapDir]);
     this.pcap = new PcapHelpers(this.pcapDir, () => this.files.root, (d) => this.files.resolve(d, true));
-    this.net = new NetHelpers(opts.allowNetwork ?? false, opts.networkTimeoutMs ?? 10_000, () => {}, () => {});
+    this.net = new NetHelpers(opts.allowNetwork ?? false, opts.networkTimeoutMs ?? 10_000);
   }
 
   /** Loads (or hot-reloads) a script. On failure the previous version, if any, keeps running. */
@@ -319,7 +319,7 @@ export class HookRuntime {
 
   // -------------------------------------------------------------- helpers (host side)
 
-  private dispatch(s: Loaded, inst: ScriptInstance, op: string, a: string | number | undefined, b: string | number | undefined, _c: string | number | undefined): string | undefined {
+  private dispatch(s: Loaded, inst: ScriptInstance, op: string, a: string | number | undefined, b: string | number | undefined, c: string | number | undefined): string | undefined {
     switch (op) {
       case 'sget': {
         return this.shared.get(String(a));
@@ -351,7 +351,7 @@ export class HookRuntime {
         this.kfl(String(a));
         return 's1';
       case 'jsched':
-        this.jobs.schedule(inst, String(a), String(b), Number(_c) || 0, (tag) => this.guard(s, () => { if (!s.disabled) { inst.job(tag); this.deliverHub(); } }));
+        this.jobs.schedule(inst, String(a), String(b), Number(c) || 0, (tag) => this.guard(s, () => { if (!s.disabled) { inst.job(tag); this.deliverHub(); } }));
         return undefined;
       case 'jremove':
         this.jobs.remove(inst, String(a));
@@ -399,7 +399,13 @@ export class HookRuntime {
         const helper = String(a);
         const t0 = Date.now();
         try {
-          return `s${this.netFor(s.file).call(helper, JSON.parse(String(b)) as unknown[])}`;
+          const r = this.net.call(
+            helper,
+            JSON.parse(String(b)) as unknown[],
+            (rep) => this.onEvent({ type: 'network', script: s.file, ...rep }),
+            (text) => this.onEvent({ type: 'notice', script: s.file, text }),
+          );
+          return `s${r}`;
         } finally {
           inst.extendDeadline(Date.now() - t0);
         }
@@ -432,14 +438,6 @@ export class HookRuntime {
   }
 
   private timerIds = new Map<string, NodeJS.Timeout>();
-
-  private netFor(file: string): NetHelpers {
-    // One NetHelpers carries the reporting callbacks of the calling script.
-    const n = this.net as unknown as { report: (r: unknown) => void; notice: (t: string) => void };
-    n.report = (r) => this.onEvent({ type: 'network', script: file, ...(r as { helper: string; sent: boolean; summary: string; error?: string }) });
-    n.notice = (text) => this.onEvent({ type: 'notice', script: file, text });
-    return this.net;
-  }
 
   private kfl(q: string): CompiledQuery {
     let c = this.kflCache.get(q);

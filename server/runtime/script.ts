@@ -110,7 +110,7 @@ export class ScriptInstance {
     }
     const out = JSON.parse(ctx.getString(r.value)) as { hooks: string[]; r: string };
     r.value.dispose();
-    const loadErr = this.handle(out.r, 'top level');
+    const loadErr = this.handleLoad(out.r);
     if (loadErr) throw loadErr;
     for (const h of out.hooks) this.hooks.add(h);
     return out.hooks;
@@ -242,7 +242,8 @@ export class ScriptInstance {
   /** Length of the batch being processed (items or packets), -1 when none. */
   batchLen = -1;
 
-  private handle(out: string, _where: string): ScriptLoadError | null {
+  /** A load result: output is flushed; an error thrown by the top level becomes the load error. */
+  private handleLoad(out: string): ScriptLoadError | null {
     if (out.charCodeAt(0) !== 123) return null;
     const r = JSON.parse(out) as DriverResult;
     const topErr = r.e.find((e) => e.h === 'top level');

@@ -47,7 +47,7 @@ parentPort.on('message', async ({ req, port, sab, timeoutMs }) => {
 export class NetHelpers {
   private worker: Worker | null = null;
 
-  constructor(private allow: boolean, private timeoutMs: number, private report: (r: NetReport) => void, private notice: (t: string) => void) {}
+  constructor(private allow: boolean, private timeoutMs: number) {}
 
   /** Synchronous HTTP request; returns the response body. Throws on network errors and timeouts. */
   requestSync(req: HttpRequestSpec): { status: number; text: string } {
@@ -67,29 +67,30 @@ export class NetHelpers {
     return msg;
   }
 
-  call(helper: string, args: unknown[]): string {
-    const spec = this.plan(helper, args);
+  /** Runs (or records) one helper call; `report` gets what was (or would have been) sent, `notice` warnings. */
+  call(helper: string, args: unknown[], report: (r: NetReport) => void, notice: (t: string) => void): string {
+    const spec = this.plan(helper, args, notice);
     if (!this.allow) {
-      this.report({ helper, sent: false, summary: spec.summary });
+      report({ helper, sent: false, summary: spec.summary });
       return '';
     }
     if (!spec.req) {
       const error = `${helper} is not supported locally yet (recorded: ${spec.summary})`;
-      this.report({ helper, sent: false, summary: spec.summary, error });
+      report({ helper, sent: false, summary: spec.summary, error });
       throw new Error(error);
     }
     try {
       const r = this.requestSync(spec.req);
-      this.report({ helper, sent: true, summary: `${spec.summary} → ${r.status}` });
+      report({ helper, sent: true, summary: `${spec.summary} → ${r.status}` });
       return r.text;
     } catch (e) {
-      this.report({ helper, sent: false, summary: spec.summary, error: (e as Error).message });
+      report({ helper, sent: false, summary: spec.summary, error: (e as Error).message });
       throw e;
     }
   }
 
   /** What a helper call would send: an HTTP request when it maps to one, and a one-line summary. */
-  private plan(helper: string, a: unknown[]): { req?: HttpRequestSpec; summary: string } {
+  private plan(helper: string, a: unknown[], notice: (t: string) => void): { req?: HttpRequestSpec; summary: string } {
     const s = (v: unknown) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
     const preview = (b: string) => `${Buffer.byteLength(b)} bytes${b ? `: ${b.length > 200 ? `${b.slice(0, 200)}…` : b}` : ''}`;
     const json = (url: string, body: unknown, headers: Record<string, string> = {}): HttpRequestSpec => ({
@@ -137,7 +138,7 @@ export class NetHelpers {
       case 'vendor.s3.put': {
         let [bucket, file, region] = a;
         if (/^[a-z]{2}(-gov)?-[a-z]+-\d$/.test(s(a[0])) && a.length >= 5) {
-          this.notice('vendor.s3.put(region, keyID, secret, bucket, path) is the legacy argument order; use vendor.s3.put(bucket, path, region, keyID, secret)');
+          notice('vendor.s3.put(region, keyID, secret, bucket, path) is the legacy argument order; use vendor.s3.put(bucket, path, region, keyID, secret)');
           [region, bucket, file] = [a[0], a[3], a[4]];
         }
         return { summary: `upload ${s(file)} to s3://${s(bucket)} (${s(region)})` };
