@@ -95,6 +95,30 @@ async function workerRate(src: string): Promise<{ rate: number; mainUsPerItem: n
   return { rate: n / (ms / 1000), mainUsPerItem: (mainMs * 1000) / n };
 }
 
+/**
+ * vendor.webhook is synchronous for the script (helper thread + Atomics.wait): its round trip
+ * against plain async fetch from Node to the same local server (a child process).
+ */
+async function webhookRoundTrip(): Promise<{ syncMs: number; fetchMs: number }> {
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', "const s=require('node:http').createServer((q,r)=>{q.resume();q.on('end',()=>r.end('ok'))});s.listen(0,'127.0.0.1',()=>console.log(s.address().port));process.stdin.on('end',()=>process.exit(0));process.stdin.resume();"], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((r) => child.stdout!.once('data', (d: Buffer) => r(Number(String(d).trim()))));
+  const url = `http://127.0.0.1:${port}/`;
+  const n = 300;
+  const rt = await HookRuntime.create({ filesDir: 'bench/.data/files', allowNetwork: true }, (e) => { if (e.type === 'error') throw new Error(e.message); });
+  rt.load('wh.js', `jobs.schedule('w', '0 0 0 1 1 *', function () { for (var i = 0; i < ${n}; i++) vendor.webhook('POST', '${url}', 'x'); });`);
+  rt.runJob('wh.js', 'w'); // warm up (starts the helper thread)
+  const t0 = performance.now();
+  rt.runJob('wh.js', 'w');
+  const syncMs = (performance.now() - t0) / n;
+  rt.close();
+  const t1 = performance.now();
+  for (let i = 0; i < n; i++) await (await fetch(url, { method: 'POST', body: 'x' })).text();
+  const fetchMs = (performance.now() - t1) / n;
+  child.stdin!.end();
+  return { syncMs, fetchMs };
+}
+
 const THREE = `function onItemCaptured(data) {
   if (data.protocol.name === 'http' && data.response.status >= 500) bad++;
   total += data.elapsedTime;
@@ -114,6 +138,8 @@ async function main(): Promise<void> {
   const w = await workerRate(THREE);
   rows.push({ name: `three-fields via worker thread (capture thread pays ${w.mainUsPerItem.toFixed(2)} µs/item)`, rate: w.rate });
 
+  const wh = await webhookRoundTrip();
+  console.log(`vendor.webhook round trip (sync, helper thread): ${wh.syncMs.toFixed(3)} ms; async fetch from Node: ${wh.fetchMs.toFixed(3)} ms (${(wh.syncMs / wh.fetchMs).toFixed(2)}×)`);
   console.log('hook runtime, calls per second (best of 3), ratio to the empty-call floor measured above');
   let failed = false;
   for (const r of rows) {
