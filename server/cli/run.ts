@@ -186,6 +186,7 @@ export async function main(argv: string[]): Promise<number> {
     if (counts.recorded) parts.push(`${counts.recorded} network calls recorded, not sent (--allow-net sends them)`);
     if (counts.sent) parts.push(`${counts.sent} network calls sent`);
     process.stderr.write(`wirehook: ran ${scripts.length} script(s) over ${parts.join(', ')}\n`);
+    process.stderr.write(`wirehook: time in scripts: ${rs.scripts.map((s) => `${s.file} ${s.busyMs} ms`).join(', ')}\n`);
     for (const s of rs.scripts) if (s.disabled) process.stderr.write(`wirehook: ${s.file} was disabled: ${s.disabled}\n`);
     const m = await client.metrics();
     if (m.text) process.stderr.write(`wirehook: metrics at exit:\n${m.text.replace(/^/gm, '  ')}`);

@@ -39,10 +39,12 @@ interface Loaded {
   faultedThisCall: boolean;
   timers: Set<NodeJS.Timeout>;
   errorCounts: Map<string, number>;
+  /** Wall time spent in this script's crossings (hooks, jobs, timers), ms. */
+  busyMs: number;
 }
 
 export interface RuntimeStats {
-  scripts: { file: string; title: string; hooks: string[]; disabled: string | null; faults: number }[];
+  scripts: { file: string; title: string; hooks: string[]; disabled: string | null; faults: number; busyMs: number }[];
   items: number;
   packets: number;
   jobs: number;
@@ -101,7 +103,7 @@ export class HookRuntime {
       throw e;
     }
     const entry: Loaded = {
-      file, analysis, worker: null as unknown as ScriptInstance, hub: null, disabled: null, faults: [], consecutive: 0, faultedThisCall: false, timers: new Set(), errorCounts: new Map(),
+      file, analysis, worker: null as unknown as ScriptInstance, hub: null, disabled: null, faults: [], consecutive: 0, faultedThisCall: false, timers: new Set(), errorCounts: new Map(), busyMs: 0,
       projectors: {
         captured: compileProjection(analysis.hooks.onItemCaptured!.reads),
         queried: compileProjection(analysis.hooks.onItemQueried!.reads),
@@ -293,7 +295,9 @@ export class HookRuntime {
   /** Runs one crossing and applies the fault policy ("N in a row" resets on a clean call). */
   private guard(s: Loaded, fn: () => void): void {
     s.faultedThisCall = false;
+    const t0 = performance.now();
     fn();
+    s.busyMs += performance.now() - t0;
     if (!s.faultedThisCall) s.consecutive = 0;
   }
 
@@ -480,7 +484,7 @@ export class HookRuntime {
 
   stats(): RuntimeStats {
     return {
-      scripts: [...this.scripts.values()].map((s) => ({ file: s.file, title: s.analysis.title, hooks: [...s.worker.hooks], disabled: s.disabled, faults: s.faults.length })),
+      scripts: [...this.scripts.values()].map((s) => ({ file: s.file, title: s.analysis.title, hooks: [...s.worker.hooks], disabled: s.disabled, faults: s.faults.length, busyMs: Math.round(s.busyMs * 10) / 10 })),
       items: this.itemCount,
       packets: this.packetCount,
       jobs: this.jobs.size,

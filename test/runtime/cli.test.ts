@@ -41,6 +41,7 @@ function onItemQueried(data) { if (data.response.status >= 400) test.fail(data);
   assert.equal(errors.length, http.filter((x) => x.status >= 500).length);
   const failed = http.filter((x) => x.status >= 400).length;
   assert.match(r.stderr, new RegExp(`wirehook: ran 1 script\\(s\\) over ${http.length + dns.length} items, \\d+ packet infos, ${http.length} queried \\(${http.length - failed} passed, ${failed} failed\\)`));
+  assert.match(r.stderr, /^wirehook: time in scripts: .*status\.js \d+(\.\d)? ms$/m);
 });
 
 test('run: a script that fails to load exits 2 with FILE:LINE:COL; a bad query exits 2', async () => {
