@@ -1,10 +1,9 @@
 /** A HookRuntime with its events collected, for the runtime tests. */
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { HookRuntime } from '../../server/runtime/runtime';
 import type { RuntimeEvent, RuntimeOptions } from '../../server/runtime/types';
 import { OUT } from './fixture';
-import { mkdirSync } from 'node:fs';
 
 export interface Harness {
   rt: HookRuntime;
