@@ -11,7 +11,7 @@ import { PROTOCOLS } from '../capture/item/protocols';
 import { RuntimeClient } from '../server/runtime/client';
 import { HookRuntime } from '../server/runtime/runtime';
 
-const HTTP = JSON.parse(readFileSync('/work/shared/reference/samples/kubeshark-http-item-2023.json', 'utf8')) as Item;
+const HTTP = JSON.parse(readFileSync(new URL('../../shared/reference/samples/kubeshark-http-item-2023.json', import.meta.url), 'utf8')) as Item;
 const rr = (over: Record<string, unknown>) => ({ name: 'a.example.com', type: 'A', class: 'IN', ttl: 30, ip: '10.0.0.1', ns: '', cname: '', ptr: '', txts: '', soa: '', srv: '', mx: '', opt: '', uri: '', ...over });
 const DNS: Item = {
   ...HTTP, id: 'file/x.pcap/000000000007_udp.pcap-0', stream: '000000000007_udp.pcap', protocol: PROTOCOLS.dns,

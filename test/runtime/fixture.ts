@@ -10,7 +10,7 @@ import type { Item } from '../../capture/item/schema';
 import { captureLoopback } from '../helpers/capture';
 import { dnsScenario, httpScenario, startDnsServer, startHttpServer, type DnsExchange, type HttpExchange } from '../helpers/traffic';
 
-export const HTTP_SAMPLE = JSON.parse(readFileSync('/work/shared/reference/samples/kubeshark-http-item-2023.json', 'utf8')) as Item;
+export const HTTP_SAMPLE = JSON.parse(readFileSync(new URL('../../../shared/reference/samples/kubeshark-http-item-2023.json', import.meta.url), 'utf8')) as Item;
 
 export const CLI = resolve('dist/cli.js');
 
