@@ -93,3 +93,33 @@ test("the CLI's item JSON equals JSON.stringify, byte for byte, and leaves the i
     assert.equal(JSON.stringify(i), before);
   }
 });
+
+test("detection by content: 'maybe' waits for more bytes, false drops a candidate, nothing claimed means ignored", async () => {
+  const { mixCapture } = await import('./lib');
+  const { runPipeline } = await import('../../capture/pipeline');
+  const { fileSource } = await import('../../capture/sources/file');
+  let claimed = 0;
+  let declinedCalls = 0;
+  const patient: import('../../capture/types').Dissector = {
+    name: 'patient',
+    priority: 1,
+    // Claims HTTP streams, but only once it has seen a whole request head.
+    detect: (first, dir) => {
+      if (dir !== 0) return 'maybe';
+      if (!first.subarray(0, 4).equals(Buffer.from('GET '))) return first.length < 4 ? 'maybe' : false;
+      return first.includes('\r\n\r\n') ? true : 'maybe';
+    },
+    tcp: () => (claimed++, { data() {}, gap() {}, end() {} }),
+  };
+  const never: import('../../capture/types').Dissector = {
+    name: 'never',
+    priority: 0,
+    detect: () => (declinedCalls++, false),
+    tcp: () => assert.fail('never claims'),
+    udp: () => assert.fail('never claims'),
+  };
+  const stats = await runPipeline(fileSource((await mixCapture()).file), {}, { dissectors: [patient, never] });
+  assert.ok(claimed >= 3, `claimed ${claimed}`);
+  assert.ok(declinedCalls > 0);
+  assert.equal(Object.values(stats.itemsByProtocol).length, 0);
+});

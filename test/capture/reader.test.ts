@@ -141,3 +141,36 @@ test('64-bit timestamp split is exact for nanosecond values beyond 2^53', () => 
   const r2 = splitTs(Number(us >> 32n), Number(us & 0xffffffffn), 1e6);
   assert.deepEqual({ ...r2 }, { sec: 1_763_900_000, nsec: 654_321_000 });
 });
+
+test('pcapng simple (SPB) and obsolete (OPB) packet blocks, big-endian section', async () => {
+  const block = (type: number, body: Buffer) => {
+    const len = 12 + body.length;
+    const b = Buffer.alloc(len);
+    b.writeUInt32BE(type, 0);
+    b.writeUInt32BE(len, 4);
+    body.copy(b, 8);
+    b.writeUInt32BE(len, len - 4);
+    return b;
+  };
+  const shb = block(0x0a0d0d0a, Buffer.from([0x1a, 0x2b, 0x3c, 0x4d, 0, 1, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+  const idb = block(1, Buffer.from([0, 101, 0, 0, 0, 0, 0x10, 0])); // raw IP, snaplen 4096
+  const data = Buffer.alloc(40, 0x45);
+  const spbBody = Buffer.alloc(4 + 40);
+  spbBody.writeUInt32BE(60, 0); // wire length 60, 40 captured
+  data.copy(spbBody, 4);
+  const opb = Buffer.alloc(20 + 40);
+  opb.writeUInt16BE(0, 0);
+  opb.writeUInt32BE(0, 4);
+  opb.writeUInt32BE(2_500_000, 8); // 2.5 s in µs
+  opb.writeUInt32BE(40, 12);
+  opb.writeUInt32BE(40, 16);
+  data.copy(opb, 20);
+  const file = Buffer.concat([shb, idb, block(3, spbBody), block(2, opb), block(0x0bad, Buffer.alloc(8))]);
+  const r = new PcapReader('x.pcapng');
+  const got = [];
+  for await (const b of r.read([file])) got.push(...b);
+  assert.equal(got.length, 2);
+  assert.deepEqual([got[0].linkType, got[0].caplen, got[0].origLen], [101, 40, 60]);
+  assert.deepEqual([got[1].tsSec, got[1].tsNsec, got[1].caplen], [2, 500_000_000, 40]);
+  assert.equal(r.skippedBlocks, 1);
+});
