@@ -1,11 +1,6 @@
-/**
- * Capture-test plumbing. `record` runs tcpdump in immediate mode: without it, libpcap's
- * TPACKET_V3 ring hands packets over in blocks retired after up to 1 s, and whatever is still in
- * the current block when tcpdump is stopped is lost (seen with test/helpers/capture.ts: the
- * tail of a scenario went missing). Immediate mode on lo costs one 128 KiB ring slot per packet,
- * so the kernel buffer is raised (-B) or bursts are dropped.
- */
-import { spawn, spawnSync } from 'node:child_process';
+/** Capture-test plumbing: recorded mixes, pcap writing, the CLI and tshark as peers. */
+import { spawnSync } from 'node:child_process';
+import { captureLoopback } from '../helpers/capture';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startDnsServer, startHttpServer, httpScenario, dnsScenario } from '../helpers/traffic';
@@ -17,30 +12,9 @@ export function outFile(ext: string): string {
   return join(OUT, `t-${process.pid}-${++n}.${ext}`);
 }
 
-export async function record(bpf: string, run: () => Promise<void>, opts: { file?: string; nano?: boolean; iface?: string; extra?: string[] } = {}): Promise<string> {
-  const file = opts.file ?? outFile('pcap');
-  const args = ['-i', opts.iface ?? 'lo', '--immediate-mode', '-B', '131072', '-U', '-n', '-s', '0', '-w', file, ...(opts.extra ?? [])];
-  if (opts.nano) args.push('--time-stamp-precision=nano');
-  args.push(bpf);
-  const td = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  let err = '';
-  const exited = new Promise<void>((r) => td.on('close', () => r()));
-  await new Promise<void>((res, rej) => {
-    const t = setTimeout(() => rej(new Error(`tcpdump did not start: ${err}`)), 10_000);
-    td.stderr.on('data', (d: Buffer) => {
-      err += d;
-      if (/listening on/.test(err)) (clearTimeout(t), res());
-    });
-    td.on('close', (c) => (clearTimeout(t), rej(new Error(`tcpdump exited ${c}: ${err}`))));
-  });
-  try {
-    await run();
-    await new Promise((r) => setTimeout(r, 200));
-  } finally {
-    td.kill('SIGINT');
-    await exited;
-  }
-  return file;
+/** Records real loopback traffic (see test/helpers/capture.ts) into this suite's output folder. */
+export function record(bpf: string, run: () => Promise<void>, opts: { file?: string; nano?: boolean; iface?: string; extra?: string[] } = {}): Promise<string> {
+  return captureLoopback(bpf, run, { ...opts, file: opts.file ?? outFile('pcap') });
 }
 
 /** The helpers' HTTP + DNS scenarios, recorded; cached per process and variant. */

@@ -20,6 +20,8 @@ export interface CaptureOptions {
   /** Nanosecond timestamps (pcap magic 0xa1b23c4d). */
   nano?: boolean;
   iface?: string;
+  /** Extra tcpdump arguments, e.g. `['-y', 'LINUX_SLL2']`. */
+  extra?: string[];
 }
 
 /** Runs tcpdump on `lo` (or `opts.iface`) with `bpf` while `run()` executes; returns the file path. */
@@ -29,8 +31,9 @@ export async function captureLoopback(bpf: string, run: () => Promise<void>, opt
   const file = resolve(opts.file ?? join(OUT_DIR, `cap-${process.pid}-${++seq}.${format}`));
   const raw = format === 'pcapng' ? `${file}.tmp.pcap` : file;
   // Immediate mode: without it libpcap hands packets over in blocks up to 1 s late, and tcpdump
-  // exits on SIGINT without draining them. A 32 MiB buffer absorbs bursts of 64 KiB lo packets.
-  const args = ['-i', opts.iface ?? 'lo', '--immediate-mode', '-B', '32768', '-U', '-n', '-s', '0', '-w', raw];
+  // exits on SIGINT without draining them. Immediate mode on lo costs one 128 KiB ring slot per
+  // packet, so a 128 MiB buffer absorbs bursts.
+  const args = ['-i', opts.iface ?? 'lo', '--immediate-mode', '-B', '131072', '-U', '-n', '-s', '0', '-w', raw, ...(opts.extra ?? [])];
   if (opts.nano) args.push('--time-stamp-precision=nano');
   args.push(bpf);
   const td = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
