@@ -1,9 +1,8 @@
 /** Capture-test plumbing: recorded mixes, pcap writing, the CLI and tshark as peers. */
 import { spawnSync } from 'node:child_process';
-import { captureLoopback } from '../helpers/capture';
+import { captureLoopback, scenarioCapture } from '../helpers/capture';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { startDnsServer, startHttpServer, httpScenario, dnsScenario } from '../helpers/traffic';
 
 export const OUT = resolve('test', '.out', 'capture');
 mkdirSync(OUT, { recursive: true });
@@ -17,28 +16,10 @@ export function record(bpf: string, run: () => Promise<void>, opts: { file?: str
   return captureLoopback(bpf, run, { ...opts, file: opts.file ?? outFile('pcap') });
 }
 
-/** The helpers' HTTP + DNS scenarios, recorded; cached per process and variant. */
-const cache = new Map<string, Promise<{ file: string; http: number; dns: number }>>();
-export function mixCapture(variant: { nano?: boolean; iface?: string } = {}): Promise<{ file: string; http: number; dns: number }> {
-  const key = JSON.stringify(variant);
-  let p = cache.get(key);
-  if (!p) {
-    p = (async () => {
-      const h = await startHttpServer();
-      const d = await startDnsServer();
-      let http = 0;
-      let dns = 0;
-      const file = await record(`port ${h.port} or port ${d.port}`, async () => {
-        http = (await httpScenario(h.port)).length;
-        dns = (await dnsScenario(d.port)).length;
-      }, variant);
-      await h.close();
-      await d.close();
-      return { file, http, dns };
-    })();
-    cache.set(key, p);
-  }
-  return p;
+/** The helpers' HTTP + DNS scenarios, recorded once per process and variant, with exchange counts. */
+export async function mixCapture(variant: { nano?: boolean; iface?: string } = {}): Promise<{ file: string; http: number; dns: number }> {
+  const r = await scenarioCapture(variant);
+  return { file: r.file, http: r.http.length, dns: r.dns.length };
 }
 
 export function sh(cmd: string, args: string[]): string {

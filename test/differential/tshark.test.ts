@@ -4,16 +4,16 @@
  * URI, status, per connection, in order) and every DNS answer (name, type, rcode, answer count,
  * transport). The capture has nanosecond timestamps. Needs `npm run build` first (dist/cli.js).
  */
-import { test, before, after } from 'node:test';
+import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { existsSync, renameSync } from 'node:fs';
-import { startHttpServer, httpScenario, startDnsServer, dnsScenario, type HttpExchange, type DnsExchange, type Running } from '../helpers/traffic';
-import { captureLoopback } from '../helpers/capture';
+import type { HttpExchange, DnsExchange } from '../helpers/traffic';
+import { scenarioCapture } from '../helpers/capture';
 import type { Item, HttpRequest, HttpResponse, DnsRequest, DnsResponse } from '../../capture/item/schema';
 
 const CLI = 'dist/cli.js';
-let httpSrv: Running, dnsSrv: Running;
+let httpSrv: { port: number }, dnsSrv: { port: number };
 let pcap = '';
 let httpSent: HttpExchange[] = [];
 let dnsSent: DnsExchange[] = [];
@@ -31,19 +31,13 @@ function tshark(file: string, args: string[]): string[][] {
 
 before(async () => {
   assert.ok(existsSync(CLI), `${CLI} is missing: run \`npm run build\` first`);
-  httpSrv = await startHttpServer();
-  dnsSrv = await startDnsServer();
-  pcap = await captureLoopback(`port ${httpSrv.port} or port ${dnsSrv.port}`, async () => {
-    httpSent = await httpScenario(httpSrv.port);
-    dnsSent = await dnsScenario(dnsSrv.port);
-  }, { nano: true });
+  const rec = await scenarioCapture({ nano: true });
+  ({ file: pcap, http: httpSent, dns: dnsSent } = rec);
+  httpSrv = { port: rec.httpPort };
+  dnsSrv = { port: rec.dnsPort };
   items = runItems(pcap);
 });
 
-after(async () => {
-  await httpSrv?.close();
-  await dnsSrv?.close();
-});
 
 const isHttp = (i: Item) => i.protocol.name === 'http';
 const isDns = (i: Item) => i.protocol.name === 'dns';

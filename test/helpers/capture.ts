@@ -6,6 +6,7 @@
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, renameSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { dnsScenario, httpScenario, startDnsServer, startHttpServer, type DnsExchange, type HttpExchange } from './traffic';
 
 /** Tests, benches and scripts run from the repository root. */
 export const OUT_DIR = resolve('test', '.out');
@@ -65,4 +66,44 @@ export async function captureLoopback(bpf: string, run: () => Promise<void>, opt
   }
   statSync(file);
   return file;
+}
+
+export interface ScenarioCapture {
+  file: string;
+  http: HttpExchange[];
+  dns: DnsExchange[];
+  /** The servers' ports (closed by now), e.g. for tshark's decode-as. */
+  httpPort: number;
+  dnsPort: number;
+}
+
+const scenarios = new Map<string, Promise<ScenarioCapture>>();
+
+/**
+ * The HTTP and DNS scenarios (test/helpers/traffic.ts) against fresh servers, recorded once per
+ * test process and capture variant; returns the file and what the clients saw.
+ */
+export function scenarioCapture(opts: Omit<CaptureOptions, 'file'> = {}): Promise<ScenarioCapture> {
+  const key = JSON.stringify(opts);
+  let p = scenarios.get(key);
+  if (!p) {
+    p = (async () => {
+      const h = await startHttpServer();
+      const d = await startDnsServer();
+      let http: HttpExchange[] = [];
+      let dns: DnsExchange[] = [];
+      try {
+        const file = await captureLoopback(`port ${h.port} or port ${d.port}`, async () => {
+          http = await httpScenario(h.port);
+          dns = await dnsScenario(d.port);
+        }, opts);
+        return { file, http, dns, httpPort: h.port, dnsPort: d.port };
+      } finally {
+        await h.close();
+        await d.close();
+      }
+    })();
+    scenarios.set(key, p);
+  }
+  return p;
 }

@@ -4,8 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { captureLoopback } from '../helpers/capture';
-import { dnsScenario, httpScenario, startDnsServer, startHttpServer, type DnsExchange, type HttpExchange } from '../helpers/traffic';
+import { scenarioCapture } from '../helpers/capture';
 
 const CLI = resolve('dist', 'cli.js');
 const items = (file: string, query: string) => {
@@ -13,25 +12,7 @@ const items = (file: string, query: string) => {
   return { code: r.status, stderr: r.stderr, items: r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)) };
 };
 
-let capture: Promise<{ file: string; http: HttpExchange[]; dns: DnsExchange[] }> | undefined;
-function recorded() {
-  capture ??= (async () => {
-    const h = await startHttpServer();
-    const d = await startDnsServer();
-    let http: HttpExchange[] = [], dns: DnsExchange[] = [];
-    try {
-      const file = await captureLoopback(`port ${h.port} or port ${d.port}`, async () => {
-        http = await httpScenario(h.port);
-        dns = await dnsScenario(d.port);
-      });
-      return { file, http, dns };
-    } finally {
-      await h.close();
-      await d.close();
-    }
-  })();
-  return capture;
-}
+const recorded = () => scenarioCapture();
 
 test('--query filters the same items in legacy KFL and KFL2', async () => {
   const { file, http, dns } = await recorded();

@@ -5,30 +5,17 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { resolve } from 'node:path';
-import { captureLoopback } from '../helpers/capture';
-import { dnsScenario, httpScenario, startDnsServer, startHttpServer } from '../helpers/traffic';
+import { scenarioCapture } from '../helpers/capture';
 import { compileLegacy } from '../../server/kfl/legacy/index';
 
 type AnyItem = Record<string, any>;
 
 async function record() {
-  const h = await startHttpServer();
-  const d = await startDnsServer();
-  try {
-    let http: Awaited<ReturnType<typeof httpScenario>> = [];
-    let dns: Awaited<ReturnType<typeof dnsScenario>> = [];
-    const file = await captureLoopback(`port ${h.port} or port ${d.port}`, async () => {
-      http = await httpScenario(h.port);
-      dns = await dnsScenario(d.port);
-    });
-    const r = spawnSync(process.execPath, [resolve('dist', 'cli.js'), 'items', '--pcap', file], { encoding: 'utf8', maxBuffer: 256 << 20 });
-    assert.equal(r.status, 0, r.stderr);
-    const items: AnyItem[] = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    return { items, http, dns };
-  } finally {
-    await h.close();
-    await d.close();
-  }
+  const { file, http, dns } = await scenarioCapture();
+  const r = spawnSync(process.execPath, [resolve('dist', 'cli.js'), 'items', '--pcap', file], { encoding: 'utf8', maxBuffer: 256 << 20 });
+  assert.equal(r.status, 0, r.stderr);
+  const items: AnyItem[] = r.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  return { items, http, dns };
 }
 
 const body = (it: AnyItem): unknown => {

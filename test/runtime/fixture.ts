@@ -7,34 +7,14 @@ import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { Item } from '../../capture/item/schema';
-import { captureLoopback } from '../helpers/capture';
-import { dnsScenario, httpScenario, startDnsServer, startHttpServer, type DnsExchange, type HttpExchange } from '../helpers/traffic';
+import { scenarioCapture } from '../helpers/capture';
 
 export const HTTP_SAMPLE = JSON.parse(readFileSync(new URL('../../../shared/reference/samples/kubeshark-http-item-2023.json', import.meta.url), 'utf8')) as Item;
 
 export const CLI = resolve('dist/cli.js');
 
-let made: Promise<{ file: string; http: HttpExchange[]; dns: DnsExchange[] }> | null = null;
-
 /** One pcap with the HTTP and DNS scenarios (made once per test process). */
-export function scenarioPcap(): Promise<{ file: string; http: HttpExchange[]; dns: DnsExchange[] }> {
-  return (made ??= (async () => {
-    const h = await startHttpServer();
-    const d = await startDnsServer();
-    let http: HttpExchange[] = [];
-    let dns: DnsExchange[] = [];
-    try {
-      const file = await captureLoopback(`port ${h.port} or port ${d.port}`, async () => {
-        http = await httpScenario(h.port);
-        dns = await dnsScenario(d.port);
-      });
-      return { file, http, dns };
-    } finally {
-      await h.close();
-      await d.close();
-    }
-  })());
-}
+export const scenarioPcap = () => scenarioCapture();
 
 /** Items of a capture, through the built CLI (`wirehook items`). */
 export function itemsOf(pcap: string): Item[] {
