@@ -86,19 +86,24 @@ export function readHeader(b: Buffer): DnsHeader {
 }
 
 /**
- * Reads a possibly compressed name at `off`; returns it (no trailing dot, root = "") and the
- * offset after it. Pointers must point strictly backwards, which rules out loops; the 255-byte
- * name limit bounds the work. With `cache` (one per message), every label start decoded is
- * remembered, so the many pointers back to the question name cost a Map lookup, not a decode.
+ * Name cache for the message being decoded (label offset → name from there on): the many
+ * pointers back to the question name cost a Map lookup, not a decode. One Map, cleared per
+ * message, and the scratch arrays below are reused: per-message allocations showed in profiles.
  */
-export function readName(b: Buffer, off: number, cache?: Map<number, string>): [string, number] {
+const nameCache = new Map<number, string>();
+const starts: number[] = [];
+const at: number[] = [];
+/** Offset after the name nameAt last read (a module variable instead of a tuple per name). */
+let nameEnd = 0;
+
+/** Reads a possibly compressed name; see readName. Sets nameEnd. */
+function nameAt(b: Buffer, off: number, cache: boolean): string {
   let name = '';
   let p = off;
   let after = -1;
   let limit = off; // a pointer must go below the start of the labels it continues
   let total = 0;
-  let starts: number[] | undefined;
-  let at: number[] | undefined;
+  let n = 0;
   for (;;) {
     if (p >= b.length) throw new DnsWireError('name runs past the end of the message');
     const len = b[p];
@@ -109,7 +114,7 @@ export function readName(b: Buffer, off: number, cache?: Map<number, string>): [
       const target = ((len & 0x3f) << 8) | b[p + 1];
       if (target >= limit) throw new DnsWireError('compression pointer does not point backwards');
       if (after < 0) after = p + 2;
-      const hit = cache?.get(target);
+      const hit = cache ? nameCache.get(target) : undefined;
       if (hit !== undefined) {
         if (total + hit.length + 1 > 255) throw new DnsWireError('name longer than 255 bytes');
         name += name && hit ? '.' + hit : hit;
@@ -124,15 +129,26 @@ export function readName(b: Buffer, off: number, cache?: Map<number, string>): [
     total += len + 1;
     if (total > 255) throw new DnsWireError('name longer than 255 bytes');
     if (cache) {
-      (starts ??= []).push(p);
-      (at ??= []).push(name ? name.length + 1 : 0);
+      starts[n] = p;
+      at[n++] = name ? name.length + 1 : 0;
     }
     name += (name ? '.' : '') + labelText(b, p + 1, p + 1 + len);
     p += 1 + len;
     if (after < 0) limit = p;
   }
-  if (cache && starts && at) for (let i = 0; i < starts.length; i++) cache.set(starts[i], i === 0 ? name : name.slice(at[i]));
-  return [name, after < 0 ? p + 1 : after];
+  for (let i = 0; i < n; i++) nameCache.set(starts[i], i === 0 ? name : name.slice(at[i]));
+  nameEnd = after < 0 ? p + 1 : after;
+  return name;
+}
+
+/**
+ * Reads a possibly compressed name at `off`; returns it (no trailing dot, root = "") and the
+ * offset after it. Pointers must point strictly backwards, which rules out loops; the 255-byte
+ * name limit bounds the work.
+ */
+export function readName(b: Buffer, off: number): [string, number] {
+  const name = nameAt(b, off, false);
+  return [name, nameEnd];
 }
 
 /** Label bytes as text; dots and non-printables escaped as dig does, so names stay unambiguous. */
@@ -150,10 +166,17 @@ function labelText(b: Buffer, s: number, e: number): string {
   return out;
 }
 
-function readQuestion(b: Buffer, off: number, cache?: Map<number, string>): [DnsQuestion, number] {
-  const [name, p] = readName(b, off, cache);
+/** Offset after the question or record last read by readQuestion/readRR. */
+let recEnd = 0;
+/** The OPT record's raw TTL (extended RCODE etc.) from readRR, or -1 for other types. */
+let optTtl = -1;
+
+function readQuestion(b: Buffer, off: number, cache: boolean): DnsQuestion {
+  const name = nameAt(b, off, cache);
+  const p = nameEnd;
   if (p + 4 > b.length) throw new DnsWireError('truncated question');
-  return [{ name, type: typeName(b.readUInt16BE(p)), class: className(b.readUInt16BE(p + 2)) }, p + 4];
+  recEnd = p + 4;
+  return { name, type: typeName(b.readUInt16BE(p)), class: className(b.readUInt16BE(p + 2)) };
 }
 
 function ipv6(b: Buffer, s: number): string {
@@ -177,8 +200,9 @@ function emptyRR(name: string, type: number, cls: number, ttl: number): DnsRR {
   return { name, type: typeName(type), class: className(cls), ttl, ip: '<nil>', ns: '', cname: '', ptr: '', txts: '', soa: '', srv: '', mx: '', opt: '', uri: '' };
 }
 
-function readRR(b: Buffer, off: number, cache: Map<number, string>): [DnsRR, number, number] {
-  const [name, p] = readName(b, off, cache);
+function readRR(b: Buffer, off: number): DnsRR {
+  const name = nameAt(b, off, true);
+  const p = nameEnd;
   if (p + 10 > b.length) throw new DnsWireError('truncated resource record');
   const type = b.readUInt16BE(p);
   const cls = b.readUInt16BE(p + 2);
@@ -199,21 +223,22 @@ function readRR(b: Buffer, off: number, cache: Map<number, string>): [DnsRR, num
       if (rdlen !== 16) throw new DnsWireError('AAAA record with a bad length');
       rr.ip = ipv6(b, rd);
       break;
-    case 2: rr.ns = nameIn(b, rd, end, cache); break;
-    case 5: rr.cname = nameIn(b, rd, end, cache); break;
-    case 12: rr.ptr = nameIn(b, rd, end, cache); break;
+    case 2: rr.ns = nameIn(b, rd, end); break;
+    case 5: rr.cname = nameIn(b, rd, end); break;
+    case 12: rr.ptr = nameIn(b, rd, end); break;
     case 15:
       if (rdlen < 3) throw new DnsWireError('short MX record');
-      rr.mx = nameIn(b, rd + 2, end, cache);
+      rr.mx = nameIn(b, rd + 2, end);
       break;
     case 33:
       if (rdlen < 7) throw new DnsWireError('short SRV record');
-      rr.srv = nameIn(b, rd + 6, end, cache);
+      rr.srv = nameIn(b, rd + 6, end);
       break;
     case 6: {
-      const [, q] = readName(b, rd, cache);
+      nameAt(b, rd, true);
+      const q = nameEnd;
       if (q > end) throw new DnsWireError('SOA names run past the record');
-      rr.soa = nameIn(b, q, end, cache); // Kubeshark shows the RNAME (responsible mailbox)
+      rr.soa = nameIn(b, q, end); // Kubeshark shows the RNAME (responsible mailbox)
       break;
     }
     case 16: case 99: {
@@ -244,12 +269,14 @@ function readRR(b: Buffer, off: number, cache: Map<number, string>): [DnsRR, num
     default:
       break; // CAA, HTTPS/SVCB, DNSSEC types…: type, class and TTL only
   }
-  return [rr, end, type === 41 ? ttl : -1];
+  recEnd = end;
+  optTtl = type === 41 ? ttl : -1;
+  return rr;
 }
 
-function nameIn(b: Buffer, s: number, end: number, cache: Map<number, string>): string {
-  const [n, q] = readName(b, s, cache);
-  if (q > end) throw new DnsWireError('name runs past its record');
+function nameIn(b: Buffer, s: number, end: number): string {
+  const n = nameAt(b, s, true);
+  if (nameEnd > end) throw new DnsWireError('name runs past its record');
   return n;
 }
 
@@ -257,25 +284,30 @@ function nameIn(b: Buffer, s: number, end: number, cache: Map<number, string>): 
 export function decodeMessage(b: Buffer): DnsMessage {
   const header = readHeader(b);
   let off = 12;
-  const cache = new Map<number, string>();
+  nameCache.clear();
   const questions: DnsQuestion[] = [];
   for (let i = 0; i < header.qdcount; i++) {
-    const [q, n] = readQuestion(b, off, cache);
-    questions.push(q);
-    off = n;
+    questions.push(readQuestion(b, off, true));
+    off = recEnd;
   }
-  let rcode = header.rcode;
-  const sections: DnsRR[][] = [[], [], []];
-  const counts = [header.ancount, header.nscount, header.arcount];
-  for (let s = 0; s < 3; s++) {
-    for (let i = 0; i < counts[s]; i++) {
-      const [rr, n, optTtl] = readRR(b, off, cache);
-      if (optTtl >= 0) rcode |= (optTtl >>> 24) << 4;
-      sections[s].push(rr);
-      off = n;
-    }
+  const answers: DnsRR[] = [], authorities: DnsRR[] = [], additionals: DnsRR[] = [];
+  rcodeAcc = header.rcode;
+  off = readSection(b, off, header.ancount, answers);
+  off = readSection(b, off, header.nscount, authorities);
+  readSection(b, off, header.arcount, additionals);
+  return { header, questions, answers, authorities, additionals, rcode: rcodeAcc };
+}
+
+/** Header RCODE plus any EDNS extended bits, accumulated by readSection. */
+let rcodeAcc = 0;
+
+function readSection(b: Buffer, off: number, count: number, out: DnsRR[]): number {
+  for (let i = 0; i < count; i++) {
+    out.push(readRR(b, off));
+    if (optTtl >= 0) rcodeAcc |= (optTtl >>> 24) << 4;
+    off = recEnd;
   }
-  return { header, questions, answers: sections[0], authorities: sections[1], additionals: sections[2], rcode };
+  return off;
 }
 
 /**
@@ -297,7 +329,10 @@ export function looksLikeDns(b: Buffer, depth: 'header' | 'questions' | 'whole')
       return true;
     }
     let off = 12;
-    for (let i = 0; i < h.qdcount; i++) off = readQuestion(b, off)[1];
+    for (let i = 0; i < h.qdcount; i++) {
+      readQuestion(b, off, false);
+      off = recEnd;
+    }
     return true;
   } catch {
     return false;

@@ -35,6 +35,8 @@ const sameQuestion = (a: DnsMessage, b: DnsMessage): boolean => {
 class DnsMatcher {
   private entries: Entry[] = [];
   private lastPending: Timestamp | null | undefined = undefined;
+  /** A lower bound of the entries' qTs.sec: expire() skips its scan while nothing can be due. */
+  private oldestSec = Infinity;
 
   constructor(private readonly ctx: DissectorContext, private readonly protocol: Protocol) {}
 
@@ -54,6 +56,7 @@ class DnsMatcher {
         this.ctx.warn('dns', 'retransmitted query');
       } else {
         this.entries.push({ id, q: m, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, error: null });
+        if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
       }
     } else {
       const e = this.entries.find((x) => x.id === id && x.q && !x.r && !x.done && sameQuestion(x.q, m));
@@ -62,6 +65,7 @@ class DnsMatcher {
       } else {
         // No query seen (capture began after it, or it was lost): the item is built from the response.
         this.entries.push({ id, q: null, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, error: null });
+        if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
       }
     }
     this.flush();
@@ -69,11 +73,17 @@ class DnsMatcher {
 
   /** Gives up on queries older than the timeout (relative to capture time `now`). */
   expire(now: Timestamp): void {
-    for (const e of this.entries) {
-      if (!e.done && now.sec - e.qTs.sec > QUERY_TIMEOUT_S) {
-        e.done = true;
-        e.error = { type: 'timeout', msg: `no response within ${QUERY_TIMEOUT_S} s` };
+    // Many queries in flight on one flow made this scan per message show in profiles.
+    if (now.sec - this.oldestSec > QUERY_TIMEOUT_S) {
+      let oldest = Infinity;
+      for (const e of this.entries) {
+        if (!e.done && now.sec - e.qTs.sec > QUERY_TIMEOUT_S) {
+          e.done = true;
+          e.error = { type: 'timeout', msg: `no response within ${QUERY_TIMEOUT_S} s` };
+        }
+        if (e.qTs.sec < oldest) oldest = e.qTs.sec;
       }
+      this.oldestSec = oldest;
     }
     this.flush();
   }

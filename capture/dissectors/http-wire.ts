@@ -18,6 +18,36 @@ function isVersion(b: Buffer, i: number): boolean {
 }
 
 export interface ReqLine { method: string; url: string; version: string }
+
+/** b[s..e) holds exactly the latin1 text `t`. */
+function bytesAre(b: Buffer, s: number, e: number, t: string): boolean {
+  if (e - s !== t.length) return false;
+  for (let i = 0; i < t.length; i++) if (b[s + i] !== t.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * Start-line pieces that repeat on every message (methods, versions, reasons) are returned as
+ * the same strings instead of being decoded each time: one Buffer.toString per piece showed up
+ * in profiles. Identical text, so identical output.
+ */
+const METHODS = ['GET', 'POST', 'PUT', 'HEAD', 'DELETE', 'OPTIONS', 'PATCH', 'CONNECT', 'TRACE'];
+const versionAt = (b: Buffer, i: number): string => (b[i + 7] === 0x31 ? 'HTTP/1.1' : 'HTTP/1.0');
+let lastReason = '';
+let lastReasonTrimmed = '';
+
+function methodText(b: Buffer, s: number, e: number): string {
+  for (let k = 0; k < METHODS.length; k++) if (bytesAre(b, s, e, METHODS[k])) return METHODS[k];
+  return b.toString('latin1', s, e);
+}
+
+function reasonText(b: Buffer, s: number, e: number): string {
+  if (bytesAre(b, s, e, lastReason)) return lastReasonTrimmed;
+  if (e - s > 64) return b.toString('latin1', s, e).trim();
+  lastReason = b.toString('latin1', s, e);
+  lastReasonTrimmed = lastReason.trim();
+  return lastReasonTrimmed;
+}
 export interface StatusLine { version: string; status: number; reason: string }
 
 /** Parses `METHOD SP target SP HTTP/1.x` in b[s..e), or null. */
@@ -25,14 +55,14 @@ export function parseRequestLine(b: Buffer, s: number, e: number): ReqLine | nul
   let i = s;
   while (i < e && i - s < 24 && isTchar(b[i])) i++;
   if (i === s || i >= e || b[i] !== SP) return null;
-  const method = b.toString('latin1', s, i);
+  const method = methodText(b, s, i);
   // Methods are upper-case tokens in practice; insisting on it keeps detection honest.
   for (let k = s; k < i; k++) if (b[k] >= 0x61 && b[k] <= 0x7a) return null;
   const t0 = i + 1;
   const sp2 = b.lastIndexOf(SP, e - 1);
   if (sp2 <= t0 || e - sp2 - 1 !== 8 || !isVersion(b, sp2 + 1)) return null;
   for (let k = t0; k < sp2; k++) if (b[k] <= SP || b[k] === 0x7f) return null;
-  return { method, url: b.toString('latin1', t0, sp2), version: b.toString('latin1', sp2 + 1, e) };
+  return { method, url: b.toString('latin1', t0, sp2), version: versionAt(b, sp2 + 1) };
 }
 
 /** Parses `HTTP/1.x SP ddd [SP reason]` in b[s..e), or null. */
@@ -46,7 +76,7 @@ export function parseStatusLine(b: Buffer, s: number, e: number): StatusLine | n
   }
   if (e > s + 12 && b[s + 12] !== SP) return null;
   if (status < 100) return null;
-  return { version: b.toString('latin1', s, s + 8), status, reason: e > s + 13 ? b.toString('latin1', s + 13, e).trim() : '' };
+  return { version: versionAt(b, s), status, reason: e > s + 13 ? reasonText(b, s + 13, e) : '' };
 }
 
 export interface Head {

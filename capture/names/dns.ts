@@ -31,9 +31,10 @@ export class DnsNames {
     }
     if (!hasAddr) return;
     const asked = trimDot(q).toLowerCase();
-    // Names that are the asked name or reachable from it through CNAMEs.
-    const chain = new Set([asked]);
-    for (let grew = hasCname; grew; ) {
+    // Names that are the asked name or reachable from it through CNAMEs (no Set without CNAMEs:
+    // the common case, once per DNS item).
+    const chain = hasCname ? new Set([asked]) : null;
+    for (let grew = hasCname; chain && grew; ) {
       grew = false;
       for (const rr of answers) {
         if (rr.type === 'CNAME' && chain.has(trimDot(rr.name).toLowerCase())) {
@@ -44,7 +45,7 @@ export class DnsNames {
     }
     const name = trimDot(q);
     for (const rr of answers) {
-      if ((rr.type === 'A' || rr.type === 'AAAA') && rr.ip && rr.ip !== '<nil>' && chain.has(trimDot(rr.name).toLowerCase())) {
+      if ((rr.type === 'A' || rr.type === 'AAAA') && rr.ip && rr.ip !== '<nil>' && (chain ? chain.has(trimDot(rr.name).toLowerCase()) : trimDot(rr.name).toLowerCase() === asked)) {
         if (this.byIp.get(rr.ip) === name) continue;
         if (this.byIp.size >= MAX_NAMES) this.byIp.clear();
         this.byIp.set(rr.ip, name);
