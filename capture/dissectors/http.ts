@@ -58,6 +58,8 @@ class Side {
 }
 
 const EMPTY_TS: Timestamp = { sec: 0, nsec: 0 };
+/** Shared empty tail (zero length, so nothing can write to it): one fewer Buffer per segment. */
+const NO_BYTES = Buffer.alloc(0);
 
 class HttpStream implements TcpStreamParser {
   private sides: [Side, Side] = [new Side(0), new Side(1)];
@@ -236,7 +238,7 @@ class HttpStream implements TcpStreamParser {
       if (st === 'tunnel') { pos = b.length; break; }
     }
     // Keep the unconsumed tail (copied: the caller may reuse its buffer).
-    side.buf = pos >= b.length ? Buffer.alloc(0) : Buffer.from(b.subarray(pos));
+    side.buf = pos >= b.length ? NO_BYTES : Buffer.from(b.subarray(pos));
   }
 
   /** Finds the next start line at a line boundary: its offset, or `-1 - keepFrom` when none yet. */
@@ -372,16 +374,23 @@ class HttpStream implements TcpStreamParser {
     if (!msg) return;
     msg.endTs = ts;
     if (side.dir === 0) {
-      const p = this.queue.find((x) => x.req === msg);
+      const p = this.pendingOf(msg);
       if (p) p.reqDone = true;
       const h = msg.head.headers;
       const upgrade = h['Upgrade'] !== undefined && /upgrade/i.test(h['Connection'] ?? '');
       if ((msg.head.line as ReqLine).method === 'CONNECT' || upgrade) side.state = 'hold';
     } else {
-      const p = this.queue.find((x) => x.res === msg);
+      const p = this.pendingOf(msg);
       if (p) p.resDone = true;
     }
     this.flush();
+  }
+
+  /** The queued exchange holding `msg` (a loop, not find(): no closure per message). */
+  private pendingOf(msg: Message): Pending | undefined {
+    const q = this.queue;
+    for (let i = 0; i < q.length; i++) if (q[i].req === msg || q[i].res === msg) return q[i];
+    return undefined;
   }
 
   /** The message on `side` cannot complete: keep what we have and mark it. */
