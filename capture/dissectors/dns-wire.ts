@@ -292,9 +292,11 @@ export function decodeMessage(b: Buffer): DnsMessage {
   const header = readHeader(b);
   let off = 12;
   nameCache.clear();
+  // The cache only serves names after the first: a lone question (a plain query) skips it.
+  const cache = header.qdcount > 1 || header.ancount + header.nscount + header.arcount > 0;
   const questions: DnsQuestion[] = [];
   for (let i = 0; i < header.qdcount; i++) {
-    questions.push(readQuestion(b, off, true));
+    questions.push(readQuestion(b, off, cache));
     off = recEnd;
   }
   const answers: DnsRR[] = [], authorities: DnsRR[] = [], additionals: DnsRR[] = [];

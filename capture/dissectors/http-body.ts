@@ -20,7 +20,10 @@ export class BodyCollector {
     const room = this.cap - this.kept;
     if (room <= 0 || n <= 0) return;
     const take = Math.min(room, n);
-    this.parts.push(Buffer.from(b.subarray(start, start + take)));
+    // allocUnsafe + copy: no intermediate subarray view per body part.
+    const part = Buffer.allocUnsafe(take);
+    b.copy(part, 0, start, start + take);
+    this.parts.push(part);
     this.kept += take;
   }
 
@@ -67,6 +70,7 @@ export interface Decoded {
  * halved input prefixes: the work stays bounded by ~cap × log2(raw length).
  */
 export function decodeBody(raw: Buffer, encoding: string | undefined, cap: number): Decoded {
+  if (encoding === undefined) return decodeOne(raw, undefined, cap); // most bodies: no arrays to build
   const codings = (encoding ?? '').toLowerCase().split(',').map((c) => c.trim()).filter((c) => c && c !== 'identity');
   if (codings.length <= 1) return decodeOne(raw, codings[0], cap);
   // Several codings (`gzip, br`) were applied in order: undo them last first.
