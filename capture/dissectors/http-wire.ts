@@ -101,6 +101,8 @@ export function addHeaderLines(head: Head, text: string): void {
   }
 }
 
+const isPrintable = (c: number): boolean => c > SP && c < 0x7f;
+
 export function addHeader(head: Head, t: string, s: number, e: number): void {
   const c0 = t.charCodeAt(s);
   if (c0 === SP || c0 === HT) {
@@ -112,8 +114,12 @@ export function addHeader(head: Head, t: string, s: number, e: number): void {
   }
   const colon = t.indexOf(':', s);
   if (colon < 0 || colon >= e || colon === s) return; // not a header line; ignored
-  const name = canonicalHeader(t.slice(s, colon).trimEnd());
-  const value = t.slice(colon + 1, e).trim();
+  // Plain `Name: value` lines (printable ASCII at the edges) need no trim() calls; anything
+  // else takes the general path. Same strings either way.
+  const name = canonicalHeader(isPrintable(t.charCodeAt(colon - 1)) ? t.slice(s, colon) : t.slice(s, colon).trimEnd());
+  let vs = colon + 1;
+  while (vs < e && (t.charCodeAt(vs) === SP || t.charCodeAt(vs) === HT)) vs++;
+  const value = vs < e && isPrintable(t.charCodeAt(vs)) && isPrintable(t.charCodeAt(e - 1)) ? t.slice(vs, e) : t.slice(colon + 1, e).trim();
   const prev = head.headers[name];
   head.headers[name] = prev === undefined ? value : prev + ',' + value;
   if (name === 'Set-Cookie') head.setCookies.push(value);
