@@ -1,5 +1,5 @@
 /** pcap/pcapng from a file, stdin, or any Readable (a tcpdump/ssh/kubectl pipe). */
-import { createReadStream } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { CaptureError } from '../errors';
@@ -9,15 +9,18 @@ import { PcapReader } from './pcap-reader';
 /** Streamed in 1 MiB chunks: a capture of any size is never loaded whole. */
 export const CHUNK_BYTES = 1024 * 1024;
 
+/** A Readable (stdin, a pipe, tests) or a plain chunk sequence (regular files, readAhead). */
+type ChunkInput = Readable | AsyncIterable<Buffer>;
+
 export class ReadableSource implements PacketSource {
   private stopped = false;
   private reader: PcapReader;
-  private input: Readable | null = null;
+  private input: ChunkInput | null = null;
 
   constructor(
     readonly name: string,
     private readonly label: string,
-    private readonly open: () => Readable,
+    private readonly open: () => ChunkInput,
   ) {
     this.reader = new PcapReader(label);
   }
@@ -33,7 +36,7 @@ export class ReadableSource implements PacketSource {
       if (this.stopped && (e as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
       throw ioError(e, this.label);
     } finally {
-      if (input !== process.stdin) input.destroy();
+      if (input !== process.stdin && 'destroy' in input) input.destroy();
     }
   }
 
@@ -67,5 +70,36 @@ export function ioError(e: unknown, label: string): Error {
 
 export function fileSource(path: string): PacketSource {
   if (path === '-') return new ReadableSource('file/stdin', 'stdin', () => process.stdin);
-  return new ReadableSource(`file/${basename(path)}`, path, () => createReadStream(path, { highWaterMark: CHUNK_BYTES }));
+  return new ReadableSource(`file/${basename(path)}`, path, () => readAhead(path));
+}
+
+/**
+ * A regular file in CHUNK_BYTES chunks, the next read already in flight while the pipeline works
+ * on the current chunk. createReadStream (used before) started its next read only once the
+ * consumer waited (it runs on nextTick, after our synchronous batch): measured 1–2 ms idle per
+ * chunk, ~8% of `items --quiet`. Same chunk sizes as before, so the same batches.
+ */
+async function* readAhead(path: string): AsyncGenerator<Buffer> {
+  const fh = await openFile(path, 'r');
+  const read = async (at: number): Promise<Buffer> => {
+    const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+    const { bytesRead } = await fh.read(buf, 0, CHUNK_BYTES, at);
+    return bytesRead === CHUNK_BYTES ? buf : buf.subarray(0, bytesRead);
+  };
+  let next: Promise<Buffer> | null = read(0);
+  let pos = 0;
+  try {
+    for (;;) {
+      const chunk: Buffer = await next;
+      next = null;
+      if (chunk.length === 0) return;
+      pos += chunk.length;
+      next = read(pos);
+      next.catch(() => {}); // surfaces when awaited; no unhandled rejection if we stop first
+      yield chunk;
+    }
+  } finally {
+    if (next) await next.catch(() => {});
+    await fh.close();
+  }
 }
