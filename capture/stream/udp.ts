@@ -1,5 +1,7 @@
 /**
- * UDP flows keyed by the 4-tuple. The sender of the first datagram is the client. Detection runs
+ * UDP flows keyed by the 4-tuple. The sender of the first datagram is the client, unless it sends
+ * from a well-known port (< 1024) to an ephemeral one: then the capture started between a query
+ * and its answer (a DNS response seen first), and the receiver is the client. Detection runs
  * on the first datagram (a 'maybe' gets up to DETECT_DATAGRAMS tries); unclaimed flows are
  * ignored cheaply. Flows end after UDP_IDLE_S of capture time without a datagram.
  */
@@ -38,7 +40,8 @@ export class UdpTable {
     const senderIsA = this.keys.senderIsA;
     let f = this.flows.get(key);
     if (!f) {
-      f = new Flow(this.host.open(flowOf(d, true)), senderIsA);
+      const senderIsClient = !(d.srcPort < 1024 && d.dstPort >= 1024);
+      f = new Flow(this.host.open(flowOf(d, senderIsClient)), senderIsClient ? senderIsA : !senderIsA);
       this.flows.set(key, f);
     }
     f.lastSec = pkt.tsSec;

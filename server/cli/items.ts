@@ -62,16 +62,22 @@ export async function main(argv: string[]): Promise<number> {
   });
   let buf = '';
   const quiet = values.quiet === true;
-  const push = async () => {
-    if (!buf || closed) return;
+  // One pending wait per blocked stream: pushes while blocked share it (a listener per push
+  // piled up and tripped MaxListenersExceededWarning on slow pipes).
+  let draining: Promise<void> | null = null;
+  const push = (): Promise<void> => {
+    if (!buf || closed) return draining ?? Promise.resolve();
     const ok = out.write(buf);
     buf = '';
-    if (!ok && !closed) await new Promise<void>((r) => {
-      const done = () => { out.off('drain', done); out.off('close', done); out.off('error', done); r(); };
-      out.on('drain', done);
-      out.on('close', done);
-      out.on('error', done);
-    });
+    if (!ok && !closed && !draining) {
+      draining = new Promise<void>((r) => {
+        const done = () => { out.off('drain', done); out.off('close', done); out.off('error', done); draining = null; r(); };
+        out.on('drain', done);
+        out.on('close', done);
+        out.on('error', done);
+      });
+    }
+    return draining ?? Promise.resolve();
   };
 
   let stats: CaptureStats;
