@@ -2,10 +2,10 @@
  * `wirehook items`: dissect a capture (file, pipe or live) and write one item per line (NDJSON)
  * to stdout, in request order.
  */
-import { openSource, runPipeline, type CaptureStats } from '../../capture/pipeline';
+import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import type { Item } from '../../capture/item/schema';
 import { UsageError } from './common';
-import { parseSourceArgs, SOURCE_USAGE } from './source-options';
+import { openAnnounced, parseSourceArgs, SOURCE_USAGE } from './source-options';
 
 const USAGE = `usage: wirehook items (--pcap FILE|- | --interface IF [--filter BPF]) [options]
 
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
 
-  const source = await openSource(spec);
+  const source = await openAnnounced(spec);
   const ac = new AbortController();
   const onSigint = () => ac.abort();
   process.on('SIGINT', onSigint);

@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { openSource, runPipeline, type CaptureStats } from '../../capture/pipeline';
+import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import type { Item } from '../../capture/item/schema';
 import type { CompiledQuery } from '../kfl/api';
 import { RuntimeClient } from '../runtime/client';
@@ -14,7 +14,7 @@ import { ScriptLoadError } from '../runtime/errors';
 import { PcapStreamWriter } from '../runtime/pcap';
 import type { RuntimeEvent, RuntimeOptions } from '../runtime/types';
 import { UsageError } from './common';
-import { parseSourceArgs, SOURCE_USAGE } from './source-options';
+import { openAnnounced, parseSourceArgs, SOURCE_USAGE } from './source-options';
 
 const USAGE = `usage: wirehook run HOOK.js [HOOK2.js …] (--pcap FILE|- | --interface IF [--filter BPF]) [options]
 
@@ -127,7 +127,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`wirehook: metrics on http://127.0.0.1:${m.port}/metrics\n`);
     }
 
-    const source = await openSource(spec);
+    const source = await openAnnounced(spec);
     const ac = new AbortController();
     const onSig = () => ac.abort();
     process.on('SIGINT', onSig);

@@ -4,6 +4,8 @@
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './common';
+import { openSource } from '../../capture/pipeline';
+import type { PacketSource } from '../../capture/types';
 
 export const SOURCE_OPTIONS = {
   pcap: { type: 'string' },
@@ -55,4 +57,17 @@ export function parseSourceArgs<E extends NonNullable<ParseArgsConfig['options']
     spec.durationS = n;
   }
   return { spec, values: parsed.values, positionals: parsed.positionals };
+}
+
+/**
+ * Opens the source; for live capture, says on stderr once packets are being captured, so a user
+ * (or a script driving the CLI) knows when traffic will be seen.
+ */
+export async function openAnnounced(spec: SourceSpec): Promise<PacketSource> {
+  const source = await openSource(spec);
+  if (spec.interface !== undefined) {
+    const filter = spec.filter ? ` (filter: ${spec.filter})` : '';
+    process.stderr.write(`wirehook: capturing on ${spec.interface}${filter}; Ctrl-C stops\n`);
+  }
+  return source;
 }

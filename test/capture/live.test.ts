@@ -1,13 +1,12 @@
 // Live capture on lo through the real backends, with real traffic to our own port.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
 import { openSource, runPipeline } from '../../capture/pipeline';
 import { CapSource, loadCap } from '../../capture/sources/cap';
 import type { Item } from '../../capture/item/schema';
 import { startHttpServer, httpScenario } from '../helpers/traffic';
-import { CLI } from './lib';
+import { startLiveCli } from '../helpers/capture';
 
 test('tcpdump backend: items, kernel timestamps, process names, numeric drop counters', async () => {
   const h = await startHttpServer();
@@ -41,17 +40,12 @@ test('tcpdump backend: items, kernel timestamps, process names, numeric drop cou
 
 test('Ctrl-C on `wirehook items --interface lo` flushes items, prints stats, exits 0', async () => {
   const h = await startHttpServer();
-  const p = spawn(process.execPath, [CLI, 'items', '-i', 'lo', '-f', `tcp port ${h.port}`, '--stats'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d) => (out += d));
-  p.stderr.on('data', (d) => (err += d));
-  // No readiness signal on stdout: give tcpdump time to start listening.
-  await new Promise((r) => setTimeout(r, 1500));
+  const live = await startLiveCli(['items', '-i', 'lo', '-f', `tcp port ${h.port}`, '--stats']);
   const sent = await httpScenario(h.port);
-  p.kill('SIGINT');
-  const code = await new Promise((r) => p.on('close', r));
+  const code = await live.interrupt();
   await h.close();
+  const out = live.out();
+  const err = live.err();
   assert.equal(code, 0, err);
   assert.equal(out.trim().split('\n').length, sent.length);
   assert.match(err, /^wirehook: drops: kernel=\d+ ifdrop=\d+$/m);

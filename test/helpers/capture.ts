@@ -107,3 +107,34 @@ export function scenarioCapture(opts: Omit<CaptureOptions, 'file'> = {}): Promis
   }
   return p;
 }
+
+export interface LiveCli {
+  /** Everything the CLI printed so far. */
+  out(): string;
+  err(): string;
+  /** SIGINT (as a terminal's Ctrl-C), then the exit code. */
+  interrupt(): Promise<number | null>;
+}
+
+/**
+ * Starts `node dist/cli.js ARGS` on a live interface and resolves once it says on stderr that
+ * it is capturing (so traffic sent after this is seen); fails if it exits or stays silent.
+ */
+export function startLiveCli(args: string[]): Promise<LiveCli> {
+  const p = spawn(process.execPath, [resolve('dist', 'cli.js'), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  p.stdout!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((r) => p.on('close', (c) => r(c)));
+  return new Promise((res, rej) => {
+    const timer = setTimeout(() => { p.kill('SIGKILL'); rej(new Error(`no 'capturing on' line within 15 s: ${err}`)); }, 15_000);
+    p.stderr!.on('data', (d) => {
+      err += d;
+      if (/^wirehook: capturing on /m.test(err)) {
+        clearTimeout(timer);
+        res({ out: () => out, err: () => err, interrupt: () => (p.kill('SIGINT'), exited) });
+      }
+    });
+    void exited.then((c) => { clearTimeout(timer); rej(new Error(`the CLI exited (${c}) before capturing: ${err}`)); });
+  });
+}

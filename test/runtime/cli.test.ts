@@ -156,22 +156,19 @@ jobs.schedule('p', '* * * * * *', function () { if (!printed && this.httpSeen ==
 
 test('run --interface lo: hooks see live traffic, jobs fire during the capture, Ctrl-C exits 0', async () => {
   const { startHttpServer, httpScenario } = await import('../helpers/traffic');
+  const { startLiveCli } = await import('../helpers/capture');
   const h = await startHttpServer();
   const hook = script('live.js', `var n = 0;
 function onItemCaptured(d) { n++; console.log('item', d.request.method, d.response.status); }
 jobs.schedule('tick', '* * * * * *', function () { console.log('tick'); });`);
-  const p = spawn(process.execPath, [CLI, 'run', hook, '-i', 'lo', '-f', `tcp port ${h.port}`], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  p.stdout.on('data', (d) => (out += d));
-  p.stderr.on('data', (d) => (err += d));
-  // No readiness signal: give tcpdump time to start listening (as test/capture/live.test.ts).
-  await new Promise((r) => setTimeout(r, 1500));
+  const live = await startLiveCli(['run', hook, '-i', 'lo', '-f', `tcp port ${h.port}`]);
   const sent = await httpScenario(h.port);
+  // Let the once-a-second job fire at least once during the capture.
   await new Promise((r) => setTimeout(r, 1200));
-  p.kill('SIGINT');
-  const code = await new Promise((r) => p.on('close', r));
+  const code = await live.interrupt();
   await h.close();
+  const out = live.out();
+  const err = live.err();
   assert.equal(code, 0, err);
   const lines = out.split('\n').filter(Boolean);
   assert.deepEqual(lines.filter((l) => l.startsWith('item ')), sent.map((s) => `item ${s.method} ${s.status}`));
