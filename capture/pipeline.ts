@@ -9,7 +9,7 @@
  */
 import { PacketDecoder, Status } from './decode/packet';
 import { buildItem, localNode, type EndpointNames } from './item/build';
-import type { Item } from './item/schema';
+import type { Item, Protocol } from './item/schema';
 import { DnsNames } from './names/dns';
 import { ProcessNames } from './names/process';
 import { streamName, type StreamHost, type StreamInfo } from './stream/host';
@@ -39,6 +39,13 @@ export interface PipelineOptions {
   filter?: (item: Item) => boolean;
   /** Dissectors to use instead of the registry (tests). */
   dissectors?: readonly Dissector[];
+  /**
+   * Nothing reads the items (`items --quiet` without --query): dissectors may skip building
+   * request/response (DissectorContext.lean), no Item objects are built and, without `count`,
+   * exchanges are counted as they complete instead of being put in request order. Stats are
+   * the same as without it (tested).
+   */
+  lean?: boolean;
 }
 
 export interface CaptureStats {
@@ -84,6 +91,9 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
   const bodyCap = opts.bodyCap ?? DEFAULT_BODY_CAP;
   const filter = opts.filter;
   const limit = opts.count && opts.count > 0 ? opts.count : Infinity;
+  const lean = opts.lean === true && !filter && !sinks.item;
+  // Lean with no --count: order cannot matter, so exchanges are only counted.
+  const countOnly = lean && limit === Infinity;
   let itemsOut = 0;
   let stopped = false;
   let countReached = false;
@@ -125,13 +135,23 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
       return {
         flow: s.flow,
         bodyCap,
+        lean,
         emit(msg) {
+          if (lean) {
+            const p = msg.protocol;
+            if (countOnly) {
+              itemsOut++;
+              stats.itemsByProtocol[p.name] = (stats.itemsByProtocol[p.name] ?? 0) + 1;
+            } else reorder.push(leanItem(p), msg.requestTs.sec, msg.requestTs.nsec);
+            return;
+          }
           const proc = s.names;
           const item = buildItem(msg, s.flow, s.name, s.nextIndex++, worker, node, nameOf(s.flow.srcIp, proc?.[0] ?? null), nameOf(s.flow.dstIp, proc?.[1] ?? null));
           dnsNames.learn(item);
           reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec);
         },
         pending(ts) {
+          if (countOnly) return;
           if (ts) reorder.setPending(s.id, ts.sec, ts.nsec);
           else reorder.setPending(s.id, null);
         },
@@ -224,6 +244,15 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     throw failure;
   }
   return stats;
+}
+
+const leanItems = new Map<Protocol, Item>();
+
+/** What a lean exchange puts in the reorder buffer: only its protocol is ever read. */
+function leanItem(p: Protocol): Item {
+  let it = leanItems.get(p);
+  if (!it) leanItems.set(p, (it = { protocol: p } as Item));
+  return it;
 }
 
 /** Opens `--pcap FILE|-` or `--interface IF [--filter BPF]`. Throws CaptureError/UsageError. */

@@ -82,6 +82,12 @@ export interface DissectorContext {
   pending(ts: Timestamp | null): void;
   /** Preview size cap for decoded bodies (bytes). */
   readonly bodyCap: number;
+  /**
+   * Nothing will read the items' request/response (`items --quiet` without --query), as tshark
+   * dissects without a protocol tree: still parse, frame and pair every message and emit every
+   * exchange, with the same warnings, but `request`/`response` may be left empty.
+   */
+  readonly lean?: boolean;
   /** Count something odd but non-fatal (shown by --stats), e.g. `("http", "malformed request line")`. */
   warn(kind: string, detail: string): void;
 }

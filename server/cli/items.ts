@@ -94,7 +94,9 @@ export async function main(argv: string[]): Promise<number> {
             },
         flush: quiet ? undefined : push,
       },
-      { count: spec.count, durationS: spec.durationS, signal: ac.signal, filter },
+      // --quiet without --query: nothing reads the items, so they are not built (tshark's -q
+      // without a tree does the same); --stats counts stay exact (test/capture/cli.test.ts).
+      { count: spec.count, durationS: spec.durationS, signal: ac.signal, filter, lean: quiet && !filter },
     );
   } catch (e) {
     // Items before the bad byte were written; show the error after them.

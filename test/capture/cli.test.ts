@@ -47,6 +47,31 @@ test('items: --count, --quiet, --query, stdin', async () => {
   assert.match(lines(s.stdout)[0].id, /^file\/stdin\//);
 });
 
+test('items --quiet (lean: no items built) reports the same --stats as a full run, warnings included', async () => {
+  const { file } = await mixCapture();
+  // A damaged copy: every 7th packet's last 40 bytes scrambled, so dissectors warn.
+  const bytes = readFileSync(file);
+  let off = 24;
+  for (let n = 0; off + 16 <= bytes.length; n++) {
+    const incl = bytes.readUInt32LE(off + 8);
+    const end = off + 16 + incl;
+    if (n % 7 === 3) for (let i = Math.max(off + 16 + 54, end - 40); i < end && i < bytes.length; i++) bytes[i] = (bytes[i] * 31 + n) & 0xff;
+    off = end;
+  }
+  const damaged = outFile('pcap');
+  writeFileSync(damaged, bytes);
+  for (const f of [file, damaged]) {
+    const noTime = (s: string) => s.split('\n').filter((l) => !l.startsWith('wirehook: elapsed')).join('\n');
+    const lean = cli(['items', '--pcap', f, '--quiet', '--stats']);
+    const full = cli(['items', '--pcap', f, '--stats']);
+    assert.equal(lean.code, 0, lean.stderr);
+    assert.equal(noTime(lean.stderr), noTime(full.stderr));
+    const counted = cli(['items', '--pcap', f, '--quiet', '--stats', '--count', '3']);
+    assert.match(counted.stderr, /^wirehook: items: 3 /m);
+  }
+  assert.match(cli(['items', '--pcap', damaged, '--quiet', '--stats']).stderr, /warnings: /, 'the damaged copy makes dissectors warn');
+});
+
 test('items: bad usage and bad files exit 2 with one wirehook: line', async () => {
   const { file } = await mixCapture();
   const bad = outFile('pcap');
