@@ -3,8 +3,13 @@
 import { build } from 'esbuild';
 import { existsSync } from 'node:fs';
 
+// The CLI is a small dispatcher plus one bundle per command (server/cli/load.ts says why).
 const entries = [
   { in: 'server/cli/main.ts', out: 'cli' },
+  { in: 'server/cli/items.ts', out: 'cmd-items' },
+  { in: 'server/cli/run.ts', out: 'cmd-run' },
+  { in: 'server/cli/interfaces.ts', out: 'cmd-interfaces' },
+  { in: 'server/kfl/index.ts', out: 'kfl' },
   { in: 'server/runtime/worker.ts', out: 'runtime-worker' },
   { in: 'server/lsp/main.ts', out: 'server' },
   { in: 'extension/main.ts', out: 'extension' },

@@ -5,6 +5,7 @@
 import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import type { Item } from '../../capture/item/schema';
 import { UsageError } from './common';
+import { loadBundle } from './load';
 import { openAnnounced, parseSourceArgs, SOURCE_USAGE } from './source-options';
 
 const USAGE = `usage: wirehook items (--pcap FILE|- | --interface IF [--filter BPF]) [options]
@@ -35,8 +36,8 @@ export async function main(argv: string[]): Promise<number> {
   let filter: ((item: Item) => boolean) | undefined;
   if (typeof values.query === 'string') {
     try {
-      // Loaded only when asked for: the query engines cost startup time.
-      const { compileQuery } = await import('../kfl/index');
+      // Loaded only when asked for: the query engines cost startup time (their own bundle).
+      const { compileQuery } = loadBundle<typeof import('../kfl/index')>('kfl', '../kfl/index');
       const q = compileQuery(values.query);
       filter = (item) => q.match(item);
     } catch (e) {

@@ -4,13 +4,16 @@
  * terminal. Each subcommand lives in its own file and exports `main(argv): Promise<number>`.
  */
 import { reportAndExit, UsageError } from './common';
+import { loadBundle } from './load';
 
-type Command = { summary: string; load: () => Promise<{ main(argv: string[]): Promise<number> }> };
+type CommandModule = { main(argv: string[]): Promise<number> };
+type Command = { summary: string; load: () => CommandModule };
 
+// Each command is its own bundle (dist/cmd-NAME.js): a start compiles only what it runs.
 const COMMANDS: Record<string, Command> = {
-  items: { summary: 'dissect a capture and print one item per line (NDJSON)', load: () => import('./items') },
-  interfaces: { summary: 'list capture interfaces', load: () => import('./interfaces') },
-  run: { summary: 'run hook scripts over a capture', load: () => import('./run') },
+  items: { summary: 'dissect a capture and print one item per line (NDJSON)', load: () => loadBundle('cmd-items', 'items') },
+  interfaces: { summary: 'list capture interfaces', load: () => loadBundle('cmd-interfaces', 'interfaces') },
+  run: { summary: 'run hook scripts over a capture', load: () => loadBundle('cmd-run', 'run') },
 };
 
 function usage(): string {
@@ -26,7 +29,7 @@ async function main(): Promise<void> {
   }
   const c = COMMANDS[cmd];
   if (!c) throw new UsageError(`unknown command '${cmd}' (try 'wirehook --help')`);
-  const mod = await c.load();
+  const mod = c.load();
   process.exitCode = await mod.main(rest);
 }
 
