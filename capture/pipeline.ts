@@ -9,7 +9,7 @@
  */
 import { PacketDecoder, Status } from './decode/packet';
 import { buildItem, localNode, type EndpointNames } from './item/build';
-import type { Item, Protocol } from './item/schema';
+import type { Item, NodeInfo, Protocol } from './item/schema';
 import { DnsNames } from './names/dns';
 import { ProcessNames } from './names/process';
 import { streamName, type StreamHost, type StreamInfo } from './stream/host';
@@ -86,7 +86,8 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
   const live = source.name.startsWith('local/');
   const procNames = live && process.platform === 'linux' ? new ProcessNames() : null;
   const dnsNames = new DnsNames();
-  const node = localNode();
+  // Looked up with the first item (networkInterfaces() measured ~15 ms; lean runs need none).
+  let node: NodeInfo | null = null;
   const worker = source.name;
   const bodyCap = opts.bodyCap ?? DEFAULT_BODY_CAP;
   const filter = opts.filter;
@@ -146,7 +147,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
             return;
           }
           const proc = s.names;
-          const item = buildItem(msg, s.flow, s.name, s.nextIndex++, worker, node, nameOf(s.flow.srcIp, proc?.[0] ?? null), nameOf(s.flow.dstIp, proc?.[1] ?? null));
+          const item = buildItem(msg, s.flow, s.name, s.nextIndex++, worker, (node ??= localNode()), nameOf(s.flow.srcIp, proc?.[0] ?? null), nameOf(s.flow.dstIp, proc?.[1] ?? null));
           dnsNames.learn(item);
           reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec);
         },
