@@ -197,8 +197,9 @@ export class PacketDecoder {
       if (p + hl > end) return this.bad('tcp.short');
       d.srcPort = (b[p] << 8) | b[p + 1];
       d.dstPort = (b[p + 2] << 8) | b[p + 3];
-      d.seq = b.readUInt32BE(p + 4);
-      d.ack = b.readUInt32BE(p + 8);
+      // Inline (p + 20 <= end <= b.length): readUInt32BE validates and bounds-checks per call.
+      d.seq = ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0;
+      d.ack = ((b[p + 8] << 24) | (b[p + 9] << 16) | (b[p + 10] << 8) | b[p + 11]) >>> 0;
       d.flags = b[p + 13];
       d.payloadBuf = b;
       d.payloadStart = p + hl;
