@@ -70,6 +70,10 @@ export class TcpTable {
   readonly conns = new Map<string, Conn>();
   private oooTotal = 0;
   private keys = new FlowKeys();
+  /** The current packet's time, made into a Timestamp only when something needs one (pure ACKs don't). */
+  private curSec = 0;
+  private curNsec = 0;
+  private curTs: Timestamp | null = null;
 
   constructor(private readonly host: StreamHost) {}
 
@@ -116,9 +120,11 @@ export class TcpTable {
     c.lastNsec = pkt.tsNsec;
     c.packets++;
     this.host.streamPacket?.(c.info.name, pkt);
-    const ts = { sec: pkt.tsSec, nsec: pkt.tsNsec };
+    this.curSec = pkt.tsSec;
+    this.curNsec = pkt.tsNsec;
+    this.curTs = null;
     if (rst) {
-      this.close(c, ts, 'rst');
+      this.close(c, this.now(), 'rst');
       return;
     }
     const h = c.halves[dir];
@@ -133,7 +139,7 @@ export class TcpTable {
       h.started = true;
       h.next = seq;
     }
-    if (len > 0 && c.mode !== IGNORED) this.segment(c, dir, h, seq, d.payloadBuf, d.payloadStart, d.payloadEnd, ts);
+    if (len > 0 && c.mode !== IGNORED) this.segment(c, dir, h, seq, d.payloadBuf, d.payloadStart, d.payloadEnd, this.now());
     if (fin && !h.finSeen) {
       h.finSeen = true;
       h.finSeq = (seq + len) >>> 0;
@@ -147,10 +153,18 @@ export class TcpTable {
     }
     const h0 = c.halves[0];
     const h1 = c.halves[1];
-    if (h0.holeAckedAt && !c.closed && c.packets - h0.holeAckedAt >= ACK_GRACE) this.fillGap(c, 0, ts);
-    if (h1.holeAckedAt && !c.closed && c.packets - h1.holeAckedAt >= ACK_GRACE) this.fillGap(c, 1, ts);
-    if (!c.closed && h.ooo.length && pkt.tsSec - h.ooo[0].ts.sec >= GAP_WAIT_S) this.fillGap(c, dir, ts);
-    if (!c.closed) this.maybeEnd(c, dir, ts);
+    if (h0.holeAckedAt && !c.closed && c.packets - h0.holeAckedAt >= ACK_GRACE) this.fillGap(c, 0, this.now());
+    if (h1.holeAckedAt && !c.closed && c.packets - h1.holeAckedAt >= ACK_GRACE) this.fillGap(c, 1, this.now());
+    if (!c.closed && h.ooo.length && pkt.tsSec - h.ooo[0].ts.sec >= GAP_WAIT_S) this.fillGap(c, dir, this.now());
+    // (maybeEnd returns at once unless this half saw a FIN and has not ended.)
+    if (!c.closed && h.finSeen && !h.ended) this.maybeEnd(c, dir, this.now());
+  }
+
+  /** The current packet's Timestamp, one object per packet, made on first use. */
+  private now(): Timestamp {
+    let t = this.curTs;
+    if (t === null) t = this.curTs = { sec: this.curSec, nsec: this.curNsec };
+    return t;
   }
 
   private segment(c: Conn, dir: Direction, h: Half, seq: number, buf: Buffer, start: number, end: number, ts: Timestamp): void {

@@ -9,7 +9,7 @@ import { runPipeline } from '../../capture/pipeline';
 import { ReadableSource } from '../../capture/sources/file';
 import type { Item } from '../../capture/item/schema';
 import type { Dissector, RawPacket } from '../../capture/types';
-import { formatIp } from '../../capture/decode/packet';
+import { formatIp, PacketDecoder, Status } from '../../capture/decode/packet';
 import { mixCapture, outFile, readAll, record, sh, writePcap } from './lib';
 
 async function items(file: string, dissectors?: Dissector[]): Promise<{ items: Item[]; skipped: number; fragmented: number }> {
@@ -158,4 +158,40 @@ test('IPv6 addresses are written in RFC 5952 form', () => {
   assert.equal(formatIp(b('2001:0db8:0000:0001:0001:0001:0001:0001'), 0, 6), '2001:db8:0:1:1:1:1:1');
   assert.equal(formatIp(b('0000:0000:0000:0000:0000:ffff:7f00:0001'), 0, 6), '::ffff:127.0.0.1');
   assert.equal(formatIp(b('fe80:0000:0000:0000:0000:0000:0000:0000'), 0, 6), 'fe80::');
+});
+
+test('decodeAt on a frame inside a bigger buffer decodes as decode() on the frame alone', async () => {
+  const { file } = await mixCapture();
+  const pkts = await readAll(file);
+  const frames: { linkType: number; data: Buffer; tsSec: number }[] = pkts.map((p) => ({ linkType: p.linkType, data: p.data, tsSec: p.tsSec }));
+  // Other encapsulations, and short/garbled frames, exercise every early return.
+  for (const p of pkts.slice(0, 40)) {
+    frames.push({ linkType: 101, data: p.data.subarray(14), tsSec: p.tsSec });
+    frames.push({ linkType: 276, data: Buffer.concat([Buffer.from([0x08, 0, 0, 0]), Buffer.alloc(16), p.data.subarray(14)]), tsSec: p.tsSec });
+    frames.push({ linkType: 0, data: Buffer.concat([Buffer.from([2, 0, 0, 0]), p.data.subarray(14)]), tsSec: p.tsSec });
+    for (const cut of [1, 13, 15, 30, 40, 54]) frames.push({ linkType: 1, data: p.data.subarray(0, cut), tsSec: p.tsSec });
+  }
+  const a = new PacketDecoder(() => {});
+  const b = new PacketDecoder(() => {});
+  const pad = Buffer.from('garbage before the frame');
+  let l4 = 0;
+  for (const f of frames) {
+    const big = Buffer.concat([pad, f.data, Buffer.from([0x45, 0, 0xff, 0xff, 1, 2, 3])]);
+    const sa = a.decode(f.linkType, f.data, f.tsSec);
+    const sb = b.decodeAt(f.linkType, big, pad.length, pad.length + f.data.length, f.tsSec);
+    assert.equal(sb, sa);
+    if (sa !== Status.L4) continue;
+    l4++;
+    const x = a.d;
+    const y = b.d;
+    const shift = y.payloadBuf === big ? pad.length : 0;
+    assert.deepEqual(
+      [y.ipVersion, y.proto, y.srcPort, y.dstPort, y.seq, y.ack, y.flags, y.fragmented, y.payloadEnd - y.payloadStart, y.payloadStart - shift],
+      [x.ipVersion, x.proto, x.srcPort, x.dstPort, x.seq, x.ack, x.flags, x.fragmented, x.payloadEnd - x.payloadStart, x.payloadStart],
+    );
+    assert.deepEqual(y.payloadBuf.subarray(y.payloadStart, y.payloadEnd), x.payloadBuf.subarray(x.payloadStart, x.payloadEnd));
+    assert.equal(formatIp(y.addrBuf, y.srcOff, y.ipVersion), formatIp(x.addrBuf, x.srcOff, x.ipVersion));
+    assert.equal(formatIp(y.addrBuf, y.dstOff, y.ipVersion), formatIp(x.addrBuf, x.dstOff, x.ipVersion));
+  }
+  assert.ok(l4 > 100);
 });

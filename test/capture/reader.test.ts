@@ -174,3 +174,62 @@ test('pcapng simple (SPB) and obsolete (OPB) packet blocks, big-endian section',
   assert.deepEqual([got[1].tsSec, got[1].tsNsec, got[1].caplen], [2, 500_000_000, 40]);
   assert.equal(r.skippedBlocks, 1);
 });
+
+/**
+ * Every way of cutting the input gives the same packets, offsets, batches and truncation notice:
+ * chunks that are adjacent views of one buffer (no copy), separate buffers (the record spanning
+ * a boundary is copied alone), and a mix of both (readAhead: several chunks per read).
+ */
+test('chunking never changes packets, offsets, batches or the truncation notice', async () => {
+  const { file } = await mixCapture();
+  const ng = outFile('pcapng');
+  sh('editcap', ['-F', 'pcapng', file, ng]);
+  for (const f of [file, ng]) {
+    const whole = readFileSync(f);
+    for (const cut of [whole.length, 30000, 29995]) {
+      const buf = whole.subarray(0, cut);
+      const sizes = cut > 30000 ? [997, 65536] : [1, 3, 16, 97, 1000, 4096, 65536];
+      const ref: string[] = [];
+      const ends: number[] = [];
+      const r0 = new PcapReader(f);
+      for await (const b of r0.read([buf])) {
+        for (const p of b) {
+          ref.push(`${p.offset} ${p.tsSec}.${p.tsNsec} ${p.caplen} ${p.data.toString('hex')}`);
+          ends.push(p.offset + (f === ng ? buf.readUInt32LE(p.offset + 4) : 16 + p.caplen));
+        }
+      }
+      assert.ok(ref.length > 10);
+      for (const size of sizes) {
+        for (const mode of ['views', 'copies', 'mixed']) {
+          const chunks: Buffer[] = [];
+          for (let i = 0; i < buf.length; i += size) {
+            const v = buf.subarray(i, i + size);
+            // mixed: runs of three adjacent views, then a separate buffer.
+            chunks.push(mode === 'views' || (mode === 'mixed' && (i / size) % 4 !== 3) ? v : Buffer.from(v));
+          }
+          const r = new PcapReader(f);
+          const got: string[] = [];
+          let chunkEnd = 0;
+          let k = 0;
+          // One batch per chunk at most, holding exactly the records that end inside it.
+          const it = r.read(chunks);
+          const batches: number[] = [];
+          for await (const b of it) {
+            batches.push(b.length);
+            for (const p of b) got.push(`${p.offset} ${p.tsSec}.${p.tsNsec} ${p.caplen} ${p.data.toString('hex')}`);
+          }
+          assert.deepEqual(got, ref, `${f} cut ${cut} size ${size} ${mode}`);
+          const want: number[] = [];
+          for (const c of chunks) {
+            chunkEnd += c.length;
+            let n = 0;
+            while (k < ends.length && ends[k] <= chunkEnd) (n++, k++);
+            if (n) want.push(n);
+          }
+          assert.deepEqual(batches, want, `${f} cut ${cut} size ${size} ${mode}: batches`);
+          assert.equal(r.truncated, r0.truncated, `${f} cut ${cut} size ${size} ${mode}: truncation`);
+        }
+      }
+    }
+  }
+});
