@@ -7,7 +7,7 @@ import type { HttpParam } from '../item/schema';
 const canonCache = new Map<string, string>();
 
 /** Characters Go's CanonicalMIMEHeaderKey accepts; a name with any other byte stays as sent. */
-function isTokenChar(c: number): boolean {
+export function isTokenChar(c: number): boolean {
   return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || (c >= 0x30 && c <= 0x39) ||
     c === 0x2d || c === 0x21 || c === 0x23 || c === 0x24 || c === 0x25 || c === 0x26 || c === 0x27 ||
     c === 0x2a || c === 0x2b || c === 0x2e || c === 0x5e || c === 0x5f || c === 0x60 || c === 0x7c || c === 0x7e;

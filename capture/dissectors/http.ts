@@ -9,9 +9,9 @@
 import type { Direction, Dissector, DissectorContext, L7Message, TcpStreamParser, Timestamp } from '../types';
 import type { ItemError } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
-import { BodyCollector } from './http-body';
+import { BodyCollector, settleBorrowed } from './http-body';
 import { buildRequest, buildResponse, type Message } from './http-item';
-import { CR, LF, addHeaderLines, detectHttp, parseChunkSize, parseLength, parseRequestLine, parseStatusLine, type Head, type ReqLine, type StatusLine } from './http-wire';
+import { CR, LF, HeadMemo, addHeaderBytesMemo, addHeaderLines, detectHttp, parseChunkSize, parseLength, parseRequestLine, parseStatusLine, type Head, type ReqLine, type StatusLine } from './http-wire';
 
 export { detectHttp };
 
@@ -54,12 +54,25 @@ class Side {
   /** Message start time while a head is being collected (for `pending`). */
   headTs: Timestamp | null = null;
   headBytes = 0;
+  /** The last header block on this side and its parse (most heads repeat it). */
+  readonly memo = new HeadMemo();
   constructor(readonly dir: Direction) {}
 }
 
 const EMPTY_TS: Timestamp = { sec: 0, nsec: 0 };
 /** Shared empty tail (zero length, so nothing can write to it): one fewer Buffer per segment. */
 const NO_BYTES = Buffer.alloc(0);
+
+/** Offset after the blank line (CRLF or bare LF) that ends the head starting at b[pos], or -1. */
+function headEnd(b: Buffer, pos: number): number {
+  let p = pos;
+  for (;;) {
+    const nl = b.indexOf(LF, p);
+    if (nl < 0) return -1;
+    if (nl === p || (nl === p + 1 && b[p] === CR)) return nl + 1;
+    p = nl + 1;
+  }
+}
 
 class HttpStream implements TcpStreamParser {
   private sides: [Side, Side] = [new Side(0), new Side(1)];
@@ -83,6 +96,9 @@ class HttpStream implements TcpStreamParser {
       side.state = 'resync';
       side.buf = Buffer.alloc(0);
       side.msg = null;
+    } finally {
+      // No body may keep a view of `bytes` past this call.
+      settleBorrowed();
     }
     this.updatePending();
   }
@@ -266,29 +282,32 @@ class HttpStream implements TcpStreamParser {
 
   /** Parses a complete head at b[pos..]; returns the offset after it, or -1 when incomplete. */
   private parseHead(side: Side, b: Buffer, pos: number, ts: Timestamp): number {
-    // Find the blank line that ends the head (CRLF or bare LF line endings).
-    let p = pos;
+    // Start line first, then the header lines in one pass that also finds the blank line ending
+    // the head (measured: ~2x faster than an indexOf per line + one toString per head). An
+    // incomplete head is parsed again when more bytes come; its partial Head is dropped.
+    let nl0 = pos;
+    const n = b.length;
+    while (nl0 < n && b[nl0] !== LF) nl0++;
+    const line = nl0 >= n ? null
+      : side.dir === 0 ? parseRequestLine(b, pos, nl0 > pos && b[nl0 - 1] === CR ? nl0 - 1 : nl0)
+        : parseStatusLine(b, pos, nl0 > pos && b[nl0 - 1] === CR ? nl0 - 1 : nl0);
     let end = -1;
-    for (;;) {
-      const nl = b.indexOf(LF, p);
-      if (nl < 0) break;
-      if (nl === p || (nl === p + 1 && b[p] === CR)) { end = nl + 1; break; }
-      p = nl + 1;
+    let head: Head | null = null;
+    if (line) {
+      head = { line, headers: {}, setCookies: [] };
+      end = addHeaderBytesMemo(head, b, nl0 + 1, side.memo);
+    } else {
+      end = headEnd(b, pos);
     }
     if (end < 0) {
       if (b.length - pos > MAX_HEAD) { this.malformed(side, 'head too large'); return b.length; }
       return -1;
     }
-    const nl0 = b.indexOf(LF, pos);
-    const e0 = nl0 > pos && b[nl0 - 1] === CR ? nl0 - 1 : nl0;
-    const line = side.dir === 0 ? parseRequestLine(b, pos, e0) : parseStatusLine(b, pos, e0);
-    if (!line) {
+    if (!head) {
       this.malformed(side, side.dir === 0 ? 'malformed request line' : 'malformed status line');
       side.atLineStart = true; // the next line may be the next message
       return nl0 + 1;
     }
-    const head: Head = { line, headers: {}, setCookies: [] };
-    if (end > nl0 + 1) addHeaderLines(head, b.toString('latin1', nl0 + 1, end));
     const msg: Message = { head, startTs: side.headTs ?? ts, endTs: null, wireBytes: end - pos, body: new BodyCollector(this.ctx.bodyCap), problem: null };
     side.msg = msg;
     side.headTs = null;
@@ -472,6 +491,8 @@ class HttpStream implements TcpStreamParser {
       responseTs: res && p.resDone ? res.endTs ?? res.startTs : null,
       error: err,
     };
+    if (req) req.body.release();
+    if (res) res.body.release();
     this.ctx.emit(msg);
   }
 
