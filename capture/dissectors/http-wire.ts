@@ -49,7 +49,8 @@ function reasonText(b: Buffer, s: number, e: number): string {
   lastReasonTrimmed = lastReason.trim();
   return lastReasonTrimmed;
 }
-export interface StatusLine { version: string; status: number; reason: string }
+export interface StatusLine { readonly version: string; readonly status: number; readonly reason: string }
+let lastStatus: StatusLine | null = null;
 
 /** Parses `METHOD SP target SP HTTP/1.x` in b[s..e), or null. */
 export function parseRequestLine(b: Buffer, s: number, e: number): ReqLine | null {
@@ -79,7 +80,12 @@ export function parseStatusLine(b: Buffer, s: number, e: number): StatusLine | n
   }
   if (e > s + 12 && b[s + 12] !== SP) return null;
   if (status < 100) return null;
-  return { version: versionAt(b, s), status, reason: e > s + 13 ? reasonText(b, s + 13, e) : '' };
+  const version = versionAt(b, s);
+  const reason = e > s + 13 ? reasonText(b, s + 13, e) : '';
+  // Status lines repeat (`HTTP/1.1 200 OK`): the same read-only object, one allocation fewer.
+  const last = lastStatus;
+  if (last !== null && last.status === status && last.reason === reason && last.version === version) return last;
+  return (lastStatus = { version, status, reason });
 }
 
 export interface Head {
@@ -215,37 +221,53 @@ export class HeadMemo {
   len = 0;
   headers: Record<string, string> = {};
   setCookies: string[] = NO_COOKIES;
+  /** Set by readHead: the offset after the block it just read. */
+  end = -1;
 }
 
 /** Header blocks longer than this are not remembered. */
 const MAX_MEMO = 2048;
 
-/** addHeaderBytes, reusing `memo` when the block's bytes equal the previous one's. */
-export function addHeaderBytesMemo(head: Head, b: Buffer, s: number, memo: HeadMemo): number {
+/**
+ * The head after a start line `line` whose header block starts at b[s]: reuses `memo` when the
+ * block's bytes equal the previous one's, else parses it (addHeaderBytes) and remembers it.
+ * Returns null when the block is not complete in b; otherwise `memo.end` is the offset after it.
+ */
+export function readHead(line: ReqLine | StatusLine, b: Buffer, s: number, memo: HeadMemo): Head | null {
   const len = memo.len;
   if (len > 0 && b.length - s >= len) {
     const m = memo.bytes;
+    // A JS loop: Buffer#compare with offsets measured slower here (argument validation).
     let k = 0;
     while (k < len && b[s + k] === m[k]) k++;
     if (k === len) {
       // Same bytes, same parse. Spread keeps the key order (and is ~4x cheaper than re-adding).
-      head.headers = { ...memo.headers };
-      if (memo.setCookies.length > 0) head.setCookies = memo.setCookies.slice();
-      return s + len;
+      memo.end = s + len;
+      return { line, headers: { ...memo.headers }, setCookies: memo.setCookies.length > 0 ? memo.setCookies.slice() : [] };
     }
   }
+  const head: Head = { line, headers: {}, setCookies: [] };
   const end = addHeaderBytes(head, b, s);
-  if (end > 0) {
-    const n = end - s;
-    if (n <= MAX_MEMO) {
-      if (memo.bytes.length < n) memo.bytes = new Uint8Array(Math.max(n, 256));
-      b.copy(memo.bytes, 0, s, end);
-      memo.len = n;
-      memo.headers = { ...head.headers };
-      memo.setCookies = head.setCookies.length > 0 ? head.setCookies.slice() : NO_COOKIES;
-    } else memo.len = 0;
-  }
-  return end;
+  if (end < 0) return null;
+  memo.end = end;
+  const n = end - s;
+  if (n <= MAX_MEMO) {
+    if (memo.bytes.length < n) memo.bytes = new Uint8Array(Math.max(n, 256));
+    b.copy(memo.bytes, 0, s, end);
+    memo.len = n;
+    memo.headers = { ...head.headers };
+    memo.setCookies = head.setCookies.length > 0 ? head.setCookies.slice() : NO_COOKIES;
+  } else memo.len = 0;
+  return head;
+}
+
+/** addHeaderBytes through the memo (readHead) into an existing head; -1 when incomplete. */
+export function addHeaderBytesMemo(head: Head, b: Buffer, s: number, memo: HeadMemo): number {
+  const h = readHead(head.line, b, s, memo);
+  if (h === null) return -1;
+  head.headers = h.headers;
+  head.setCookies = h.setCookies;
+  return memo.end;
 }
 
 export function parseChunkSize(b: Buffer, s: number, e: number): number {

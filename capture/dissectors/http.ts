@@ -11,7 +11,7 @@ import type { ItemError } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
 import { BodyCollector, settleBorrowed } from './http-body';
 import { buildRequest, buildResponse, type Message } from './http-item';
-import { CR, LF, HeadMemo, addHeaderBytesMemo, addHeaderLines, detectHttp, parseChunkSize, parseLength, parseRequestLine, parseStatusLine, type Head, type ReqLine, type StatusLine } from './http-wire';
+import { CR, LF, HeadMemo, addHeaderLines, readHead, detectHttp, parseChunkSize, parseLength, parseRequestLine, parseStatusLine, type Head, type ReqLine, type StatusLine } from './http-wire';
 
 export { detectHttp };
 
@@ -294,8 +294,8 @@ class HttpStream implements TcpStreamParser {
     let end = -1;
     let head: Head | null = null;
     if (line) {
-      head = { line, headers: {}, setCookies: [] };
-      end = addHeaderBytesMemo(head, b, nl0 + 1, side.memo);
+      head = readHead(line, b, nl0 + 1, side.memo);
+      if (head) end = side.memo.end;
     } else {
       end = headEnd(b, pos);
     }
