@@ -60,6 +60,13 @@ class Side {
 }
 
 const EMPTY_TS: Timestamp = { sec: 0, nsec: 0 };
+/**
+ * The body of every message without one (most requests): shared, frozen so that a stray add()
+ * would throw (caught as an internal error) instead of corrupting it. One allocation fewer per
+ * message.
+ */
+const NO_BODY: BodyCollector = new BodyCollector(0);
+Object.freeze(NO_BODY);
 /** Shared empty tail (zero length, so nothing can write to it): one fewer Buffer per segment. */
 const NO_BYTES = Buffer.alloc(0);
 
@@ -308,7 +315,7 @@ class HttpStream implements TcpStreamParser {
       side.atLineStart = true; // the next line may be the next message
       return nl0 + 1;
     }
-    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: null, wireBytes: end - pos, body: new BodyCollector(this.ctx.bodyCap), problem: null };
+    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: null, wireBytes: end - pos, body: NO_BODY, problem: null };
     side.msg = msg;
     side.headTs = null;
     if (side.dir === 0) this.startRequest(side, msg);
@@ -329,7 +336,7 @@ class HttpStream implements TcpStreamParser {
     const head: Head = { line, headers: {}, setCookies: [] };
     const lastNl = b.lastIndexOf(LF);
     if (lastNl > nl0) addHeaderLines(head, b.toString('latin1', nl0 + 1, lastNl + 1));
-    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: new BodyCollector(0), problem: 'request head cut by a capture gap' };
+    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: NO_BODY, problem: 'request head cut by a capture gap' };
     this.queue.push({ req: msg, res: null, reqDone: true, resDone: false, interimBytes: 0 });
   }
 
@@ -350,12 +357,14 @@ class HttpStream implements TcpStreamParser {
       side.remaining = n;
       side.state = n > 0 ? 'body-len' : 'head';
     } else side.state = otherwise;
+    // Every body state is entered here: only then does the message get its own collector.
+    if (side.state !== 'head') msg.body = new BodyCollector(this.ctx.bodyCap);
     return true;
   }
 
   private startResponse(side: Side, msg: Message, ts: Timestamp): void {
     const st = (msg.head.line as StatusLine).status;
-    let p = this.queue.find((x) => !x.res);
+    let p = this.unanswered();
     const answersLast = p !== undefined && p === this.queue[this.queue.length - 1];
     if (st >= 100 && st < 200 && st !== 101) {
       // Interim (100 Continue, 103 Early Hints): not the answer; count its bytes, keep going.
@@ -412,13 +421,20 @@ class HttpStream implements TcpStreamParser {
     return undefined;
   }
 
+  /** The first queued exchange without a response yet (a loop: no closure per response). */
+  private unanswered(): Pending | undefined {
+    const q = this.queue;
+    for (let i = 0; i < q.length; i++) if (!q[i].res) return q[i];
+    return undefined;
+  }
+
   /** The message on `side` cannot complete: keep what we have and mark it. */
   private abandon(side: Side, why: string): void {
     const msg = side.msg;
     side.msg = null;
     if (!msg) return;
     msg.problem ??= why;
-    const p = this.queue.find((x) => x.req === msg || x.res === msg);
+    const p = this.pendingOf(msg);
     if (p) {
       if (p.req === msg) p.reqDone = true;
       else p.resDone = true;
