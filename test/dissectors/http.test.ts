@@ -402,6 +402,14 @@ test('header blocks: the byte parser and its memo give what the text parser give
     const end = addHeaderBytesMemo(got, bytes, s, memo);
     assert.equal(end, s + block.length, JSON.stringify(block));
     assert.equal(JSON.stringify(got), JSON.stringify(want), JSON.stringify(block));
+    // A fresh memo: the first read remembers the block, the second is a hit.
+    const fresh = new HeadMemo();
+    const first: Head = { line, headers: {}, setCookies: [] };
+    const second: Head = { line, headers: {}, setCookies: [] };
+    addHeaderBytesMemo(first, bytes, s, fresh);
+    assert.equal(addHeaderBytesMemo(second, bytes, s, fresh), s + block.length);
+    assert.equal(JSON.stringify(second), JSON.stringify(want), JSON.stringify(block));
+    assert.notEqual(second.headers, first.headers);
     const plain: Head = { line, headers: {}, setCookies: [] };
     assert.equal(addHeaderBytes(plain, bytes, s), s + block.length);
     assert.equal(JSON.stringify(plain), JSON.stringify(want), JSON.stringify(block));
