@@ -1,6 +1,6 @@
 /**
  * HTTP/1.x wire syntax: start lines, header lines, chunk sizes, Content-Length, and detection.
- * Works on Buffers with indexOf and latin1 decoding: no regex per byte.
+ * Works on Buffers byte by byte with latin1 decoding (no regex per byte, few native calls).
  */
 import type { Direction } from '../types';
 import { canonicalHeader, isTokenChar } from './http-fields';

@@ -1,7 +1,9 @@
 /**
  * HTTP/1.0 and HTTP/1.1 over TCP. Hand-written (measured 390k msgs/s vs 235k for
- * http-parser-js; llhttp is not public API): heads are parsed straight from the Buffer with
- * indexOf and latin1 decoding, bodies are counted and only the first `bodyCap` bytes kept.
+ * http-parser-js; llhttp is not public API): heads are parsed straight from the Buffer in one
+ * pass (a header block equal to the side's previous one reuses its parse), bodies are counted and
+ * only the first `bodyCap` bytes kept (a body emitted within the data() call that brought it is
+ * never copied).
  *
  * Each direction has its own parser. Requests queue up; responses pair with them in order
  * (pipelining); 1xx interim responses are skipped; items leave in request order.
