@@ -63,21 +63,31 @@ export function buildResponse(msg: Message | null, cap: number): HttpResponse {
     return { status: 0, statusText: '', httpVersion: '', headers: {}, cookies: {}, content: { size: 0, mimeType: '', encoding: 'base64' }, redirectURL: '', headersSize: -1, bodySize: 0 };
   }
   const line = msg.head.line as StatusLine;
-  const res: HttpResponse = {
+  const h = msg.head.headers;
+  const mimeType = h['Content-Type'] ?? '';
+  let size = 0;
+  let text: string | undefined;
+  if (msg.body.total > 0) {
+    if (h['Content-Encoding'] === undefined) {
+      // Plain body (decodeBody would return the kept bytes unchanged: they never exceed the cap).
+      size = msg.body.total;
+      if (msg.body.kept > 0) text = msg.body.text('base64');
+    } else {
+      const p = bodyPreview(msg, cap);
+      size = p.size;
+      if (p.body.length > 0) text = p.body.toString('base64');
+    }
+  }
+  // One literal per shape (no property added afterwards); key order as before.
+  return {
     status: line.status,
     statusText: line.reason || STATUS_CODES[line.status] || '',
     httpVersion: line.version,
-    headers: msg.head.headers,
+    headers: h,
     cookies: parseSetCookies(msg.head.setCookies),
-    content: { size: 0, mimeType: msg.head.headers['Content-Type'] ?? '', encoding: 'base64' },
-    redirectURL: msg.head.headers['Location'] ?? '',
+    content: text === undefined ? { size, mimeType, encoding: 'base64' } : { size, mimeType, encoding: 'base64', text },
+    redirectURL: h['Location'] ?? '',
     headersSize: -1,
     bodySize: msg.body.total,
   };
-  if (msg.body.total > 0) {
-    const { body, size } = bodyPreview(msg, cap);
-    res.content.size = size;
-    if (body.length > 0) res.content.text = body.toString('base64');
-  }
-  return res;
 }

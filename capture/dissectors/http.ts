@@ -1,7 +1,9 @@
 /**
  * HTTP/1.0 and HTTP/1.1 over TCP. Hand-written (measured 390k msgs/s vs 235k for
- * http-parser-js; llhttp is not public API): heads are parsed straight from the Buffer with
- * indexOf and latin1 decoding, bodies are counted and only the first `bodyCap` bytes kept.
+ * http-parser-js; llhttp is not public API): heads are parsed straight from the Buffer in one
+ * pass (a header block equal to the side's previous one reuses its parse), bodies are counted and
+ * only the first `bodyCap` bytes kept (a body emitted within the data() call that brought it is
+ * never copied).
  *
  * Each direction has its own parser. Requests queue up; responses pair with them in order
  * (pipelining); 1xx interim responses are skipped; items leave in request order.
@@ -9,9 +11,9 @@
 import type { Direction, Dissector, DissectorContext, L7Message, TcpStreamParser, Timestamp } from '../types';
 import type { ItemError } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
-import { BodyCollector } from './http-body';
+import { BodyCollector, settleBorrowed } from './http-body';
 import { buildRequest, buildResponse, type Message } from './http-item';
-import { CR, LF, addHeaderLines, detectHttp, parseChunkSize, parseLength, parseRequestLine, parseStatusLine, type Head, type ReqLine, type StatusLine } from './http-wire';
+import { CR, LF, HeadMemo, addHeaderLines, readHead, detectHttp, parseChunkSize, parseLength, parseRequestLine, parseStatusLine, type Head, type ReqLine, type StatusLine } from './http-wire';
 
 export { detectHttp };
 
@@ -54,12 +56,32 @@ class Side {
   /** Message start time while a head is being collected (for `pending`). */
   headTs: Timestamp | null = null;
   headBytes = 0;
+  /** The last header block on this side and its parse (most heads repeat it). */
+  readonly memo = new HeadMemo();
   constructor(readonly dir: Direction) {}
 }
 
 const EMPTY_TS: Timestamp = { sec: 0, nsec: 0 };
+/**
+ * The body of every message without one (most requests): shared, frozen so that a stray add()
+ * would throw (caught as an internal error) instead of corrupting it. One allocation fewer per
+ * message.
+ */
+const NO_BODY: BodyCollector = new BodyCollector(0);
+Object.freeze(NO_BODY);
 /** Shared empty tail (zero length, so nothing can write to it): one fewer Buffer per segment. */
 const NO_BYTES = Buffer.alloc(0);
+
+/** Offset after the blank line (CRLF or bare LF) that ends the head starting at b[pos], or -1. */
+function headEnd(b: Buffer, pos: number): number {
+  let p = pos;
+  for (;;) {
+    const nl = b.indexOf(LF, p);
+    if (nl < 0) return -1;
+    if (nl === p || (nl === p + 1 && b[p] === CR)) return nl + 1;
+    p = nl + 1;
+  }
+}
 
 class HttpStream implements TcpStreamParser {
   private sides: [Side, Side] = [new Side(0), new Side(1)];
@@ -83,6 +105,9 @@ class HttpStream implements TcpStreamParser {
       side.state = 'resync';
       side.buf = Buffer.alloc(0);
       side.msg = null;
+    } finally {
+      // No body may keep a view of `bytes` past this call.
+      settleBorrowed();
     }
     this.updatePending();
   }
@@ -266,30 +291,33 @@ class HttpStream implements TcpStreamParser {
 
   /** Parses a complete head at b[pos..]; returns the offset after it, or -1 when incomplete. */
   private parseHead(side: Side, b: Buffer, pos: number, ts: Timestamp): number {
-    // Find the blank line that ends the head (CRLF or bare LF line endings).
-    let p = pos;
+    // Start line first, then the header lines in one pass that also finds the blank line ending
+    // the head (measured: ~2x faster than an indexOf per line + one toString per head). An
+    // incomplete head is parsed again when more bytes come; its partial Head is dropped.
+    let nl0 = pos;
+    const n = b.length;
+    while (nl0 < n && b[nl0] !== LF) nl0++;
+    const line = nl0 >= n ? null
+      : side.dir === 0 ? parseRequestLine(b, pos, nl0 > pos && b[nl0 - 1] === CR ? nl0 - 1 : nl0)
+        : parseStatusLine(b, pos, nl0 > pos && b[nl0 - 1] === CR ? nl0 - 1 : nl0);
     let end = -1;
-    for (;;) {
-      const nl = b.indexOf(LF, p);
-      if (nl < 0) break;
-      if (nl === p || (nl === p + 1 && b[p] === CR)) { end = nl + 1; break; }
-      p = nl + 1;
+    let head: Head | null = null;
+    if (line) {
+      head = readHead(line, b, nl0 + 1, side.memo);
+      if (head) end = side.memo.end;
+    } else {
+      end = headEnd(b, pos);
     }
     if (end < 0) {
       if (b.length - pos > MAX_HEAD) { this.malformed(side, 'head too large'); return b.length; }
       return -1;
     }
-    const nl0 = b.indexOf(LF, pos);
-    const e0 = nl0 > pos && b[nl0 - 1] === CR ? nl0 - 1 : nl0;
-    const line = side.dir === 0 ? parseRequestLine(b, pos, e0) : parseStatusLine(b, pos, e0);
-    if (!line) {
+    if (!head) {
       this.malformed(side, side.dir === 0 ? 'malformed request line' : 'malformed status line');
       side.atLineStart = true; // the next line may be the next message
       return nl0 + 1;
     }
-    const head: Head = { line, headers: {}, setCookies: [] };
-    if (end > nl0 + 1) addHeaderLines(head, b.toString('latin1', nl0 + 1, end));
-    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: null, wireBytes: end - pos, body: new BodyCollector(this.ctx.bodyCap), problem: null };
+    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: null, wireBytes: end - pos, body: NO_BODY, problem: null };
     side.msg = msg;
     side.headTs = null;
     if (side.dir === 0) this.startRequest(side, msg);
@@ -310,7 +338,7 @@ class HttpStream implements TcpStreamParser {
     const head: Head = { line, headers: {}, setCookies: [] };
     const lastNl = b.lastIndexOf(LF);
     if (lastNl > nl0) addHeaderLines(head, b.toString('latin1', nl0 + 1, lastNl + 1));
-    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: new BodyCollector(0), problem: 'request head cut by a capture gap' };
+    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: NO_BODY, problem: 'request head cut by a capture gap' };
     this.queue.push({ req: msg, res: null, reqDone: true, resDone: false, interimBytes: 0 });
   }
 
@@ -331,12 +359,14 @@ class HttpStream implements TcpStreamParser {
       side.remaining = n;
       side.state = n > 0 ? 'body-len' : 'head';
     } else side.state = otherwise;
+    // Every body state is entered here: only then does the message get its own collector.
+    if (side.state !== 'head') msg.body = new BodyCollector(this.ctx.bodyCap);
     return true;
   }
 
   private startResponse(side: Side, msg: Message, ts: Timestamp): void {
     const st = (msg.head.line as StatusLine).status;
-    let p = this.queue.find((x) => !x.res);
+    let p = this.unanswered();
     const answersLast = p !== undefined && p === this.queue[this.queue.length - 1];
     if (st >= 100 && st < 200 && st !== 101) {
       // Interim (100 Continue, 103 Early Hints): not the answer; count its bytes, keep going.
@@ -393,13 +423,20 @@ class HttpStream implements TcpStreamParser {
     return undefined;
   }
 
+  /** The first queued exchange without a response yet (a loop: no closure per response). */
+  private unanswered(): Pending | undefined {
+    const q = this.queue;
+    for (let i = 0; i < q.length; i++) if (!q[i].res) return q[i];
+    return undefined;
+  }
+
   /** The message on `side` cannot complete: keep what we have and mark it. */
   private abandon(side: Side, why: string): void {
     const msg = side.msg;
     side.msg = null;
     if (!msg) return;
     msg.problem ??= why;
-    const p = this.queue.find((x) => x.req === msg || x.res === msg);
+    const p = this.pendingOf(msg);
     if (p) {
       if (p.req === msg) p.reqDone = true;
       else p.resDone = true;
@@ -472,6 +509,8 @@ class HttpStream implements TcpStreamParser {
       responseTs: res && p.resDone ? res.endTs ?? res.startTs : null,
       error: err,
     };
+    if (req) req.body.release();
+    if (res) res.body.release();
     this.ctx.emit(msg);
   }
 

@@ -4,6 +4,8 @@ import zlib from 'node:zlib';
 import { startHttpServer, httpScenario, type HttpExchange } from '../helpers/traffic';
 import { recordRelay, collector, replayTcp, type Recorded } from './harness';
 import { http, detectHttp } from '../../capture/dissectors/http';
+import { splitTarget, parseQuery } from '../../capture/dissectors/http-fields';
+import { HeadMemo, addHeaderBytes, addHeaderBytesMemo, addHeaderLines, type Head } from '../../capture/dissectors/http-wire';
 import type { HttpRequest, HttpResponse } from '../../capture/item/schema';
 import type { L7Message, Timestamp } from '../../capture/types';
 
@@ -316,4 +318,123 @@ test('pending() tracks the oldest request still owed an item', () => {
   p.data(1, Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n'), { sec: 5, nsec: 2 });
   assert.equal(c.pendings.at(-1), null);
   assert.equal(c.msgs.length, 1);
+});
+
+// ---------------------------------------------------------------- fast paths vs the general code
+
+/** The original splitTarget/parseQuery (before the one-pass fast path), as the reference. */
+function refDecode(s: string, plus: boolean): string {
+  const t = plus && s.includes('+') ? s.replace(/\+/g, ' ') : s;
+  if (!t.includes('%')) return t;
+  try { return decodeURIComponent(t); } catch { return t; }
+}
+function refQuery(q: string): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  if (!q) return out;
+  for (const part of q.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const k = refDecode(eq < 0 ? part : part.slice(0, eq), true);
+    const v = eq < 0 ? '' : refDecode(part.slice(eq + 1), true);
+    const prev = out[k];
+    if (prev === undefined) out[k] = v;
+    else if (Array.isArray(prev)) prev.push(v);
+    else out[k] = [prev, v];
+  }
+  return out;
+}
+function refSplit(url: string) {
+  let rest = url;
+  const hash = rest.indexOf('#');
+  if (hash >= 0) rest = rest.slice(0, hash);
+  if (!rest.startsWith('/')) {
+    const m = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?]*/.exec(rest);
+    if (m) rest = rest.slice(m[0].length);
+    else return { path: url, pathSegments: [url], queryString: {} };
+  }
+  const qm = rest.indexOf('?');
+  const path = refDecode(qm < 0 ? rest : rest.slice(0, qm), false);
+  const segs = path.split('/');
+  if (segs[0] === '') segs.shift();
+  return { path, pathSegments: segs, queryString: qm < 0 ? {} : refQuery(rest.slice(qm + 1)) };
+}
+
+test('splitTarget and parseQuery fast paths give what the general code gives', () => {
+  const alphabet = ['/', '/', 'a', 'b', '?', '&', '=', '=', '#', '%', '%41', '%zz', '+', 'x', '1', '__proto__', ':', '.', 'http://h'];
+  let seed = 7;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const urls = ['/', '//', '/a/', '/a?', '/a?&&', '/a?=', '/a?b=1&b=2&b=3', '/a#x?y', '/a?x#y?z', '/%41/b', '/a+b?c+d=e+f', '*', 'h:443', 'http://h', 'http://h?x=1', 'http://h/a/b?c'];
+  for (let i = 0; i < 4000; i++) {
+    let u = rnd(4) === 0 ? '' : '/';
+    const len = rnd(12);
+    for (let k = 0; k < len; k++) u += alphabet[rnd(alphabet.length)];
+    urls.push(u);
+  }
+  for (const u of urls) {
+    assert.equal(JSON.stringify(splitTarget(u)), JSON.stringify(refSplit(u)), u);
+    assert.equal(JSON.stringify(parseQuery(u)), JSON.stringify(refQuery(u)), u);
+  }
+});
+
+test('header blocks: the byte parser and its memo give what the text parser gives', () => {
+  const lines = ['Host: a', 'host: b', 'HOST:c', 'Content-Type: text/plain', 'content-length: 5', 'X-A:  spaced  ', 'X-A: again',
+    '\tfolded', ' folded too', 'Bad Name: v', 'NoColon', ':empty', 'X-Empty:', 'X-Tab:\tv\t', 'Set-Cookie: a=1; Path=/',
+    'set-cookie: b=2', 'X-Lat: caf\u00e9\u00a0', 'X-\u00e9: v', 'Name : v', 'X-Colon: a:b', '__proto__: p', 'Constructor: c', '123: n'];
+  let seed = 11;
+  const rnd = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const memo = new HeadMemo();
+  let prev = '';
+  for (let i = 0; i < 3000; i++) {
+    let block = '';
+    if (i % 3 === 0 && prev) block = prev;
+    else {
+      const n = rnd(7);
+      for (let k = 0; k < n; k++) block += lines[rnd(lines.length)] + (rnd(5) === 0 ? '\n' : '\r\n');
+      block += rnd(5) === 0 ? '\n' : '\r\n';
+    }
+    prev = block;
+    const bytes = Buffer.from('HTTP/1.1 200 OK\r\n' + block + 'BODY', 'latin1');
+    const s = bytes.indexOf(10) + 1;
+    const line = { version: 'HTTP/1.1', status: 200, reason: 'OK' };
+    const want: Head = { line, headers: {}, setCookies: [] };
+    addHeaderLines(want, block.replace(/\r?\n$/, ''));
+    const got: Head = { line, headers: {}, setCookies: [] };
+    const end = addHeaderBytesMemo(got, bytes, s, memo);
+    assert.equal(end, s + block.length, JSON.stringify(block));
+    assert.equal(JSON.stringify(got), JSON.stringify(want), JSON.stringify(block));
+    // A fresh memo: the first read remembers the block, the second is a hit.
+    const fresh = new HeadMemo();
+    const first: Head = { line, headers: {}, setCookies: [] };
+    const second: Head = { line, headers: {}, setCookies: [] };
+    addHeaderBytesMemo(first, bytes, s, fresh);
+    assert.equal(addHeaderBytesMemo(second, bytes, s, fresh), s + block.length);
+    assert.equal(JSON.stringify(second), JSON.stringify(want), JSON.stringify(block));
+    assert.notEqual(second.headers, first.headers);
+    const plain: Head = { line, headers: {}, setCookies: [] };
+    assert.equal(addHeaderBytes(plain, bytes, s), s + block.length);
+    assert.equal(JSON.stringify(plain), JSON.stringify(want), JSON.stringify(block));
+    // Incomplete blocks are reported as such.
+    const cut: Head = { line, headers: {}, setCookies: [] };
+    assert.equal(addHeaderBytesMemo(cut, bytes.subarray(0, s + block.length - 1), s, memo), -1);
+  }
+});
+
+test('a body borrowed from the caller survives the caller reusing its buffer', () => {
+  const c = collector();
+  const p = http.tcp!(c.ctx);
+  p.data(0, Buffer.from('GET /a HTTP/1.1\r\n\r\n'), T0);
+  // The response body arrives in one buffer but the message is not finished: it must be copied.
+  const buf = Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nabc');
+  p.data(1, buf, T0);
+  buf.fill(0x7a);
+  p.data(1, Buffer.from('def'), T0);
+  assert.equal(c.msgs.length, 1);
+  assert.equal(Buffer.from(res(c.msgs[0]).content.text!, 'base64').toString(), 'abcdef');
+  // A request body is emitted only with its response: also copied.
+  const rq = Buffer.from('POST /b HTTP/1.1\r\nContent-Length: 3\r\n\r\nxyz');
+  p.data(0, rq, T0);
+  rq.fill(0x30);
+  p.data(1, Buffer.from('HTTP/1.1 204 No Content\r\n\r\n'), T0);
+  assert.equal(c.msgs.length, 2);
+  assert.equal(req(c.msgs[1]).postData?.text, 'xyz');
 });
