@@ -57,6 +57,30 @@ export function elapsedMs(req: Timestamp, res: Timestamp | null): number {
   return ms > 0 ? ms : 0;
 }
 
+/** Per stream: the id prefix (`worker/stream-`) and the entryFile prefix (`stream_-`, first "." → "_"). */
+interface StreamPrefixes {
+  worker: string;
+  id: string;
+  file: string;
+}
+
+/**
+ * Prefixes by stream name, so an item's id and entryFile are one concatenation each instead of
+ * a template plus a replace() per item. Bounded: cleared when it grows past PREFIX_MAX streams.
+ */
+const prefixes = new Map<string, StreamPrefixes>();
+const PREFIX_MAX = 4096;
+
+function prefixesOf(worker: string, stream: string): StreamPrefixes {
+  let p = prefixes.get(stream);
+  if (p === undefined || p.worker !== worker) {
+    if (prefixes.size >= PREFIX_MAX) prefixes.clear();
+    p = { worker, id: `${worker}/${stream}-`, file: `${stream.replace('.', '_')}-` };
+    prefixes.set(stream, p);
+  }
+  return p;
+}
+
 export function buildItem(
   msg: L7Message,
   flow: FlowAddr,
@@ -68,8 +92,9 @@ export function buildItem(
   dstNames: EndpointNames | null,
 ): Item {
   const ts = msg.requestTs;
+  const pre = prefixesOf(worker, stream);
   return {
-    id: `${worker}/${stream}-${index}`,
+    id: pre.id + index,
     index,
     stream,
     worker,
@@ -89,6 +114,6 @@ export function buildItem(
     passed: false,
     failed: false,
     error: msg.error ?? null,
-    entryFile: `${stream.replace('.', '_')}-${index}_entry.json`,
+    entryFile: pre.file + index + '_entry.json',
   };
 }
