@@ -13,6 +13,10 @@ const DNS_PORTS = new Set([53, 5353]);
 /** An unanswered query is given up after this long (Kubeshark's L4 stream timeout). */
 const QUERY_TIMEOUT_S = 10;
 
+/** DnsMatcher.open: id buckets (4 KiB per flow), allocated past OPEN_AFTER queued entries. */
+const OPEN_MASK = 1023;
+const OPEN_AFTER = 16;
+
 interface Entry {
   id: number;
   q: DnsMessage | null;
@@ -45,6 +49,12 @@ class DnsMatcher {
   private lastPending: Timestamp | null | undefined = undefined;
   /** A lower bound of the entries' qTs.sec: expire() skips its scan while nothing can be due. */
   private oldestSec = Infinity;
+  /**
+   * Open queries (q set, no r) in the queue, counted by id bucket, once the queue has been long:
+   * a bucket at 0 skips the scans for a retransmission or a query to answer. With ~50 queries
+   * in flight the retransmission scan (over all of them, for each new query) was ~10% of DNS time.
+   */
+  private open: Int32Array | null = null;
 
   constructor(private readonly ctx: DissectorContext, private readonly protocol: Protocol) {}
 
@@ -61,9 +71,11 @@ class DnsMatcher {
     const id = m.id;
     const entries = this.entries;
     const n = entries.length;
+    const open = this.open;
+    const scan = open === null || open[id & OPEN_MASK] !== 0;
     if (!m.qr) {
       let retransmit = false;
-      for (let i = this.head; i < n; i++) {
+      if (scan) for (let i = this.head; i < n; i++) {
         const e = entries[i];
         if (e.id === id && e.q && !e.r && sameQuestion(e.q, m)) {
           retransmit = true;
@@ -75,10 +87,12 @@ class DnsMatcher {
       } else {
         entries.push({ id, q: m, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, error: null });
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
+        if (open !== null) open[id & OPEN_MASK]++;
+        else if (n + 1 - this.head > OPEN_AFTER) this.countOpen();
       }
     } else {
       let e: Entry | null = null;
-      for (let i = this.head; i < n; i++) {
+      if (scan) for (let i = this.head; i < n; i++) {
         const x = entries[i];
         if (x.id === id && x.q && !x.r && !x.done && sameQuestion(x.q, m)) {
           e = x;
@@ -87,6 +101,7 @@ class DnsMatcher {
       }
       if (e) {
         e.r = m; e.rSize = raw.length; e.rTs = ts; e.done = true;
+        if (open !== null) open[id & OPEN_MASK]--;
       } else {
         // No query seen (capture began after it, or it was lost): the item is built from the response.
         entries.push({ id, q: null, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, error: null });
@@ -94,6 +109,15 @@ class DnsMatcher {
       }
     }
     this.flush();
+  }
+
+  private countOpen(): void {
+    const open = (this.open = new Int32Array(OPEN_MASK + 1));
+    const entries = this.entries;
+    for (let i = this.head; i < entries.length; i++) {
+      const e = entries[i];
+      if (e.q && !e.r) open[e.id & OPEN_MASK]++;
+    }
   }
 
   /** Gives up on queries older than the timeout (relative to capture time `now`). */
@@ -132,7 +156,12 @@ class DnsMatcher {
   private flush(): void {
     const entries = this.entries;
     let head = this.head;
-    while (head < entries.length && entries[head].done) this.emit(entries[head++]);
+    const open = this.open;
+    while (head < entries.length && entries[head].done) {
+      const e = entries[head++];
+      if (open !== null && e.q && !e.r) open[e.id & OPEN_MASK]--;
+      this.emit(e);
+    }
     if (head === entries.length) {
       if (head) entries.length = 0;
       head = 0;
