@@ -56,9 +56,9 @@ export interface EndpointNames {
 
 const NO_NAME: EndpointNames = { name: '', processName: '', processId: 0 };
 
-function endpoint(ip: string, port: number, n: EndpointNames | null): Endpoint {
+function endpoint(ip: string, port: string, n: EndpointNames | null): Endpoint {
   const e = n ?? NO_NAME;
-  return { ip, port: String(port), name: e.name, namespace: '', processName: e.processName, processId: e.processId };
+  return { ip, port, name: e.name, namespace: '', processName: e.processName, processId: e.processId };
 }
 
 export function elapsedMs(req: Timestamp, res: Timestamp | null): number {
@@ -67,11 +67,19 @@ export function elapsedMs(req: Timestamp, res: Timestamp | null): number {
   return ms > 0 ? ms : 0;
 }
 
-/** Per stream: the id prefix (`worker/stream-`) and the entryFile prefix (`stream_-`, first "." → "_"). */
+/**
+ * Per stream: the id prefix (`worker/stream-`), the entryFile prefix (`stream_-`, first "." →
+ * "_") and the ports as strings (String(port) per item missed V8's number-string cache, which the
+ * item indexes keep busy, and showed in profiles).
+ */
 interface StreamPrefixes {
   worker: string;
+  sp: number;
+  dp: number;
   id: string;
   file: string;
+  srcPort: string;
+  dstPort: string;
 }
 
 /**
@@ -81,11 +89,11 @@ interface StreamPrefixes {
 const prefixes = new Map<string, StreamPrefixes>();
 const PREFIX_MAX = 4096;
 
-function prefixesOf(worker: string, stream: string): StreamPrefixes {
+function prefixesOf(worker: string, stream: string, flow: FlowAddr): StreamPrefixes {
   let p = prefixes.get(stream);
-  if (p === undefined || p.worker !== worker) {
+  if (p === undefined || p.worker !== worker || p.sp !== flow.srcPort || p.dp !== flow.dstPort) {
     if (prefixes.size >= PREFIX_MAX) prefixes.clear();
-    p = { worker, id: `${worker}/${stream}-`, file: `${stream.replace('.', '_')}-` };
+    p = { worker, sp: flow.srcPort, dp: flow.dstPort, id: `${worker}/${stream}-`, file: `${stream.replace('.', '_')}-`, srcPort: String(flow.srcPort), dstPort: String(flow.dstPort) };
     prefixes.set(stream, p);
   }
   return p;
@@ -102,7 +110,7 @@ export function buildItem(
   dstNames: EndpointNames | null,
 ): Item {
   const ts = msg.requestTs;
-  const pre = prefixesOf(worker, stream);
+  const pre = prefixesOf(worker, stream, flow);
   return {
     id: pre.id + index,
     index,
@@ -111,8 +119,8 @@ export function buildItem(
     node,
     protocol: msg.protocol,
     tls: false,
-    src: endpoint(flow.srcIp, flow.srcPort, srcNames),
-    dst: endpoint(flow.dstIp, flow.dstPort, dstNames),
+    src: endpoint(flow.srcIp, pre.srcPort, srcNames),
+    dst: endpoint(flow.dstIp, pre.dstPort, dstNames),
     outgoing: false,
     timestamp: ts.sec * 1000 + Math.floor(ts.nsec / 1e6),
     startTime: rfc3339(ts.sec, ts.nsec),
