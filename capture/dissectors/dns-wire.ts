@@ -172,9 +172,10 @@ function newMessage(): void {
 /*
  * Names seen recently in any message, for names written out in full with plain labels (the
  * question of a query, then again in its response): keyed by a hash of the wire bytes and
- * checked against the cached text, so a hit allocates nothing and returns the same string,
+ * checked against a copy of them, so a hit allocates nothing and returns the same string,
  * which later comparisons (pairing, DNS names) get for free. Direct-mapped; 4096 slots keep
- * the query's name until its response with ~100 queries in flight.
+ * the query's name until its response with ~100 queries in flight. Memory: ~400 KB per thread
+ * (plus 128 KB for the pointer registry above).
  */
 const INTERN_SLOTS = 4096;
 /** Names up to this many wire bytes are cached, their bytes kept in `internWire` for the check. */
