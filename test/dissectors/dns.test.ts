@@ -178,6 +178,58 @@ test('malformed messages warn and never throw: loops, forward pointers, truncati
   assert.throws(() => readName(chain, 12), DnsWireError);
 });
 
+test('names: cached texts, label lengths that are printable bytes, pointers into a name and into its own labels', () => {
+  // Label lengths 46 ('.') and 47 ('/') are printable bytes: the name cache must not mistake them for text.
+  const l46 = 'a'.repeat(46), l47 = 'b'.repeat(47);
+  for (let round = 0; round < 2; round++) {
+    assert.equal(decodeMessage(query(1, `${l46}.x`)).questions[0].name, `${l46}.x`);
+    assert.equal(decodeMessage(query(1, `${l47}.x`)).questions[0].name, `${l47}.x`);
+    assert.equal(decodeMessage(query(1, 'ab.c')).questions[0].name, 'ab.c');
+    assert.equal(decodeMessage(query(1, 'a.bc')).questions[0].name, 'a.bc');
+  }
+  // Escaped bytes (a dot inside a label, a space) take the general path.
+  const esc = query(1, 'a-b.example');
+  esc[14] = 0x2e;
+  assert.equal(decodeMessage(esc).questions[0].name, 'a\\.b.example');
+  esc[14] = 0x20;
+  assert.equal(decodeMessage(esc).questions[0].name, 'a\\032b.example');
+  // Answers naming the question, a suffix of it (twice: the suffix is made once, then reused) and a CNAME target.
+  const q = query(5, 'www.sub.example');
+  const rr = (ptr: number, type: number, data: Buffer) => {
+    const a = Buffer.alloc(12);
+    a.writeUInt16BE(0xc000 | ptr, 0); a.writeUInt16BE(type, 2); a.writeUInt16BE(1, 4); a.writeUInt32BE(60, 6); a.writeUInt16BE(data.length, 10);
+    return Buffer.concat([a, data]);
+  };
+  const r = Buffer.concat([answerTo(q), rr(12, 5, Buffer.from([4, 0x68, 0x6f, 0x73, 0x74, 0xc0, 16])), rr(16, 1, Buffer.from([1, 2, 3, 4])), rr(16, 1, Buffer.from([1, 2, 3, 5]))]);
+  r.writeUInt16BE(3, 6);
+  const m = decodeMessage(r);
+  assert.deepEqual(m.answers.map((a) => [a.name, a.type, a.cname, a.ip]), [
+    ['www.sub.example', 'CNAME', 'host.sub.example', '<nil>'],
+    ['sub.example', 'A', '', '1.2.3.4'],
+    ['sub.example', 'A', '', '1.2.3.5'],
+  ]);
+  // A pointer back into its own name's labels is followed, not served from the name cache, and then refused.
+  const self = Buffer.concat([query(1, 'a').subarray(0, 14), Buffer.from([0xc0, 12, 0, 1, 0, 1])]);
+  self.writeUInt16BE(1, 6);
+  assert.throws(() => decodeMessage(Buffer.concat([self, rr(12, 1, Buffer.from([1, 2, 3, 4]))])), /does not point backwards/);
+});
+
+test('many queries in flight on one flow: answers in any order, retransmissions noticed', () => {
+  const c = collector('udp');
+  const p = dns.udp!(c.ctx);
+  const names = Array.from({ length: 300 }, (_, i) => `h${i}.example`);
+  names.forEach((n, i) => p.datagram(0, query(i * 37 % 65536, n), ts(1, i)));
+  p.datagram(0, query(5 * 37, names[5]), ts(1, 400)); // retransmission
+  p.datagram(0, query(5 * 37, 'other.example'), ts(1, 401)); // same id, another question: a new query
+  for (let i = names.length - 1; i >= 0; i--) p.datagram(1, answerTo(query(i * 37 % 65536, names[i]), 0, [10, 0, i >> 8, i & 255]), ts(2, i));
+  p.datagram(1, answerTo(query(5 * 37, names[5]), 0, [9, 9, 9, 9]), ts(2, 500)); // its query is answered already: a response-only item
+  p.end(ts(3), 'eof');
+  assert.deepEqual(c.warnings, ['dns: retransmitted query']);
+  assert.equal(c.msgs.length, 302);
+  assert.deepEqual(c.msgs.slice(0, 300).map((m) => [req(m).questions[0].name, res(m).answers[0].ip]), names.map((n, i) => [n, `10.0.${i >> 8}.${i & 255}`]));
+  assert.deepEqual(c.msgs.slice(300).map((m) => [req(m).questions[0].name, m.error?.type ?? null, m.requestSize]), [['other.example', 'pair-not-found', 31], ['h5.example', null, 0]]);
+});
+
 test('TCP: several messages per connection, ids matched, a gap stops that direction cleanly', () => {
   const frame = (m: Buffer) => { const l = Buffer.alloc(2); l.writeUInt16BE(m.length); return Buffer.concat([l, m]); };
   const c = collector('tcp');
