@@ -178,6 +178,11 @@ class DnsMatcher {
   }
 
   private emit(e: Entry): void {
+    if (this.ctx.lean) {
+      // Nothing will read the fields (DissectorContext.lean): the exchange only counts.
+      this.ctx.emit({ protocol: this.protocol, request: LEAN, response: LEAN, requestSize: e.qSize, responseSize: e.rSize, requestTs: e.qTs, responseTs: e.rTs, error: e.error });
+      return;
+    }
     const src = e.q ?? e.r!;
     const request: DnsRequest = { opCode: opcodeName(src.opcode), questions: src.questions };
     const response: DnsResponse = e.r
@@ -196,6 +201,8 @@ class DnsMatcher {
     this.ctx.emit(msg);
   }
 }
+
+const LEAN: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 class DnsUdpFlow implements UdpFlowParser {
   private m: DnsMatcher;

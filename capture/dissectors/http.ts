@@ -360,7 +360,8 @@ class HttpStream implements TcpStreamParser {
       side.state = n > 0 ? 'body-len' : 'head';
     } else side.state = otherwise;
     // Every body state is entered here: only then does the message get its own collector.
-    if (side.state !== 'head') msg.body = new BodyCollector(this.ctx.bodyCap);
+    // Lean runs (DissectorContext.lean) count bodies but keep no preview.
+    if (side.state !== 'head') msg.body = new BodyCollector(this.ctx.lean ? 0 : this.ctx.bodyCap);
     return true;
   }
 
@@ -501,8 +502,9 @@ class HttpStream implements TcpStreamParser {
     if (!err && (req?.problem || res?.problem)) err = { type: 'dissection', msg: (req?.problem ?? res?.problem)! };
     const msg: L7Message = {
       protocol: reqVersion === 'HTTP/1.0' ? PROTOCOLS.http10 : PROTOCOLS.http11,
-      request: buildRequest(req, this.ctx.bodyCap) as unknown as Record<string, unknown>,
-      response: buildResponse(res, this.ctx.bodyCap) as unknown as Record<string, unknown>,
+      // Lean (nothing will read them, DissectorContext.lean): the exchange counts, its fields are not built.
+      request: this.ctx.lean ? LEAN : (buildRequest(req, this.ctx.bodyCap) as unknown as Record<string, unknown>),
+      response: this.ctx.lean ? LEAN : (buildResponse(res, this.ctx.bodyCap) as unknown as Record<string, unknown>),
       requestSize: req ? req.wireBytes : 0,
       responseSize: res ? res.wireBytes + p.interimBytes : 0,
       requestTs: req ? req.startTs : res ? res.startTs : EMPTY_TS,
@@ -523,6 +525,8 @@ class HttpStream implements TcpStreamParser {
     this.ctx.pending(ts);
   }
 }
+
+const LEAN: Record<string, unknown> = Object.freeze({}) as Record<string, unknown>;
 
 export const http: Dissector = {
   name: 'http',
