@@ -21,6 +21,7 @@ ${SOURCE_USAGE}
 
 /** Output is gathered into ~64 KiB writes; a full pipe pauses the pipeline (backpressure). */
 const WRITE_CHUNK = 64 * 1024;
+const OUT_BUFFER = 256 * 1024;
 
 export async function main(argv: string[]): Promise<number> {
   const { spec, values } = parseSourceArgs(argv, {
@@ -63,14 +64,17 @@ export async function main(argv: string[]): Promise<number> {
       ac.abort();
     }
   });
-  let buf = '';
+  // Items are encoded straight into reused 256 KiB buffers: building a 64 KiB string per write
+  // and converting it cost a fresh buffer (page faults) and an extra copy per chunk. A buffer
+  // goes back to the pool when the stream is done with it, so pipes (async) are safe too.
+  const free: Buffer[] = [];
+  let cur: Buffer | null = null;
+  let pos = 0;
   // One pending wait per blocked stream: pushes while blocked share it (a listener per push
   // piled up and tripped MaxListenersExceededWarning on slow pipes).
   let draining: Promise<void> | null = null;
-  const push = (): Promise<void> => {
-    if (!buf || closed) return draining ?? Promise.resolve();
-    const ok = out.write(buf);
-    buf = '';
+  const send = (data: Buffer | string, release?: () => void): void => {
+    const ok = out.write(data, release);
     if (!ok && !closed && !draining) {
       draining = new Promise<void>((r) => {
         const done = () => { out.off('drain', done); out.off('close', done); out.off('error', done); draining = null; r(); };
@@ -79,7 +83,29 @@ export async function main(argv: string[]): Promise<number> {
         out.on('error', done);
       });
     }
+  };
+  const push = (): Promise<void> => {
+    if (cur && pos > 0 && !closed) {
+      const chunk = cur;
+      send(chunk.subarray(0, pos), () => free.push(chunk));
+      cur = null;
+    }
+    pos = 0;
     return draining ?? Promise.resolve();
+  };
+  const writeItem = (json: string): void => {
+    // A UTF-16 code unit is at most 3 UTF-8 bytes; +1 for the newline.
+    const need = json.length * 3 + 1;
+    if (need > OUT_BUFFER) {
+      void push();
+      send(json + '\n');
+      return;
+    }
+    if (cur && pos + need > cur.length) void push();
+    if (!cur) cur = free.pop() ?? Buffer.allocUnsafeSlow(OUT_BUFFER);
+    pos += cur.write(json, pos);
+    cur[pos++] = 10;
+    if (pos >= WRITE_CHUNK) void push();
   };
 
   let stats: CaptureStats;
@@ -91,8 +117,7 @@ export async function main(argv: string[]): Promise<number> {
           ? undefined
           : (item) => {
               if (closed) return;
-              buf += itemJson(item) + '\n';
-              if (buf.length >= WRITE_CHUNK) void push();
+              writeItem(itemJson(item));
             },
         flush: quiet ? undefined : push,
       },
