@@ -4,6 +4,10 @@
  */
 import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import type { Item } from '../../capture/item/schema';
+import { itemJson, itemJsonParts } from '../../capture/item/json';
+
+/** Also importable from here (tests). */
+export { itemJson, itemJsonParts };
 import { UsageError } from './common';
 import { loadBundle } from './load';
 import { openAnnounced, parseSourceArgs, SOURCE_USAGE } from './source-options';
@@ -107,7 +111,15 @@ export async function main(argv: string[]): Promise<number> {
   };
   const put = (s: string): void => {
     if (big !== null) big += s;
-    else pos += cur!.write(s, pos);
+    else {
+      // reserve() made room for the whole item; this only guards a bad estimate (write() would
+      // silently truncate): an item may span two buffers, they go out in order.
+      if (pos + s.length * 3 > cur!.length) {
+        void push();
+        cur = free.pop() ?? Buffer.allocUnsafeSlow(Math.max(OUT_BUFFER, s.length * 3));
+      }
+      pos += cur!.write(s, pos);
+    }
   };
   const writeItem = (item: Item): void => {
     itemJsonParts(item, reserve, put);
@@ -150,61 +162,6 @@ export async function main(argv: string[]): Promise<number> {
   for (const n of stats.notices) process.stderr.write(`wirehook: warning: ${n}\n`);
   if (values.stats) process.stderr.write(formatStats(stats, spec.pcap !== undefined));
   return 0;
-}
-
-/**
- * JSON.stringify of an item, minus its two measured hot spots (V8 scans strings for escapes at
- * ~300 MB/s here: 12 µs for a 4 KB body): the base64 body preview needs no escaping, and the
- * protocol object is one of a few shared constants whose JSON is cached. Both are swapped for
- * sentinels during the stringify and spliced back (same value types, so no shape changes).
- */
-const SENTINEL = `\u0000wirehook-${Math.random().toString(36).slice(2)}`;
-const SENTINEL_JSON = JSON.stringify(SENTINEL);
-const PROTO_SENTINEL = Object.freeze({ [SENTINEL]: 1 });
-const PROTO_SENTINEL_JSON = JSON.stringify(PROTO_SENTINEL);
-const protoJson = new Map<object, string>();
-
-/**
- * The item's JSON as pieces, in order, to `put` (the CLI encodes them straight into its output
- * buffer: splicing with replace() copied a ~5 KB HTTP item twice more). `reserve` gets an upper
- * bound of the UTF-16 length first.
- */
-export function itemJsonParts(item: Item, reserve: (n: number) => void, put: (s: string) => void): void {
-  const proto = item.protocol;
-  let pj = protoJson.get(proto);
-  if (pj === undefined) protoJson.set(proto, (pj = JSON.stringify(proto)));
-  const content = (item.response as { content?: { encoding?: string; text?: unknown } }).content;
-  const text = content && content.encoding === 'base64' && typeof content.text === 'string' && content.text.length > 256 ? content.text : null;
-  (item as { protocol: object }).protocol = PROTO_SENTINEL;
-  if (text !== null) content!.text = SENTINEL;
-  let json: string;
-  try {
-    json = JSON.stringify(item);
-  } finally {
-    item.protocol = proto;
-    if (text !== null) content!.text = text;
-  }
-  reserve(json.length + pj.length + (text === null ? 0 : text.length + 2));
-  // The protocol key comes before request/response, so its sentinel is first.
-  const i = json.indexOf(PROTO_SENTINEL_JSON);
-  put(json.slice(0, i));
-  put(pj);
-  let rest = i + PROTO_SENTINEL_JSON.length;
-  if (text !== null) {
-    const k = json.indexOf(SENTINEL_JSON, rest);
-    put(json.slice(rest, k));
-    put('"');
-    put(text);
-    put('"');
-    rest = k + SENTINEL_JSON.length;
-  }
-  put(json.slice(rest));
-}
-
-export function itemJson(item: Item): string {
-  let out = '';
-  itemJsonParts(item, () => {}, (s) => void (out += s));
-  return out;
 }
 
 export function formatStats(s: CaptureStats, file = false): string {
