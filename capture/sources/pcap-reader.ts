@@ -3,8 +3,8 @@
  *
  * Hand-written on purpose: measured 2.4M packets/s here against 0.56M for the `pcap-parser`
  * package, which also lacks pcapng and nanosecond timestamps (docs/measured-baselines.md).
- * Packets are views into the chunk they arrived in (chunks are never reused, so the views stay
- * valid); only a record that spans two chunks costs a copy (leftover + next chunk).
+ * Packets (Frame) point into the chunk they arrived in (chunks are never reused, so they stay
+ * valid; `data` is a view made on first read); only a record that spans two chunks costs a copy.
  */
 import { CaptureError } from '../errors';
 import type { RawPacket } from '../types';
