@@ -210,7 +210,9 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
             decoder.frags.sweep(lastSec);
           }
         }
-        const st = decoder.decode(p.linkType, p.data, p.tsSec);
+        // Sources that read chunks give the frame's place in them: decoded in place, no view.
+        const fb = p.buf;
+        const st = fb !== undefined ? decoder.decodeAt(p.linkType, fb, p.off!, p.off! + p.caplen, p.tsSec) : decoder.decode(p.linkType, p.data, p.tsSec);
         if (packetSink) packetSink(p.tsSec, p.tsNsec, p.caplen, p.origLen, p.caplen < p.origLen, d.fragmented);
         if (st === Status.L4) {
           if (d.proto === 6) tcp.packet(d, p);

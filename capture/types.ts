@@ -26,6 +26,14 @@ export interface RawPacket {
   interfaceId: number;
   /** Byte offset of the record in the file/stream, for error messages; -1 for live. */
   offset: number;
+  /**
+   * Optional: the buffer the frame lies in and its start there (the frame is
+   * buf[off, off + caplen), the same bytes as `data`). Sources that read chunks set these and
+   * make `data` a view created only when read, so the pipeline decodes in place (no Buffer
+   * object per packet); consumers that need `data` just read it.
+   */
+  buf?: Buffer;
+  off?: number;
 }
 
 /** Something that yields raw packets: a file, a pipe, stdin, or a live interface. */

@@ -233,6 +233,17 @@ export class PacketDecoder {
   }
 }
 
+/**
+ * buf[start, end) as a new Buffer view, like buf.subarray(start, end) for 0 <= start <= end <=
+ * buf.length. Buffer.from(arrayBuffer, offset, length) skips subarray's species lookup and
+ * argument normalisation: measured 216 vs 312 ms per 2M views (node 20 microbenchmark). (A
+ * Uint8Array subclass with Buffer.prototype was 2x faster to create, but made the dissectors'
+ * Buffer accesses polymorphic: lean pipeline measured slower, so not used.)
+ */
+export function view(buf: Buffer, start: number, end: number): Buffer {
+  return Buffer.from(buf.buffer, buf.byteOffset + start, end - start);
+}
+
 /** Formats the address at `off` (4 or 16 bytes) the usual way (IPv6 per RFC 5952). */
 export function formatIp(b: Buffer, off: number, v: 4 | 6): string {
   if (v === 4) return `${b[off]}.${b[off + 1]}.${b[off + 2]}.${b[off + 3]}`;

@@ -13,7 +13,7 @@
  * - idle connections end after TCP_IDLE_S of capture time; closed ones linger CLOSED_LINGER_S
  *   so their last ACKs do not open a new stream.
  */
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatIp, type Decoded } from '../decode/packet';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, formatIp, view, type Decoded } from '../decode/packet';
 import type { Direction, FlowAddr, RawPacket, TcpStreamParser, Timestamp } from '../types';
 import { TcpDetector } from './detect';
 import type { StreamHost, StreamInfo } from './host';
@@ -171,14 +171,14 @@ export class TcpTable {
     const len = end - start;
     const rel = (seq - h.next) | 0;
     if (rel > 0) {
-      this.hold(c, dir, h, seq, buf.subarray(start, end), ts);
+      this.hold(c, dir, h, seq, view(buf, start, end), ts);
       return;
     }
     const skip = -rel;
     if (skip >= len) return; // retransmission of bytes already delivered
     h.next = (h.next + len - skip) >>> 0;
     h.holeAckedAt = 0; // the hole moved: a later ACK must pass the new one
-    this.deliver(c, dir, skip ? buf.subarray(start + skip, end) : buf.subarray(start, end), ts);
+    this.deliver(c, dir, view(buf, start + skip, end), ts);
     if (h.ooo.length) this.drain(c, dir, h);
   }
 

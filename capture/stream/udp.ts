@@ -5,7 +5,7 @@
  * on the first datagram (a 'maybe' gets up to DETECT_DATAGRAMS tries); unclaimed flows are
  * ignored cheaply. Flows end after UDP_IDLE_S of capture time without a datagram.
  */
-import type { Decoded } from '../decode/packet';
+import { view, type Decoded } from '../decode/packet';
 import type { Dissector, RawPacket, UdpFlowParser } from '../types';
 import type { StreamHost, StreamInfo } from './host';
 import { FlowKeys } from './key';
@@ -49,7 +49,7 @@ export class UdpTable {
     this.host.streamPacket?.(f.info.name, pkt);
     if (f.ignored) return;
     const dir = senderIsA === f.clientIsA ? 0 : 1;
-    const payload = d.payloadBuf.subarray(d.payloadStart, d.payloadEnd);
+    const payload = view(d.payloadBuf, d.payloadStart, d.payloadEnd);
     const ts = { sec: pkt.tsSec, nsec: pkt.tsNsec };
     if (!f.parser) {
       let maybe = false;

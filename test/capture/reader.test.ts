@@ -233,3 +233,24 @@ test('chunking never changes packets, offsets, batches or the truncation notice'
     }
   }
 });
+
+test('packets point into their chunk: data is a lazy view of buf[off, off + caplen); spreads drop buf/off', async () => {
+  const { file } = await mixCapture();
+  const bytes = readFileSync(file);
+  const r = new PcapReader(file);
+  let n = 0;
+  for await (const b of r.read([bytes])) {
+    for (const p of b) {
+      assert.ok(p.buf && p.off !== undefined);
+      assert.ok(p.data.equals(p.buf.subarray(p.off, p.off + p.caplen)));
+      assert.equal(p.data, p.data, 'one view, made once');
+      assert.ok(bytes.subarray(p.offset + 16, p.offset + 16 + p.caplen).equals(p.data));
+      // A copy with other bytes must not carry the old frame's place (the pipeline prefers buf).
+      const copy = { ...p, data: Buffer.from('x') };
+      assert.equal(copy.buf, undefined);
+      assert.equal(copy.off, undefined);
+      n++;
+    }
+  }
+  assert.ok(n > 10);
+});
