@@ -6,7 +6,7 @@
 import type { Direction, Dissector, DissectorContext, L7Message, TcpStreamParser, Timestamp, UdpFlowParser } from '../types';
 import type { DnsRequest, DnsResponse, ItemError, Protocol } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
-import { decodeMessage, DnsWireError, looksLikeDns, opcodeName, rcodeName, type DnsMessage } from './dns-wire';
+import { decodeMessage, decodeMessageLean, DnsWireError, looksLikeDns, opcodeName, rcodeName, type DnsMessage } from './dns-wire';
 
 const DNS_PORTS = new Set([53, 5353]);
 
@@ -61,7 +61,8 @@ class DnsMatcher {
   message(raw: Buffer, ts: Timestamp): void {
     let m: DnsMessage;
     try {
-      m = decodeMessage(raw);
+      // Lean runs: same checks and errors, but no records or names beyond the first question.
+      m = this.ctx.lean ? decodeMessageLean(raw) : decodeMessage(raw);
     } catch (e) {
       if (!(e instanceof DnsWireError)) throw e;
       this.ctx.warn('dns', `malformed message: ${e.message}`);
