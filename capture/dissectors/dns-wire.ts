@@ -78,6 +78,9 @@ export class DnsMessage {
     readonly additionals: DnsRR[],
     /** Header RCODE combined with the EDNS extended RCODE bits. */
     readonly rcode: number,
+    /** The first question's name and type number (what pairing compares), or null without one. */
+    readonly qName: string | null,
+    readonly qType: number,
   ) {}
 
   get qr(): boolean {
@@ -350,6 +353,9 @@ function readQuestion(b: Buffer, off: number, cache: boolean): DnsQuestion {
   return { name, type: typeName((b[p] << 8) | b[p + 1]), class: className((b[p + 2] << 8) | b[p + 3]) };
 }
 
+/** Type number of the question readQuestion last read (its `type` is the name of it). */
+const lastQType = (b: Buffer): number => (b[recEnd - 4] << 8) | b[recEnd - 3];
+
 function ipv6(b: Buffer, s: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push((b[s + i * 2] << 8) | b[s + i * 2 + 1]);
@@ -485,21 +491,25 @@ export function decodeMessage(b: Buffer): DnsMessage {
   // One-element arrays as literals: a push onto [] allocates room for 17 elements (152 bytes),
   // which made these arrays most of the decoder's allocation.
   let questions: DnsQuestion[];
+  let qType = 0;
   if (qdcount === 1) {
     questions = [readQuestion(b, off, cache)];
     off = recEnd;
+    qType = lastQType(b);
   } else {
     questions = [];
     for (let i = 0; i < qdcount; i++) {
       questions.push(readQuestion(b, off, cache));
       off = recEnd;
+      if (i === 0) qType = lastQType(b);
     }
   }
   rcodeAcc = b[3] & 0x0f;
   const answers = readSection(b, off, ancount);
   const authorities = readSection(b, sectionEnd, nscount);
   const additionals = readSection(b, sectionEnd, arcount);
-  return new DnsMessage(b[2], b[3], (b[0] << 8) | b[1], questions, answers, authorities, additionals, rcodeAcc);
+  const qName = qdcount > 0 ? questions[0].name : null;
+  return new DnsMessage(b[2], b[3], (b[0] << 8) | b[1], questions, answers, authorities, additionals, rcodeAcc, qName, qType);
 }
 
 /** Header RCODE plus any EDNS extended bits, accumulated by readSection. */
@@ -719,8 +729,8 @@ function skipSection(b: Buffer, off: number, count: number): void {
 
 /**
  * decodeMessage for lean runs: throws exactly what decodeMessage throws, but the message holds
- * only the first question (questions[0], for pairing) and no records. id, qr, opcode and rcode
- * are those decodeMessage gives; `header` counts are not (nothing reads them in lean runs).
+ * no questions or records, only what pairing reads: id, qr, opcode, rcode, qName and qType are
+ * those decodeMessage gives; `header` counts are not (nothing reads them in lean runs).
  */
 export function decodeMessageLean(b: Buffer): DnsMessage {
   if (b.length < 12) throw new DnsWireError('message shorter than a DNS header');
@@ -731,10 +741,15 @@ export function decodeMessageLean(b: Buffer): DnsMessage {
   let off = 12;
   newMessage();
   const cache = qdcount > 1 || ancount + nscount + arcount > 0;
-  let questions = NO_QUESTION;
+  let qName: string | null = null;
+  let qType = 0;
   if (qdcount > 0) {
-    questions = [readQuestion(b, off, cache)];
-    off = recEnd;
+    // readQuestion without the question object (nor its type and class names).
+    qName = nameAt(b, off, cache);
+    const p = nameEnd;
+    if (p + 4 > b.length) throw new DnsWireError('truncated question');
+    off = p + 4;
+    qType = (b[p] << 8) | b[p + 1];
     for (let i = 1; i < qdcount; i++) {
       skipQuestion(b, off, cache);
       off = recEnd;
@@ -744,7 +759,7 @@ export function decodeMessageLean(b: Buffer): DnsMessage {
   skipSection(b, off, ancount);
   skipSection(b, sectionEnd, nscount);
   skipSection(b, sectionEnd, arcount);
-  return new DnsMessage(b[2], b[3], (b[0] << 8) | b[1], questions, NO_RR, NO_RR, NO_RR, rcodeAcc);
+  return new DnsMessage(b[2], b[3], (b[0] << 8) | b[1], NO_QUESTION, NO_RR, NO_RR, NO_RR, rcodeAcc, qName, qType);
 }
 
 /**

@@ -29,12 +29,14 @@ interface Entry {
   error: ItemError | null;
 }
 
+/** First questions equal (names case-insensitively), or one message without a question. */
 const sameQuestion = (a: DnsMessage, b: DnsMessage): boolean => {
-  const x = a.questions[0], y = b.questions[0];
-  if (!x || !y) return true;
-  if (x.type !== y.type) return false;
+  const x = a.qName, y = b.qName;
+  if (x === null || y === null) return true;
+  // Type numbers: typeName is one-to-one, so this is the comparison of the type names it replaced.
+  if (a.qType !== b.qType) return false;
   // The same string (interned by dns-wire's name cache) needs no lower-casing.
-  return x.name === y.name || x.name.toLowerCase() === y.name.toLowerCase();
+  return x === y || x.toLowerCase() === y.toLowerCase();
 };
 
 /**

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { startDnsServer, dnsScenario } from '../helpers/traffic';
 import { recordRelay, collector, replayTcp, replayUdp, type Recorded } from './harness';
 import { dns } from '../../capture/dissectors/dns';
-import { decodeMessage, decodeMessageLean, DnsWireError, type DnsMessage } from '../../capture/dissectors/dns-wire';
+import { decodeMessage, decodeMessageLean, DnsWireError, typeName, type DnsMessage } from '../../capture/dissectors/dns-wire';
 import type { DissectorContext } from '../../capture/types';
 
 let recs: Recorded[] = [];
@@ -67,12 +67,18 @@ function mutate(b: Buffer, rnd: () => number): Buffer {
   return out;
 }
 
-type Outcome = { error: string } | { id: number; qr: boolean; opcode: number; rcode: number; q0: unknown };
+type Outcome = { error: string } | { id: number; qr: boolean; opcode: number; rcode: number; qName: string | null; qType: number };
 
 function outcome(decode: (b: Buffer) => DnsMessage, b: Buffer): Outcome {
   try {
     const m = decode(b);
-    return { id: m.id, qr: m.qr, opcode: m.opcode, rcode: m.rcode, q0: m.questions[0] ?? null };
+    if (decode === decodeMessage) {
+      // What pairing compares is the first question the items show.
+      const q = m.questions[0];
+      assert.equal(m.qName, q ? q.name : null);
+      if (q) assert.equal(typeName(m.qType), q.type);
+    }
+    return { id: m.id, qr: m.qr, opcode: m.opcode, rcode: m.rcode, qName: m.qName, qType: m.qType };
   } catch (e) {
     if (!(e instanceof DnsWireError)) throw e;
     return { error: e.message };
@@ -187,6 +193,12 @@ test('lean and full decoding agree on real messages and hand-made ones (every re
   // The hand-made set reaches both outcomes, including the 255-byte check on cached suffixes.
   assert.ok(errors > 0 && errors < all.length);
   assert.ok(all.some((b) => (outcome(decodeMessage, b) as { error?: string }).error === 'name longer than 255 bytes'));
+});
+
+test('type names are one-to-one (pairing compares type numbers)', () => {
+  const names = new Set<string>();
+  for (let t = 0; t < 65536; t++) names.add(typeName(t));
+  assert.equal(names.size, 65536);
 });
 
 test('lean and full decoding agree on 60k seeded mutations: same error text or the same message', () => {
