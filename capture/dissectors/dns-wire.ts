@@ -791,7 +791,8 @@ export function looksLikeDns(b: Buffer, depth: 'header' | 'questions' | 'whole')
   if (depth === 'header') return true;
   try {
     if (depth === 'whole') {
-      decodeMessage(b);
+      // Only success counts here: the lean decoder accepts exactly what decodeMessage accepts.
+      decodeMessageLean(b);
       return true;
     }
     let off = 12;
