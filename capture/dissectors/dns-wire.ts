@@ -78,6 +78,9 @@ export class DnsMessage {
     readonly additionals: DnsRR[],
     /** Header RCODE combined with the EDNS extended RCODE bits. */
     readonly rcode: number,
+    /** The first question's name and type number (what pairing compares), or null without one. */
+    readonly qName: string | null,
+    readonly qType: number,
   ) {}
 
   get qr(): boolean {
@@ -140,6 +143,8 @@ const regIdx = new Int32Array(POINTER_SPACE);
 let gen = 0;
 const regName: string[] = [];
 const regAt: number[] = [];
+/** Text length of the registered name (what the lean walker, which builds no strings, registers). */
+const regLen: number[] = [];
 let regCount = 0;
 
 function register(off: number, name: string, at: number): void {
@@ -147,6 +152,7 @@ function register(off: number, name: string, at: number): void {
   regGen[off] = gen;
   regIdx[off] = regCount;
   regName[regCount] = name;
+  regLen[regCount] = name.length;
   regAt[regCount++] = at;
 }
 
@@ -157,6 +163,7 @@ function registered(target: number): string | undefined {
   if (at === 0) return regName[i];
   const suffix = regName[i].slice(at);
   regName[i] = suffix;
+  regLen[i] = suffix.length;
   regAt[i] = 0;
   return suffix;
 }
@@ -346,6 +353,9 @@ function readQuestion(b: Buffer, off: number, cache: boolean): DnsQuestion {
   return { name, type: typeName((b[p] << 8) | b[p + 1]), class: className((b[p + 2] << 8) | b[p + 3]) };
 }
 
+/** Type number of the question readQuestion last read (its `type` is the name of it). */
+const lastQType = (b: Buffer): number => (b[recEnd - 4] << 8) | b[recEnd - 3];
+
 function ipv6(b: Buffer, s: number): string {
   const groups: number[] = [];
   for (let i = 0; i < 8; i++) groups.push((b[s + i * 2] << 8) | b[s + i * 2 + 1]);
@@ -481,21 +491,25 @@ export function decodeMessage(b: Buffer): DnsMessage {
   // One-element arrays as literals: a push onto [] allocates room for 17 elements (152 bytes),
   // which made these arrays most of the decoder's allocation.
   let questions: DnsQuestion[];
+  let qType = 0;
   if (qdcount === 1) {
     questions = [readQuestion(b, off, cache)];
     off = recEnd;
+    qType = lastQType(b);
   } else {
     questions = [];
     for (let i = 0; i < qdcount; i++) {
       questions.push(readQuestion(b, off, cache));
       off = recEnd;
+      if (i === 0) qType = lastQType(b);
     }
   }
   rcodeAcc = b[3] & 0x0f;
   const answers = readSection(b, off, ancount);
   const authorities = readSection(b, sectionEnd, nscount);
   const additionals = readSection(b, sectionEnd, arcount);
-  return new DnsMessage(b[2], b[3], (b[0] << 8) | b[1], questions, answers, authorities, additionals, rcodeAcc);
+  const qName = qdcount > 0 ? questions[0].name : null;
+  return new DnsMessage(b[2], b[3], (b[0] << 8) | b[1], questions, answers, authorities, additionals, rcodeAcc, qName, qType);
 }
 
 /** Header RCODE plus any EDNS extended bits, accumulated by readSection. */
@@ -521,6 +535,247 @@ function readSection(b: Buffer, off: number, count: number): DnsRR[] {
   return out;
 }
 
+/*
+ * Lean decoding, for DissectorContext.lean runs (nothing reads the items' request/response):
+ * the matcher needs only the header and the first question (id, QR, sameQuestion), but a
+ * malformed message must still give the same warning. So the rest of the message is walked by
+ * validators that mirror nameAt/nameSlow, readQuestion and readRR check for check, in the same
+ * order and with the same messages, but build no strings and no records: a name is tracked by
+ * its text length only (what the 255-byte check on a registered suffix needs). Keep the two in
+ * step: test/dissectors/dns-lean.test.ts runs both over real and mutated messages and demands
+ * the same error text or success.
+ */
+
+/** Frozen empty sections of a lean message (nothing reads them). */
+const NO_RR = Object.freeze([]) as unknown as DnsRR[];
+const NO_QUESTION = Object.freeze([]) as unknown as DnsQuestion[];
+
+/**
+ * register() without the text: lean walkers register only the name's length. Lean decoding
+ * reads its first name (the first question) with nameAt, which registers both; every later
+ * name is walked here, so registered() never meets an entry without its text.
+ */
+function registerLen(off: number, len: number, at: number): void {
+  if (off >= POINTER_SPACE) return;
+  regGen[off] = gen;
+  regIdx[off] = regCount;
+  regLen[regCount] = len;
+  regAt[regCount++] = at;
+}
+
+/** Text length of the registered suffix at `target` (registered()'s string length), or -1. */
+function registeredLen(target: number): number {
+  if (regGen[target] !== gen) return -1;
+  const i = regIdx[target];
+  return regLen[i] - regAt[i];
+}
+
+/** Length of labelText(b, s, e): dots and backslashes escape to 2 chars, non-printables to 4. */
+function labelTextLen(b: Buffer, s: number, e: number): number {
+  let n = 0;
+  for (let i = s; i < e; i++) {
+    const c = b[i];
+    n += c === 0x2e || c === 0x5c ? 2 : c <= 0x20 || c >= 0x7f ? 4 : 1;
+  }
+  return n;
+}
+
+/** nameAt without the text: returns the name's text length, sets nameEnd, registers like nameAt. */
+function skipName(b: Buffer, off: number, cache: boolean): number {
+  const n = b.length;
+  let p = off;
+  for (;;) {
+    if (p >= n) return skipNameSlow(b, off, cache);
+    const len = b[p];
+    if (len === 0) break;
+    if (len > 63 || p + 1 + len > n || p + 1 + len - off > 255) return skipNameSlow(b, off, cache);
+    for (let i = p + 1, e = p + 1 + len; i < e; i++) if (!isPlain(b[i])) return skipNameSlow(b, off, cache);
+    p += 1 + len;
+  }
+  nameEnd = p + 1;
+  if (p === off) return 0;
+  const textLen = p - off - 1;
+  if (cache) for (let q = off; q < p; q += 1 + b[q]) registerLen(q, textLen, q - off);
+  return textLen;
+}
+
+/** nameSlow without the text (same checks, same order). */
+function skipNameSlow(b: Buffer, off: number, cache: boolean): number {
+  let name = 0; // the text length nameSlow's `name` would have
+  let p = off;
+  let after = -1;
+  let limit = off;
+  let total = 0;
+  let k = 0;
+  for (;;) {
+    if (p >= b.length) throw new DnsWireError('name runs past the end of the message');
+    const len = b[p];
+    if (len === 0) break;
+    const kind = len & 0xc0;
+    if (kind === 0xc0) {
+      if (p + 1 >= b.length) throw new DnsWireError('truncated compression pointer');
+      const target = ((len & 0x3f) << 8) | b[p + 1];
+      if (target >= limit) throw new DnsWireError('compression pointer does not point backwards');
+      if (after < 0) after = p + 2;
+      const hit = cache ? registeredLen(target) : -1;
+      if (hit >= 0) {
+        if (total + hit + 1 > 255) throw new DnsWireError('name longer than 255 bytes');
+        name += name && hit ? 1 + hit : hit;
+        break;
+      }
+      limit = target;
+      p = target;
+      continue;
+    }
+    if (kind !== 0) throw new DnsWireError('unsupported label type');
+    if (p + 1 + len > b.length) throw new DnsWireError('label runs past the end of the message');
+    total += len + 1;
+    if (total > 255) throw new DnsWireError('name longer than 255 bytes');
+    if (cache) {
+      starts[k] = p;
+      at[k++] = name ? name + 1 : 0;
+    }
+    name += (name ? 1 : 0) + labelTextLen(b, p + 1, p + 1 + len);
+    p += 1 + len;
+    if (after < 0) limit = p;
+  }
+  for (let i = 0; i < k; i++) registerLen(starts[i], name, at[i]);
+  nameEnd = after < 0 ? p + 1 : after;
+  return name;
+}
+
+function skipQuestion(b: Buffer, off: number, cache: boolean): void {
+  skipName(b, off, cache);
+  const p = nameEnd;
+  if (p + 4 > b.length) throw new DnsWireError('truncated question');
+  recEnd = p + 4;
+}
+
+function skipIn(b: Buffer, s: number, end: number): void {
+  skipName(b, s, true);
+  if (nameEnd > end) throw new DnsWireError('name runs past its record');
+}
+
+/** readRR without the record: same checks; sets recEnd and optTtl. */
+function skipRR(b: Buffer, off: number): void {
+  skipName(b, off, true);
+  const p = nameEnd;
+  if (p + 10 > b.length) throw new DnsWireError('truncated resource record');
+  const type = (b[p] << 8) | b[p + 1];
+  const rdlen = (b[p + 8] << 8) | b[p + 9];
+  const rd = p + 10;
+  const end = rd + rdlen;
+  if (end > b.length) throw new DnsWireError('record data runs past the end of the message');
+  switch (type) {
+    case 1:
+      if (rdlen !== 4) throw new DnsWireError('A record with a bad length');
+      break;
+    case 28:
+      if (rdlen !== 16) throw new DnsWireError('AAAA record with a bad length');
+      break;
+    case 2: case 5: case 12: skipIn(b, rd, end); break;
+    case 15:
+      if (rdlen < 3) throw new DnsWireError('short MX record');
+      skipIn(b, rd + 2, end);
+      break;
+    case 33:
+      if (rdlen < 7) throw new DnsWireError('short SRV record');
+      skipIn(b, rd + 6, end);
+      break;
+    case 6: {
+      skipName(b, rd, true);
+      const q = nameEnd;
+      if (q > end) throw new DnsWireError('SOA names run past the record');
+      skipIn(b, q, end);
+      break;
+    }
+    case 16: case 99: {
+      let q = rd;
+      while (q < end) {
+        const l = b[q];
+        if (q + 1 + l > end) throw new DnsWireError('TXT string runs past the record');
+        q += 1 + l;
+      }
+      break;
+    }
+    case 41: {
+      let q = rd;
+      while (q + 4 <= end) {
+        const l = (b[q + 2] << 8) | b[q + 3];
+        if (q + 4 + l > end) throw new DnsWireError('EDNS option runs past the record');
+        q += 4 + l;
+      }
+      break;
+    }
+    case 256:
+      if (rdlen < 4) throw new DnsWireError('short URI record');
+      break;
+    default:
+      break;
+  }
+  recEnd = end;
+  optTtl = type === 41 ? ((b[p + 4] << 24) | (b[p + 5] << 16) | (b[p + 6] << 8) | b[p + 7]) >>> 0 : -1;
+}
+
+/** readSection without the records: sets sectionEnd, accumulates rcodeAcc. */
+function skipSection(b: Buffer, off: number, count: number): void {
+  for (let i = 0; i < count; i++) {
+    skipRR(b, off);
+    if (optTtl >= 0) rcodeAcc |= (optTtl >>> 24) << 4;
+    off = recEnd;
+  }
+  sectionEnd = off;
+}
+
+/** decodeMessageLean's result, overwritten by each call (the fields are readonly to others). */
+const leanMessage = new DnsMessage(0, 0, 0, NO_QUESTION, NO_RR, NO_RR, NO_RR, 0, null, 0);
+const leanFields = leanMessage as unknown as { b2: number; b3: number; id: number; rcode: number; qName: string | null; qType: number };
+
+/**
+ * decodeMessage for lean runs: throws exactly what decodeMessage throws, but the message holds
+ * no questions or records, only what pairing reads: id, qr, opcode, rcode, qName and qType are
+ * those decodeMessage gives; `header` counts are not (nothing reads them in lean runs).
+ * The result is one shared object, valid until the next call: the matcher copies what it keeps
+ * (a DnsMessage per message was the decoder's last allocation; its line was the hottest of the
+ * lean decoder in CLI profiles).
+ */
+export function decodeMessageLean(b: Buffer): DnsMessage {
+  if (b.length < 12) throw new DnsWireError('message shorter than a DNS header');
+  const qdcount = (b[4] << 8) | b[5];
+  const ancount = (b[6] << 8) | b[7];
+  const nscount = (b[8] << 8) | b[9];
+  const arcount = (b[10] << 8) | b[11];
+  let off = 12;
+  newMessage();
+  const cache = qdcount > 1 || ancount + nscount + arcount > 0;
+  let qName: string | null = null;
+  let qType = 0;
+  if (qdcount > 0) {
+    // readQuestion without the question object (nor its type and class names).
+    qName = nameAt(b, off, cache);
+    const p = nameEnd;
+    if (p + 4 > b.length) throw new DnsWireError('truncated question');
+    off = p + 4;
+    qType = (b[p] << 8) | b[p + 1];
+    for (let i = 1; i < qdcount; i++) {
+      skipQuestion(b, off, cache);
+      off = recEnd;
+    }
+  }
+  rcodeAcc = b[3] & 0x0f;
+  skipSection(b, off, ancount);
+  skipSection(b, sectionEnd, nscount);
+  skipSection(b, sectionEnd, arcount);
+  const m = leanFields;
+  m.b2 = b[2];
+  m.b3 = b[3];
+  m.id = (b[0] << 8) | b[1];
+  m.rcode = rcodeAcc;
+  m.qName = qName;
+  m.qType = qType;
+  return leanMessage;
+}
+
 /**
  * Plausibility test for detection: a header with sane counts and opcode, then (depth
  * 'questions') parseable questions, or (depth 'whole') a cleanly decoding message.
@@ -536,7 +791,8 @@ export function looksLikeDns(b: Buffer, depth: 'header' | 'questions' | 'whole')
   if (depth === 'header') return true;
   try {
     if (depth === 'whole') {
-      decodeMessage(b);
+      // Only success counts here: the lean decoder accepts exactly what decodeMessage accepts.
+      decodeMessageLean(b);
       return true;
     }
     let off = 12;

@@ -6,7 +6,7 @@
 import type { Direction, Dissector, DissectorContext, L7Message, TcpStreamParser, Timestamp, UdpFlowParser } from '../types';
 import type { DnsRequest, DnsResponse, ItemError, Protocol } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
-import { decodeMessage, DnsWireError, looksLikeDns, opcodeName, rcodeName, type DnsMessage } from './dns-wire';
+import { decodeMessage, decodeMessageLean, DnsWireError, looksLikeDns, opcodeName, rcodeName, type DnsMessage } from './dns-wire';
 
 const DNS_PORTS = new Set([53, 5353]);
 
@@ -19,7 +19,14 @@ const OPEN_AFTER = 16;
 
 interface Entry {
   id: number;
+  /**
+   * The messages, for the item. In lean runs q and r are only "seen" marks (they hold
+   * decodeMessageLean's shared object): pairing reads qName/qType, copied here.
+   */
   q: DnsMessage | null;
+  /** The query's first question (DnsMessage.qName/qType), what sameQuestion compares. */
+  qName: string | null;
+  qType: number;
   qSize: number;
   qTs: Timestamp;
   r: DnsMessage | null;
@@ -29,12 +36,14 @@ interface Entry {
   error: ItemError | null;
 }
 
-const sameQuestion = (a: DnsMessage, b: DnsMessage): boolean => {
-  const x = a.questions[0], y = b.questions[0];
-  if (!x || !y) return true;
-  if (x.type !== y.type) return false;
+/** First questions equal (names case-insensitively), or one message without a question. */
+const sameQuestion = (a: Entry, b: DnsMessage): boolean => {
+  const x = a.qName, y = b.qName;
+  if (x === null || y === null) return true;
+  // Type numbers: typeName is one-to-one, so this is the comparison of the type names it replaced.
+  if (a.qType !== b.qType) return false;
   // The same string (interned by dns-wire's name cache) needs no lower-casing.
-  return x.name === y.name || x.name.toLowerCase() === y.name.toLowerCase();
+  return x === y || x.toLowerCase() === y.toLowerCase();
 };
 
 /**
@@ -61,7 +70,8 @@ class DnsMatcher {
   message(raw: Buffer, ts: Timestamp): void {
     let m: DnsMessage;
     try {
-      m = decodeMessage(raw);
+      // Lean runs: same checks and errors, but no records or names beyond the first question.
+      m = this.ctx.lean ? decodeMessageLean(raw) : decodeMessage(raw);
     } catch (e) {
       if (!(e instanceof DnsWireError)) throw e;
       this.ctx.warn('dns', `malformed message: ${e.message}`);
@@ -77,7 +87,7 @@ class DnsMatcher {
       let retransmit = false;
       if (scan) for (let i = this.head; i < n; i++) {
         const e = entries[i];
-        if (e.id === id && e.q && !e.r && sameQuestion(e.q, m)) {
+        if (e.id === id && e.q && !e.r && sameQuestion(e, m)) {
           retransmit = true;
           break;
         }
@@ -85,7 +95,7 @@ class DnsMatcher {
       if (retransmit) {
         this.ctx.warn('dns', 'retransmitted query');
       } else {
-        entries.push({ id, q: m, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, error: null });
+        entries.push({ id, q: m, qName: m.qName, qType: m.qType, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, error: null });
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
         if (open !== null) open[id & OPEN_MASK]++;
         else if (n + 1 - this.head > OPEN_AFTER) this.countOpen();
@@ -94,7 +104,7 @@ class DnsMatcher {
       let e: Entry | null = null;
       if (scan) for (let i = this.head; i < n; i++) {
         const x = entries[i];
-        if (x.id === id && x.q && !x.r && !x.done && sameQuestion(x.q, m)) {
+        if (x.id === id && x.q && !x.r && !x.done && sameQuestion(x, m)) {
           e = x;
           break;
         }
@@ -104,7 +114,7 @@ class DnsMatcher {
         if (open !== null) open[id & OPEN_MASK]--;
       } else {
         // No query seen (capture began after it, or it was lost): the item is built from the response.
-        entries.push({ id, q: null, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, error: null });
+        entries.push({ id, q: null, qName: null, qType: 0, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, error: null });
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
       }
     }
