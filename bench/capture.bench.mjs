@@ -237,7 +237,9 @@ async function main() {
   console.log(`input: ${file}, ${(size / 1e6).toFixed(0)} MB, ${packets} packets`);
   console.log(`  ${probe.stderr.trim().split('\n').filter((l) => /items|gaps|skipped|warnings/.test(l)).join('\n  ')}`);
 
-  const runs = big ? 1 : 3; // same count for both sides
+  // Same count for both sides; `--runs N` for steadier figures on a noisy machine.
+  const ri = process.argv.indexOf('--runs');
+  const runs = ri > 0 ? Math.max(1, Number(process.argv[ri + 1]) || 3) : big ? 1 : 3;
   const rows = [];
   const pair = (label, ours, peer, peerLabel) => {
     const o = [];
