@@ -1,7 +1,14 @@
 /**
  * Names for remote addresses from DNS answers seen earlier in the same capture: each A/AAAA
  * answer maps its address to the name the client asked for (a CNAME chain resolves to the
- * asked name, not to the canonical one). Bounded: past MAX_NAMES the table starts over.
+ * asked name, not to the canonical one); a later answer renames the address. Bounded: past
+ * MAX_NAMES the table starts over.
+ *
+ * Decision: a loopback address keeps a name only while every answer agrees on it. Every local
+ * service shares 127.0.0.1/::1, so a dev resolver that points many names there would otherwise
+ * rename every local connection (and the resolver itself) after each answer; with one name
+ * (`myapp.test`) it is still shown, with several it is dropped ("" - unknown, not wrong).
+ * Remote addresses keep "last answer wins": a connection usually follows its own lookup.
  */
 import type { DnsResponse, DnsRequest, Item } from '../item/schema';
 
@@ -9,6 +16,8 @@ const MAX_NAMES = 100_000;
 
 export class DnsNames {
   private byIp = new Map<string, string>();
+  /** Loopback addresses given different names: they stay unnamed. */
+  private ambiguous = new Set<string>();
 
   get size(): number {
     return this.byIp.size;
@@ -49,7 +58,16 @@ export class DnsNames {
       const rr = answers[i];
       // rr.name === q: the decoder hands out the question's own string for a pointer to it.
       if ((rr.type === 'A' || rr.type === 'AAAA') && rr.ip && rr.ip !== '<nil>' && (chain ? chain.has(trimDot(rr.name).toLowerCase()) : rr.name === q || trimDot(rr.name).toLowerCase() === (asked ??= name.toLowerCase()))) {
-        if (this.byIp.get(rr.ip) === name) continue;
+        const had = this.byIp.get(rr.ip);
+        if (had === name) continue;
+        if (isLoopback(rr.ip)) {
+          if (this.ambiguous.has(rr.ip)) continue;
+          if (had !== undefined) {
+            this.ambiguous.add(rr.ip);
+            this.byIp.delete(rr.ip);
+            continue;
+          }
+        }
         if (this.byIp.size >= MAX_NAMES) this.byIp.clear();
         this.byIp.set(rr.ip, name);
       }
@@ -59,6 +77,11 @@ export class DnsNames {
   lookup(ip: string): string {
     return this.byIp.get(ip) ?? '';
   }
+}
+
+/** 127.0.0.0/8 and ::1 (as formatIp and the DNS decoder write them). */
+function isLoopback(ip: string): boolean {
+  return ip.startsWith('127.') || ip === '::1';
 }
 
 /** A trailing "." dropped (not from "."). charCodeAt: endsWith's call showed in profiles. */

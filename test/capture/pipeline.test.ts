@@ -79,6 +79,26 @@ test('DNS answers name addresses after the asked name, through CNAME chains', ()
   assert.equal(n.lookup('8.8.8.8'), '');
 });
 
+test('DNS names: remote addresses take the latest answer; loopback keeps a name only while answers agree', () => {
+  const answer = (q: string, ip: string) =>
+    ({
+      protocol: PROTOCOLS.dns,
+      request: { opCode: 'Query', questions: [{ name: q, type: 'A', class: 'IN' }] },
+      response: { code: 'No Error', answers: [{ name: q, type: 'A', class: 'IN', ttl: 1, ip, ns: '', cname: '', ptr: '', txts: '', soa: '', srv: '', mx: '', opt: '', uri: '' }], authorities: [], additionals: [] },
+    }) as unknown as Item;
+  const n = new DnsNames();
+  n.learn(answer('a.example', '93.184.216.34'));
+  n.learn(answer('b.example', '93.184.216.34'));
+  assert.equal(n.lookup('93.184.216.34'), 'b.example');
+  n.learn(answer('myapp.test', '127.0.0.1'));
+  n.learn(answer('myapp.test', '127.0.0.1'));
+  assert.equal(n.lookup('127.0.0.1'), 'myapp.test', 'one name for loopback is shown');
+  n.learn(answer('other.test', '127.0.0.1'));
+  assert.equal(n.lookup('127.0.0.1'), '', 'two names for loopback: unknown');
+  n.learn(answer('myapp.test', '127.0.0.1'));
+  assert.equal(n.lookup('127.0.0.1'), '', 'and it stays unknown');
+});
+
 test("the CLI's item JSON equals JSON.stringify, byte for byte, and leaves the item untouched", async () => {
   const { mixCapture } = await import('./lib');
   const { itemJson, itemJsonUnchecked } = await import('../../capture/item/json');
