@@ -21,6 +21,9 @@ export function loadCap(): { Cap: any } | null {
 
 const LINK: Record<string, number> = { ETHERNET: 1, NULL: 0, LINKTYPE_LINUX_SLL: 113, RAW: 101, IEEE802_11_RADIO: 127 };
 
+/** See CapSource.stop(). */
+const closedCaps: unknown[] = [];
+
 export class CapSource implements PacketSource {
   readonly name: string;
   private cap: any;
@@ -84,6 +87,10 @@ export class CapSource implements PacketSource {
     } catch {
       // already closed
     }
+    // A closed Cap collected by the GC can crash the process (seen: SIGSEGV in the live test
+    // after close; node_pcap#270 reports the same for its sessions): closed handles stay
+    // referenced, so their native destructor never runs on a GC thread. One per live capture.
+    if (this.cap) closedCaps.push(this.cap);
     this.wake?.();
   }
 
