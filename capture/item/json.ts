@@ -14,7 +14,7 @@
  * JSON.stringify at run time, and a difference switches this process to JSON.stringify for good
  * (tests compare every test item).
  */
-import type { Item } from './schema';
+import type { Endpoint, Item } from './schema';
 
 const SENTINEL = `\u0000wirehook-${Math.random().toString(36).slice(2)}`;
 const SENTINEL_JSON = JSON.stringify(SENTINEL);
@@ -24,18 +24,12 @@ const PROTO_SENTINEL_JSON = JSON.stringify(PROTO_SENTINEL);
 const protoJson = new Map<object, string>();
 
 /** One endpoint's JSON, kept while its fields stay the same. */
-interface EpCache {
-  ip: string;
-  port: string;
-  name: string;
-  namespace: string;
-  processName: string;
-  processId: number;
+interface EpCache extends Endpoint {
   json: string;
 }
 
 /** Whether `e` has the cached fields; if not, they are taken over and the JSON is dropped. */
-function sameEp(c: EpCache, e: Item['src']): boolean {
+function sameEp(c: EpCache, e: Endpoint): boolean {
   if (c.ip === e.ip && c.port === e.port && c.name === e.name && c.namespace === e.namespace && c.processName === e.processName && c.processId === e.processId) return true;
   c.ip = e.ip;
   c.port = e.port;

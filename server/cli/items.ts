@@ -4,10 +4,7 @@
  */
 import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import type { Item } from '../../capture/item/schema';
-import { itemJson, itemJsonParts } from '../../capture/item/json';
-
-/** Also importable from here (tests). */
-export { itemJson, itemJsonParts };
+import { itemJsonParts } from '../../capture/item/json';
 import { UsageError } from './common';
 import { loadBundle } from './load';
 import { openAnnounced, parseSourceArgs, SOURCE_USAGE } from './source-options';

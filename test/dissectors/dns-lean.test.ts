@@ -7,7 +7,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer, dnsScenario } from '../helpers/traffic';
-import { recordRelay, collector, replayTcp, replayUdp, type Recorded } from './harness';
+import { recordRelay, collector, replayTcp, replayUdp, type Recorded, prng } from './harness';
 import { dns } from '../../capture/dissectors/dns';
 import { decodeMessage, decodeMessageLean, DnsWireError, typeName, type DnsMessage } from '../../capture/dissectors/dns-wire';
 import type { DissectorContext } from '../../capture/types';
@@ -40,16 +40,6 @@ before(async () => {
   }
 });
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Byte values that steer the decoder: label lengths, pointers, escapes, root, type numbers. */
 const INTERESTING = [0, 1, 2, 3, 4, 6, 12, 15, 16, 28, 33, 41, 46, 63, 64, 92, 99, 0x80, 0xc0, 0xc1, 0xff, 0x20, 0x2e, 0x5c, 0x7f];

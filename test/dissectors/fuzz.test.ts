@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHttpServer, httpScenario, startDnsServer, dnsScenario } from '../helpers/traffic';
-import { recordRelay, collector, type Recorded } from './harness';
+import { recordRelay, collector, type Recorded, prng } from './harness';
 import { http } from '../../capture/dissectors/http';
 import { dns } from '../../capture/dissectors/dns';
 import type { L7Message } from '../../capture/types';
@@ -26,17 +26,6 @@ before(async () => {
   }
 });
 
-/** mulberry32: small, seeded, good enough to pick mutations reproducibly. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function mutate(b: Buffer, rnd: () => number): Buffer {
   const out = Buffer.from(b);

@@ -108,3 +108,15 @@ export function replayUdp(p: UdpFlowParser, rec: Recorded): void {
   for (const c of rec.chunks) p.datagram(c.dir, c.bytes, c.ts);
   p.end(END_TS, 'eof');
 }
+
+/** mulberry32: small, seeded, good enough to pick mutations reproducibly (fuzz and lean-DNS tests). */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
