@@ -1,101 +1,273 @@
 /**
- * An item's JSON text: byte for byte JSON.stringify(item), with the measured hot spots taken out
- * of V8's serializer (node 20's spends ~30–50 ns per property and scans every string for
- * escapes):
- * - the run `"worker"…"outgoing"` (worker, node, protocol, tls, src, dst, outgoing: ~300 bytes
- *   and 17 properties, the same for every item of a stream while its names stay the same) is
- *   serialized once per stream and spliced in: DNS items measured 8.4 → 4.7 µs;
- * - a base64 body preview (kilobytes, never needs escaping) is spliced in unscanned.
- * Splicing = stringify a stand-in with sentinel strings, then hand the pieces in order to `put`
- * (the CLI encodes them straight into its output buffer, no joined copy).
+ * An item's JSON text: byte for byte JSON.stringify(item), written by hand for the schema's
+ * shapes because node 20's serializer costs ~300 ns per call plus ~90 ns per property and scans
+ * every string for escapes (measured: a DNS item 8.0 → 4.3 µs with its output write).
+ * - The run `"worker"…"outgoing"` (~300 bytes, 17 properties, the same for every item of a
+ *   stream while its names stay the same) is serialized once per stream and reused.
+ * - Known shapes (the item, HTTP and DNS requests/responses, endpoints…) are written by
+ *   functions that first check the object's own keys, in order, with for-in (~2 ns per key, no
+ *   allocation), and write every value through `val`, which is exact for any JSON value. An
+ *   object of any other shape goes to JSON.stringify, so the output is exact for any item.
+ * - Strings without characters JSON escapes (one regex test) are quoted as they are.
+ * - A base64 body preview (kilobytes, never needs escaping: Buffer.toString('base64') made it)
+ *   is handed out as its own piece, unscanned and uncopied.
  *
- * Only items with build.ts's keys in its order take this path (checked per item); the rest go
- * to JSON.stringify. Also, the first items of each protocol and every 1024th are compared with
- * JSON.stringify at run time, and a difference switches this process to JSON.stringify for good
- * (tests compare every test item).
+ * The first items of each protocol and every 1024th are also compared with JSON.stringify at run
+ * time; a difference switches this process to JSON.stringify for good (tests compare every item
+ * of the test captures and fuzzed shapes).
  */
 import type { Endpoint, Item } from './schema';
 
-const SENTINEL = `\u0000wirehook-${Math.random().toString(36).slice(2)}`;
-const SENTINEL_JSON = JSON.stringify(SENTINEL);
-const RUN_TOKEN = '"worker":' + SENTINEL_JSON;
-const PROTO_SENTINEL = Object.freeze({ [SENTINEL]: 1 });
-const PROTO_SENTINEL_JSON = JSON.stringify(PROTO_SENTINEL);
-const protoJson = new Map<object, string>();
+type Obj = Record<string, unknown>;
 
-/** One endpoint's JSON, kept while its fields stay the same. */
-interface EpCache extends Endpoint {
-  json: string;
+/** What JSON.stringify escapes in a string: `"`, `\`, controls, lone surrogates (tested by pairs too). */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function str(s: string): string {
+  return s.length === 0 ? '""' : NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
 
-/** Whether `e` has the cached fields; if not, they are taken over and the JSON is dropped. */
-function sameEp(c: EpCache, e: Endpoint): boolean {
-  if (c.ip === e.ip && c.port === e.port && c.name === e.name && c.namespace === e.namespace && c.processName === e.processName && c.processId === e.processId) return true;
-  c.ip = e.ip;
-  c.port = e.port;
-  c.name = e.name;
-  c.namespace = e.namespace;
-  c.processName = e.processName;
-  c.processId = e.processId;
-  c.json = '';
-  return false;
+/** Set when a value JSON.stringify would omit (undefined, a function…) met a typed writer. */
+let odd = false;
+
+/** Any value as JSON.stringify writes it as an object member or array element. */
+function val(v: unknown): string {
+  switch (typeof v) {
+    case 'string':
+      return str(v);
+    case 'number':
+      return Number.isFinite(v) ? '' + v : 'null';
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      const j = JSON.stringify(v) as string | undefined;
+      if (j === undefined) odd = true;
+      return j ?? '';
+    }
+    default:
+      odd = true;
+      return '';
+  }
 }
 
-const newEp = (): EpCache => ({ ip: '', port: '', name: '', namespace: '', processName: '', processId: NaN, json: '' });
+/** Whether `o` is a plain object whose enumerable keys are exactly `keys`, in order. */
+function keysAre(o: unknown, keys: readonly string[]): o is Obj {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) return false;
+  let i = 0;
+  for (const k in o) {
+    if (k !== keys[i]) return false;
+    i++;
+  }
+  return i === keys.length && typeof (o as Obj).toJSON !== 'function';
+}
 
-/** Per stream: the run's head `"worker":…,"tls":…,"src":` and each endpoint's JSON. */
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A string-keyed map (headers, cookies, query): `{}` members in order, omitting what JSON omits. */
+function map(o: unknown): string {
+  if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof (o as Obj).toJSON === 'function') return val(o);
+  let s = '';
+  for (const k in o) {
+    if (!hasOwn.call(o, k)) return val(o);
+    const v = (o as Obj)[k];
+    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
+    s += (s === '' ? '{' : ',') + key(k) + (typeof v === 'string' ? str(v) : val(v));
+  }
+  return s === '' ? '{}' : s + '}';
+}
+
+/** An array whose elements go through `each` (JSON.stringify's null for what it would omit). */
+function list(a: unknown, each: (x: unknown) => string): string {
+  if (!Array.isArray(a) || typeof (a as unknown as Obj).toJSON === 'function') return val(a);
+  const n = a.length;
+  if (n === 0) return '[]';
+  let s = '[';
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    s += (i === 0 ? '' : ',') + (x === undefined || typeof x === 'function' || typeof x === 'symbol' ? 'null' : each(x));
+  }
+  return s + ']';
+}
+
+const strOrVal = (x: unknown): string => (typeof x === 'string' ? str(x) : val(x));
+
+/**
+ * The last value written at one place and its JSON: fields like a DNS type or an HTTP version
+ * repeat from item to item, and `===` on short strings is far cheaper than the escape test.
+ */
+class Last {
+  k: unknown = '';
+  j = '""';
+}
+function memo(m: Last, v: unknown): string {
+  if (v === m.k) return m.j;
+  const j = val(v);
+  if (typeof v === 'string') {
+    m.k = v;
+    m.j = j;
+  }
+  return j;
+}
+
+/** Map keys (header names…) → `"key":`; bounded (short keys, cleared when full). */
+const keyJson = new Map<string, string>();
+function key(k: string): string {
+  let j = keyJson.get(k);
+  if (j === undefined) {
+    j = str(k) + ':';
+    if (k.length > 64) return j;
+    if (keyJson.size >= 4096) keyJson.clear();
+    keyJson.set(k, j);
+  }
+  return j;
+}
+
+// ------------------------------------------------------------------------------------ DNS
+
+const M = {
+  qName: new Last(), qType: new Last(), qClass: new Last(), rName: new Last(), rType: new Last(), rClass: new Last(), rIp: new Last(), opCode: new Last(), code: new Last(),
+  method: new Last(), reqVersion: new Last(), statusText: new Last(), resVersion: new Last(), mimeType: new Last(), encoding: new Last(),
+};
+
+const Q_KEYS = ['name', 'type', 'class'];
+const question = (q: unknown): string => (keysAre(q, Q_KEYS) ? '{"name":' + memo(M.qName, q.name) + ',"type":' + memo(M.qType, q.type) + ',"class":' + memo(M.qClass, q.class) + '}' : val(q));
+
+const RR_KEYS = ['name', 'type', 'class', 'ttl', 'ip', 'ns', 'cname', 'ptr', 'txts', 'soa', 'srv', 'mx', 'opt', 'uri'];
+function rr(r: unknown): string {
+  if (!keysAre(r, RR_KEYS)) return val(r);
+  const head = '{"name":' + memo(M.rName, r.name) + ',"type":' + memo(M.rType, r.type) + ',"class":' + memo(M.rClass, r.class) + ',"ttl":' + val(r.ttl) + ',"ip":' + memo(M.rIp, r.ip);
+  // Usually one of the typed fields is set: the empty rest as one constant.
+  if (r.ns === '' && r.cname === '' && r.ptr === '' && r.txts === '' && r.soa === '' && r.srv === '' && r.mx === '' && r.opt === '' && r.uri === '') return head + RR_EMPTY_TAIL;
+  return head + ',"ns":' + val(r.ns) + ',"cname":' + val(r.cname) + ',"ptr":' + val(r.ptr) + ',"txts":' + val(r.txts) + ',"soa":' + val(r.soa) + ',"srv":' + val(r.srv) + ',"mx":' + val(r.mx) + ',"opt":' + val(r.opt) + ',"uri":' + val(r.uri) + '}';
+}
+const RR_EMPTY_TAIL = ',"ns":"","cname":"","ptr":"","txts":"","soa":"","srv":"","mx":"","opt":"","uri":""}';
+
+const DNS_REQ_KEYS = ['opCode', 'questions'];
+const dnsRequest = (o: unknown): string => (keysAre(o, DNS_REQ_KEYS) ? '{"opCode":' + memo(M.opCode, o.opCode) + ',"questions":' + list(o.questions, question) + '}' : val(o));
+
+const DNS_RES_KEYS = ['code', 'answers', 'authorities', 'additionals'];
+const dnsResponse = (o: unknown): string => (keysAre(o, DNS_RES_KEYS) ? '{"code":' + memo(M.code, o.code) + ',"answers":' + list(o.answers, rr) + ',"authorities":' + list(o.authorities, rr) + ',"additionals":' + list(o.additionals, rr) + '}' : val(o));
+
+// ----------------------------------------------------------------------------------- HTTP
+
+const REQ_KEYS = ['method', 'url', 'targetUri', 'path', 'pathSegments', 'httpVersion', 'headers', 'cookies', 'queryString', 'headersSize', 'bodySize'];
+const REQ_POST_KEYS = ['method', 'url', 'targetUri', 'path', 'pathSegments', 'httpVersion', 'headers', 'cookies', 'queryString', 'postData', 'headersSize', 'bodySize'];
+function httpRequest(o: unknown): string {
+  const post = !keysAre(o, REQ_KEYS);
+  if (post && !keysAre(o, REQ_POST_KEYS)) return val(o);
+  const r = o as Obj;
+  return '{"method":' + memo(M.method, r.method) + ',"url":' + val(r.url) + ',"targetUri":' + val(r.targetUri) + ',"path":' + val(r.path) + ',"pathSegments":' + list(r.pathSegments, strOrVal) + ',"httpVersion":' + memo(M.reqVersion, r.httpVersion) + ',"headers":' + map(r.headers) + ',"cookies":' + map(r.cookies) + ',"queryString":' + map(r.queryString) + (post ? ',"postData":' + val(r.postData) : '') + ',"headersSize":' + val(r.headersSize) + ',"bodySize":' + val(r.bodySize) + '}';
+}
+
+/** A base64 preview longer than this is handed out as its own piece. */
+const SPLICE_MIN = 256;
+/** Set by `content` when it leaves the body text out: written between `cut` and the rest. */
+let spliced: string | null = null;
+const CONTENT_KEYS = ['size', 'mimeType', 'encoding'];
+const CONTENT_TEXT_KEYS = ['size', 'mimeType', 'encoding', 'text'];
+const CUT = '\u0000';
+function content(o: unknown): string {
+  const text = !keysAre(o, CONTENT_KEYS);
+  if (text && !keysAre(o, CONTENT_TEXT_KEYS)) return val(o);
+  const c = o as Obj;
+  const head = '{"size":' + val(c.size) + ',"mimeType":' + memo(M.mimeType, c.mimeType) + ',"encoding":' + memo(M.encoding, c.encoding);
+  if (!text) return head + '}';
+  const t = c.text;
+  if (c.encoding === 'base64' && typeof t === 'string' && t.length > SPLICE_MIN && spliced === null) {
+    spliced = t;
+    return head + ',"text":"' + CUT + '"}';
+  }
+  return head + ',"text":' + val(t) + '}';
+}
+
+const RES_KEYS = ['status', 'statusText', 'httpVersion', 'headers', 'cookies', 'content', 'redirectURL', 'headersSize', 'bodySize'];
+const httpResponse = (o: unknown): string => (keysAre(o, RES_KEYS) ? '{"status":' + val(o.status) + ',"statusText":' + memo(M.statusText, o.statusText) + ',"httpVersion":' + memo(M.resVersion, o.httpVersion) + ',"headers":' + map(o.headers) + ',"cookies":' + map(o.cookies) + ',"content":' + content(o.content) + ',"redirectURL":' + val(o.redirectURL) + ',"headersSize":' + val(o.headersSize) + ',"bodySize":' + val(o.bodySize) + '}' : val(o));
+
+/** protocol.name → request and response writers. */
+const writers = new Map<unknown, [(o: unknown) => string, (o: unknown) => string]>([
+  ['dns', [dnsRequest, dnsResponse]],
+  ['http', [httpRequest, httpResponse]],
+]);
+
+// ------------------------------------------------------------------------------ the run
+
+const EP_KEYS = ['ip', 'port', 'name', 'namespace', 'processName', 'processId'];
+
+/** Per stream: the run `"worker":…,"outgoing":…` and the values it was made from. */
 interface RunCache {
-  worker: string;
+  worker: unknown;
   node: unknown;
   protocol: unknown;
-  tls: boolean;
-  head: string;
-  src: EpCache;
-  dst: EpCache;
+  tls: unknown;
+  outgoing: unknown;
+  src: Endpoint;
+  dst: Endpoint;
+  json: string;
 }
 
 const runs = new Map<string, RunCache>();
 const MAX_RUNS = 4096;
 
+const sameEp = (c: Endpoint, e: Endpoint): boolean =>
+  c.ip === e.ip && c.port === e.port && c.name === e.name && c.namespace === e.namespace && c.processName === e.processName && c.processId === e.processId;
+
 /**
- * The stream's run cache when the run can be spliced: its endpoints are the same as for the
- * stream's previous item. When they changed (a DNS answer renamed an address) the plain writer
- * is cheaper than re-serializing them apart (measured on a stream renamed at every item).
+ * The run's JSON, cached per stream while worker, node and protocol are the same objects and the
+ * endpoint fields the same values (a DNS answer that renames an address makes a new one).
  */
-function runFor(item: Item): RunCache | null {
+function run(item: Item): string {
+  const s = item.src, d = item.dst;
+  if (!keysAre(s, EP_KEYS) || !keysAre(d, EP_KEYS)) return '';
   let r = runs.get(item.stream);
-  if (!r || r.worker !== item.worker || r.node !== item.node || r.protocol !== item.protocol || r.tls !== item.tls) {
-    const j = JSON.stringify({ worker: item.worker, node: item.node, protocol: item.protocol, tls: item.tls, src: 0 });
-    r = { worker: item.worker, node: item.node, protocol: item.protocol, tls: item.tls, head: j.slice(1, -2), src: newEp(), dst: newEp() };
-    if (runs.size >= MAX_RUNS) runs.clear();
-    runs.set(item.stream, r);
-  }
-  const a = sameEp(r.src, item.src);
-  const b = sameEp(r.dst, item.dst);
-  return a && b ? r : null;
+  if (r !== undefined && r.worker === item.worker && r.node === item.node && r.protocol === item.protocol && r.tls === item.tls && r.outgoing === item.outgoing && sameEp(r.src, s) && sameEp(r.dst, d)) return r.json;
+  const j = JSON.stringify({ worker: item.worker, node: item.node, protocol: item.protocol, tls: item.tls, src: s, dst: d, outgoing: item.outgoing });
+  r = { worker: item.worker, node: item.node, protocol: item.protocol, tls: item.tls, outgoing: item.outgoing, src: { ...s }, dst: { ...d }, json: j.slice(1, -1) };
+  if (runs.size >= MAX_RUNS) runs.clear();
+  runs.set(item.stream, r);
+  return r.json;
 }
 
-/** Puts the run `"worker":…,"outgoing":…` (no braces) from the cache. */
-function putRun(r: RunCache, item: Item, put: (s: string) => void): void {
-  if (r.src.json === '') r.src.json = JSON.stringify(item.src);
-  if (r.dst.json === '') r.dst.json = JSON.stringify(item.dst);
-  put(r.head);
-  put(r.src.json);
-  put(',"dst":');
-  put(r.dst.json);
-  put(item.outgoing ? ',"outgoing":true' : ',"outgoing":false');
-}
+// ----------------------------------------------------------------------------- the item
 
-/** build.ts's keys, in order: the only shape the spliced writer takes. */
+/** build.ts's keys, in order: the only item shape written by hand. */
 const ITEM_KEYS = ['id', 'index', 'stream', 'worker', 'node', 'protocol', 'tls', 'src', 'dst', 'outgoing', 'timestamp', 'startTime', 'request', 'response', 'requestSize', 'responseSize', 'elapsedTime', 'passed', 'failed', 'error', 'entryFile'];
 
-/** Measured ~0.1 µs: cheap next to what splicing saves, and it makes any other shape exact. */
-function builtShape(item: Item): boolean {
-  const k = Object.keys(item);
-  if (k.length !== ITEM_KEYS.length) return false;
-  for (let i = 0; i < k.length; i++) if (k[i] !== ITEM_KEYS[i]) return false;
-  const s = item.src, d = item.dst;
-  return typeof s === 'object' && s !== null && typeof d === 'object' && d !== null && typeof item.outgoing === 'boolean' && typeof item.stream === 'string';
+/**
+ * The item's JSON by hand, or null when JSON.stringify must write it (another shape, or a
+ * value it omits). `spliced` is the body left out at the one CUT character, if any.
+ */
+function handJson(item: Item): string | null {
+  if (!keysAre(item, ITEM_KEYS) || typeof item.stream !== 'string') return null;
+  const r = run(item);
+  if (r === '') return null;
+  odd = false;
+  spliced = null;
+  const w = writers.get((item.protocol as { name?: unknown } | null)?.name);
+  const req = w ? w[0](item.request) : val(item.request);
+  const res = w ? w[1](item.response) : val(item.response);
+  const s = '{"id":' + val(item.id) + ',"index":' + val(item.index) + ',"stream":' + str(item.stream) + ',' + r + ',"timestamp":' + val(item.timestamp) + ',"startTime":' + val(item.startTime) + ',"request":' + req + ',"response":' + res + ',"requestSize":' + val(item.requestSize) + ',"responseSize":' + val(item.responseSize) + ',"elapsedTime":' + val(item.elapsedTime) + ',"passed":' + val(item.passed) + ',"failed":' + val(item.failed) + ',"error":' + val(item.error) + ',"entryFile":' + val(item.entryFile) + '}';
+  return odd ? null : s;
+}
+
+/** The item's JSON as pieces to `put`, after `reserve` got their total UTF-16 length. */
+function handParts(item: Item, reserve: (n: number) => void, put: (s: string) => void): boolean {
+  const s = handJson(item);
+  if (s === null) return false;
+  const body = spliced;
+  if (body === null) {
+    reserve(s.length);
+    put(s);
+    return true;
+  }
+  spliced = null;
+  // The only CUT in s is ours: any in a string value was escaped (\u0000).
+  const k = s.indexOf(CUT);
+  reserve(s.length + body.length);
+  put(s.slice(0, k));
+  put(body);
+  put(s.slice(k + 1));
+  return true;
 }
 
 let trusted = true;
@@ -109,100 +281,33 @@ const CHECK_EVERY = 1024;
  * UTF-16 length.
  */
 export function itemJsonParts(item: Item, reserve: (n: number) => void, put: (s: string) => void): void {
-  if (!trusted || !builtShape(item)) {
-    const j = JSON.stringify(item);
-    reserve(j.length);
-    put(j);
-    return;
-  }
-  const p = item.protocol?.name ?? '';
-  const n = checked.get(p) ?? 0;
-  if (n < CHECK_FIRST || ++seen % CHECK_EVERY === 0) {
-    if (n < CHECK_FIRST) checked.set(p, n + 1);
-    let got = '';
-    fastParts(item, () => {}, (s) => void (got += s));
-    const ref = JSON.stringify(item);
-    if (got !== ref) {
-      trusted = false;
-      process.emitWarning(`item JSON (protocol '${p}') differs from the spliced writer; using JSON.stringify from now on`);
-    }
-    reserve(ref.length);
-    put(ref);
-    return;
-  }
-  fastParts(item, reserve, put);
-}
-
-function fastParts(item: Item, reserve: (n: number) => void, put: (s: string) => void): void {
-  const run = runFor(item);
-  const content = (item.response as { content?: { encoding?: string; text?: unknown } } | null)?.content;
-  const text = content && content.encoding === 'base64' && typeof content.text === 'string' && content.text.length > 256 ? content.text : null;
-  const proto = item.protocol;
-  if (text !== null) content!.text = SENTINEL;
-  let json: string;
-  try {
-    if (run) {
-      // build.ts's key order, with the run collapsed into one sentinel-valued key.
-      json = JSON.stringify({
-        id: item.id,
-        index: item.index,
-        stream: item.stream,
-        worker: SENTINEL,
-        timestamp: item.timestamp,
-        startTime: item.startTime,
-        request: item.request,
-        response: item.response,
-        requestSize: item.requestSize,
-        responseSize: item.responseSize,
-        elapsedTime: item.elapsedTime,
-        passed: item.passed,
-        failed: item.failed,
-        error: item.error,
-        entryFile: item.entryFile,
-      });
+  if (trusted) {
+    const p = typeof item.protocol?.name === 'string' ? item.protocol.name : '';
+    const n = checked.get(p) ?? 0;
+    if (n >= CHECK_FIRST && ++seen % CHECK_EVERY !== 0) {
+      if (handParts(item, reserve, put)) return;
     } else {
-      // Only the shared protocol object is spliced.
-      (item as { protocol: object }).protocol = PROTO_SENTINEL;
-      try {
-        json = JSON.stringify(item);
-      } finally {
-        item.protocol = proto;
+      if (n < CHECK_FIRST) checked.set(p, n + 1);
+      const ref = JSON.stringify(item);
+      const got = itemJsonUnchecked(item);
+      if (got !== ref) {
+        trusted = false;
+        process.emitWarning(`item JSON (protocol '${p}') differs from the hand writer; using JSON.stringify from now on`);
       }
+      reserve(ref.length);
+      put(ref);
+      return;
     }
-  } finally {
-    if (text !== null) content!.text = text;
   }
-  let pj = '';
-  if (!run) {
-    const c = protoJson.get(proto);
-    if (c === undefined) protoJson.set(proto, (pj = JSON.stringify(proto)));
-    else pj = c;
-  }
-  const e1 = item.src, e2 = item.dst;
-  // The run is its endpoints plus a few hundred characters: 2 KB of slack bounds it.
-  reserve(json.length + pj.length + 2048 + e1.name.length + e1.processName.length + e2.name.length + e2.processName.length + (text === null ? 0 : text.length + 2));
-  const token = run ? RUN_TOKEN : PROTO_SENTINEL_JSON;
-  const i = json.indexOf(token);
-  put(json.slice(0, i));
-  if (run) putRun(run, item, put);
-  else put(pj);
-  let rest = i + token.length;
-  if (text !== null) {
-    const k = json.indexOf(SENTINEL_JSON, rest);
-    put(json.slice(rest, k));
-    put('"');
-    put(text);
-    put('"');
-    rest = k + SENTINEL_JSON.length;
-  }
-  put(json.slice(rest));
+  const j = JSON.stringify(item);
+  reserve(j.length);
+  put(j);
 }
 
-/** The spliced writer alone, without the run-time check (tests compare it with JSON.stringify). */
+/** The hand writer alone, without the run-time check (tests compare it with JSON.stringify). */
 export function itemJsonUnchecked(item: Item): string {
-  if (!builtShape(item)) return JSON.stringify(item);
   let out = '';
-  fastParts(item, () => {}, (s) => void (out += s));
+  if (!handParts(item, () => {}, (s) => void (out += s))) return JSON.stringify(item);
   return out;
 }
 
