@@ -27,8 +27,23 @@ function str(s: string): string {
   return s.length === 0 ? '""' : NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : '"' + s + '"';
 }
 
-/** Set when a value JSON.stringify would omit (undefined, a function…) met a typed writer. */
+/**
+ * Set when a typed field holds a value the hand writer does not write (a non-string where a
+ * string belongs, a value JSON omits): the whole item then goes to JSON.stringify.
+ */
 let odd = false;
+
+/**
+ * A string field's JSON without its quotes (the writers keep the quotes in their constant
+ * pieces: two string concatenations fewer per field, and fewer garbage strings).
+ */
+function esc(v: unknown): string {
+  if (typeof v !== 'string') {
+    odd = true;
+    return '';
+  }
+  return v.length === 0 || !NEEDS_ESCAPE.test(v) ? v : JSON.stringify(v).slice(1, -1);
+}
 
 /** Any value as JSON.stringify writes it as an object member or array element. */
 function val(v: unknown): string {
@@ -64,17 +79,37 @@ function keysAre(o: unknown, keys: readonly string[]): o is Obj {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** A string-keyed map (headers, cookies, query): `{}` members in order, omitting what JSON omits. */
+/** A map key's JSON with the quote that opens its string value: as first member, and after one. */
+interface KeyJson {
+  first: string;
+  next: string;
+}
+
+/** Map keys (header names…) → KeyJson; bounded (short keys, cleared when full). */
+const keyJson = new Map<string, KeyJson>();
+function key(k: string): KeyJson {
+  let j = keyJson.get(k);
+  if (j === undefined) {
+    const q = str(k);
+    j = { first: '{' + q + ':"', next: '","' + q.slice(1) + ':"' };
+    if (k.length > 64) return j;
+    if (keyJson.size >= 4096) keyJson.clear();
+    keyJson.set(k, j);
+  }
+  return j;
+}
+
+/** A map of strings (headers, cookies, query); any other value sends the map to JSON.stringify. */
 function map(o: unknown): string {
   if (typeof o !== 'object' || o === null || Array.isArray(o) || typeof (o as Obj).toJSON === 'function') return val(o);
   let s = '';
   for (const k in o) {
-    if (!hasOwn.call(o, k)) return val(o);
     const v = (o as Obj)[k];
-    if (v === undefined || typeof v === 'function' || typeof v === 'symbol') continue;
-    s += (s === '' ? '{' : ',') + key(k) + (typeof v === 'string' ? str(v) : val(v));
+    if (typeof v !== 'string' || !hasOwn.call(o, k)) return val(o);
+    const kj = key(k);
+    s += (s === '' ? kj.first : kj.next) + esc(v);
   }
-  return s === '' ? '{}' : s + '}';
+  return s === '' ? '{}' : s + '"}';
 }
 
 /** An array whose elements go through `each` (JSON.stringify's null for what it would omit). */
@@ -90,19 +125,31 @@ function list(a: unknown, each: (x: unknown) => string): string {
   return s + ']';
 }
 
-const strOrVal = (x: unknown): string => (typeof x === 'string' ? str(x) : val(x));
+/** An array of strings; anything else goes to JSON.stringify. */
+function strings(a: unknown): string {
+  if (!Array.isArray(a) || typeof (a as unknown as Obj).toJSON === 'function') return val(a);
+  const n = a.length;
+  if (n === 0) return '[]';
+  let s = '["';
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    if (typeof x !== 'string') return val(a);
+    s += i === 0 ? esc(x) : '","' + esc(x);
+  }
+  return s + '"]';
+}
 
 /**
- * The last value written at one place and its JSON: fields like a DNS type or an HTTP version
- * repeat from item to item, and `===` on short strings is far cheaper than the escape test.
+ * The last string written at one place and its escaped text: fields like a DNS type or an HTTP
+ * version repeat from item to item, and `===` on short strings is far cheaper than the test.
  */
 class Last {
   k: unknown = '';
-  j = '""';
+  j = '';
 }
 function memo(m: Last, v: unknown): string {
   if (v === m.k) return m.j;
-  const j = val(v);
+  const j = esc(v);
   if (typeof v === 'string') {
     m.k = v;
     m.j = j;
@@ -110,44 +157,31 @@ function memo(m: Last, v: unknown): string {
   return j;
 }
 
-/** Map keys (header names…) → `"key":`; bounded (short keys, cleared when full). */
-const keyJson = new Map<string, string>();
-function key(k: string): string {
-  let j = keyJson.get(k);
-  if (j === undefined) {
-    j = str(k) + ':';
-    if (k.length > 64) return j;
-    if (keyJson.size >= 4096) keyJson.clear();
-    keyJson.set(k, j);
-  }
-  return j;
-}
-
-// ------------------------------------------------------------------------------------ DNS
-
 const M = {
   qName: new Last(), qType: new Last(), qClass: new Last(), rName: new Last(), rType: new Last(), rClass: new Last(), rIp: new Last(), opCode: new Last(), code: new Last(),
   method: new Last(), reqVersion: new Last(), statusText: new Last(), resVersion: new Last(), mimeType: new Last(), encoding: new Last(),
 };
 
+// ------------------------------------------------------------------------------------ DNS
+
 const Q_KEYS = ['name', 'type', 'class'];
-const question = (q: unknown): string => (keysAre(q, Q_KEYS) ? '{"name":' + memo(M.qName, q.name) + ',"type":' + memo(M.qType, q.type) + ',"class":' + memo(M.qClass, q.class) + '}' : val(q));
+const question = (q: unknown): string => (keysAre(q, Q_KEYS) ? '{"name":"' + memo(M.qName, q.name) + '","type":"' + memo(M.qType, q.type) + '","class":"' + memo(M.qClass, q.class) + '"}' : val(q));
 
 const RR_KEYS = ['name', 'type', 'class', 'ttl', 'ip', 'ns', 'cname', 'ptr', 'txts', 'soa', 'srv', 'mx', 'opt', 'uri'];
+/** Usually only one of the typed fields is set: the empty rest as one constant. */
+const RR_EMPTY_TAIL = '","ns":"","cname":"","ptr":"","txts":"","soa":"","srv":"","mx":"","opt":"","uri":""}';
 function rr(r: unknown): string {
   if (!keysAre(r, RR_KEYS)) return val(r);
-  const head = '{"name":' + memo(M.rName, r.name) + ',"type":' + memo(M.rType, r.type) + ',"class":' + memo(M.rClass, r.class) + ',"ttl":' + val(r.ttl) + ',"ip":' + memo(M.rIp, r.ip);
-  // Usually one of the typed fields is set: the empty rest as one constant.
+  const head = '{"name":"' + memo(M.rName, r.name) + '","type":"' + memo(M.rType, r.type) + '","class":"' + memo(M.rClass, r.class) + '","ttl":' + val(r.ttl) + ',"ip":"' + memo(M.rIp, r.ip);
   if (r.ns === '' && r.cname === '' && r.ptr === '' && r.txts === '' && r.soa === '' && r.srv === '' && r.mx === '' && r.opt === '' && r.uri === '') return head + RR_EMPTY_TAIL;
-  return head + ',"ns":' + val(r.ns) + ',"cname":' + val(r.cname) + ',"ptr":' + val(r.ptr) + ',"txts":' + val(r.txts) + ',"soa":' + val(r.soa) + ',"srv":' + val(r.srv) + ',"mx":' + val(r.mx) + ',"opt":' + val(r.opt) + ',"uri":' + val(r.uri) + '}';
+  return head + '","ns":"' + esc(r.ns) + '","cname":"' + esc(r.cname) + '","ptr":"' + esc(r.ptr) + '","txts":"' + esc(r.txts) + '","soa":"' + esc(r.soa) + '","srv":"' + esc(r.srv) + '","mx":"' + esc(r.mx) + '","opt":"' + esc(r.opt) + '","uri":"' + esc(r.uri) + '"}';
 }
-const RR_EMPTY_TAIL = ',"ns":"","cname":"","ptr":"","txts":"","soa":"","srv":"","mx":"","opt":"","uri":""}';
 
 const DNS_REQ_KEYS = ['opCode', 'questions'];
-const dnsRequest = (o: unknown): string => (keysAre(o, DNS_REQ_KEYS) ? '{"opCode":' + memo(M.opCode, o.opCode) + ',"questions":' + list(o.questions, question) + '}' : val(o));
+const dnsRequest = (o: unknown): string => (keysAre(o, DNS_REQ_KEYS) ? '{"opCode":"' + memo(M.opCode, o.opCode) + '","questions":' + list(o.questions, question) + '}' : val(o));
 
 const DNS_RES_KEYS = ['code', 'answers', 'authorities', 'additionals'];
-const dnsResponse = (o: unknown): string => (keysAre(o, DNS_RES_KEYS) ? '{"code":' + memo(M.code, o.code) + ',"answers":' + list(o.answers, rr) + ',"authorities":' + list(o.authorities, rr) + ',"additionals":' + list(o.additionals, rr) + '}' : val(o));
+const dnsResponse = (o: unknown): string => (keysAre(o, DNS_RES_KEYS) ? '{"code":"' + memo(M.code, o.code) + '","answers":' + list(o.answers, rr) + ',"authorities":' + list(o.authorities, rr) + ',"additionals":' + list(o.additionals, rr) + '}' : val(o));
 
 // ----------------------------------------------------------------------------------- HTTP
 
@@ -157,12 +191,15 @@ function httpRequest(o: unknown): string {
   const post = !keysAre(o, REQ_KEYS);
   if (post && !keysAre(o, REQ_POST_KEYS)) return val(o);
   const r = o as Obj;
-  return '{"method":' + memo(M.method, r.method) + ',"url":' + val(r.url) + ',"targetUri":' + val(r.targetUri) + ',"path":' + val(r.path) + ',"pathSegments":' + list(r.pathSegments, strOrVal) + ',"httpVersion":' + memo(M.reqVersion, r.httpVersion) + ',"headers":' + map(r.headers) + ',"cookies":' + map(r.cookies) + ',"queryString":' + map(r.queryString) + (post ? ',"postData":' + val(r.postData) : '') + ',"headersSize":' + val(r.headersSize) + ',"bodySize":' + val(r.bodySize) + '}';
+  const url = esc(r.url);
+  // targetUri is the same string as url (as Kubeshark): escaped once.
+  const target = r.targetUri === r.url ? url : esc(r.targetUri);
+  return '{"method":"' + memo(M.method, r.method) + '","url":"' + url + '","targetUri":"' + target + '","path":"' + esc(r.path) + '","pathSegments":' + strings(r.pathSegments) + ',"httpVersion":"' + memo(M.reqVersion, r.httpVersion) + '","headers":' + map(r.headers) + ',"cookies":' + map(r.cookies) + ',"queryString":' + map(r.queryString) + (post ? ',"postData":' + val(r.postData) : '') + ',"headersSize":' + val(r.headersSize) + ',"bodySize":' + val(r.bodySize) + '}';
 }
 
 /** A base64 preview longer than this is handed out as its own piece. */
 const SPLICE_MIN = 256;
-/** Set by `content` when it leaves the body text out: written between `cut` and the rest. */
+/** Set by `content` when it leaves the body text out: written where the one CUT is. */
 let spliced: string | null = null;
 const CONTENT_KEYS = ['size', 'mimeType', 'encoding'];
 const CONTENT_TEXT_KEYS = ['size', 'mimeType', 'encoding', 'text'];
@@ -171,18 +208,18 @@ function content(o: unknown): string {
   const text = !keysAre(o, CONTENT_KEYS);
   if (text && !keysAre(o, CONTENT_TEXT_KEYS)) return val(o);
   const c = o as Obj;
-  const head = '{"size":' + val(c.size) + ',"mimeType":' + memo(M.mimeType, c.mimeType) + ',"encoding":' + memo(M.encoding, c.encoding);
-  if (!text) return head + '}';
+  const head = '{"size":' + val(c.size) + ',"mimeType":"' + memo(M.mimeType, c.mimeType) + '","encoding":"' + memo(M.encoding, c.encoding);
+  if (!text) return head + '"}';
   const t = c.text;
   if (c.encoding === 'base64' && typeof t === 'string' && t.length > SPLICE_MIN && spliced === null) {
     spliced = t;
-    return head + ',"text":"' + CUT + '"}';
+    return head + '","text":"' + CUT + '"}';
   }
-  return head + ',"text":' + val(t) + '}';
+  return head + '","text":' + val(t) + '}';
 }
 
 const RES_KEYS = ['status', 'statusText', 'httpVersion', 'headers', 'cookies', 'content', 'redirectURL', 'headersSize', 'bodySize'];
-const httpResponse = (o: unknown): string => (keysAre(o, RES_KEYS) ? '{"status":' + val(o.status) + ',"statusText":' + memo(M.statusText, o.statusText) + ',"httpVersion":' + memo(M.resVersion, o.httpVersion) + ',"headers":' + map(o.headers) + ',"cookies":' + map(o.cookies) + ',"content":' + content(o.content) + ',"redirectURL":' + val(o.redirectURL) + ',"headersSize":' + val(o.headersSize) + ',"bodySize":' + val(o.bodySize) + '}' : val(o));
+const httpResponse = (o: unknown): string => (keysAre(o, RES_KEYS) ? '{"status":' + val(o.status) + ',"statusText":"' + memo(M.statusText, o.statusText) + '","httpVersion":"' + memo(M.resVersion, o.httpVersion) + '","headers":' + map(o.headers) + ',"cookies":' + map(o.cookies) + ',"content":' + content(o.content) + ',"redirectURL":"' + esc(o.redirectURL) + '","headersSize":' + val(o.headersSize) + ',"bodySize":' + val(o.bodySize) + '}' : val(o));
 
 /** protocol.name → request and response writers. */
 const writers = new Map<unknown, [(o: unknown) => string, (o: unknown) => string]>([
@@ -246,7 +283,7 @@ function handJson(item: Item): string | null {
   const w = writers.get((item.protocol as { name?: unknown } | null)?.name);
   const req = w ? w[0](item.request) : val(item.request);
   const res = w ? w[1](item.response) : val(item.response);
-  const s = '{"id":' + val(item.id) + ',"index":' + val(item.index) + ',"stream":' + str(item.stream) + ',' + r + ',"timestamp":' + val(item.timestamp) + ',"startTime":' + val(item.startTime) + ',"request":' + req + ',"response":' + res + ',"requestSize":' + val(item.requestSize) + ',"responseSize":' + val(item.responseSize) + ',"elapsedTime":' + val(item.elapsedTime) + ',"passed":' + val(item.passed) + ',"failed":' + val(item.failed) + ',"error":' + val(item.error) + ',"entryFile":' + val(item.entryFile) + '}';
+  const s = '{"id":"' + esc(item.id) + '","index":' + val(item.index) + ',"stream":"' + esc(item.stream) + '",' + r + ',"timestamp":' + val(item.timestamp) + ',"startTime":"' + esc(item.startTime) + '","request":' + req + ',"response":' + res + ',"requestSize":' + val(item.requestSize) + ',"responseSize":' + val(item.responseSize) + ',"elapsedTime":' + val(item.elapsedTime) + ',"passed":' + val(item.passed) + ',"failed":' + val(item.failed) + ',"error":' + val(item.error) + ',"entryFile":"' + esc(item.entryFile) + '"}';
   return odd ? null : s;
 }
 

@@ -47,7 +47,7 @@ function mutate(item: Item, rnd: () => number): Item {
   const steps = 1 + Math.floor(rnd() * 3);
   for (let s = 0; s < steps; s++) {
     // Not the shared originals (protocol is frozen; node is every item's).
-    const all = containers(copy).filter((c) => c !== item.protocol && c !== item.node && !Object.isFrozen(c));
+    const all = containers(copy).filter((c) => c !== (item.protocol as unknown) && c !== (item.node as unknown) && !Object.isFrozen(c));
     const c = pick(all);
     const keys = Object.keys(c);
     const op = rnd();
