@@ -1,14 +1,19 @@
 /**
  * An item's JSON text: byte for byte JSON.stringify(item), written by hand for the schema's
  * shapes because node 20's serializer costs ~300 ns per call plus ~90 ns per property and scans
- * every string for escapes (measured: a DNS item 8.0 → 4.3 µs with its output write).
+ * every string for escapes (callgrind over the 200k-packet bench capture, B: 10.8 → 8.2 G
+ * instructions for the whole run; see docs/capture.md, "Fifth pass").
  * - The run `"stream"…"outgoing"` (~300 bytes, 18 properties, the same for every item of a
  *   stream while its names stay the same) is serialized once per stream and reused.
  * - Known shapes (the item, HTTP and DNS requests/responses, endpoints…) are written by
  *   functions that first check the object's own keys, in order, with for-in (~2 ns per key, no
- *   allocation), and write every value through `val`, which is exact for any JSON value. An
- *   object of any other shape goes to JSON.stringify, so the output is exact for any item.
- * - Strings without characters JSON escapes (one regex test) are quoted as they are.
+ *   allocation). Values go through `val` (exact for any JSON value) or, where the schema says
+ *   string, `esc`; anything unexpected sends the sub-object or the whole item to JSON.stringify,
+ *   so the output is exact for any item (test/capture/item-json.test.ts fuzzes the shapes).
+ * - A string without characters JSON escapes (one regex test) is written as it is, between
+ *   quotes that sit in the constant pieces. Every `+` makes a rope node that costs again when
+ *   the rope is flattened for writing, so constant runs are single pieces and values that
+ *   repeat (DNS types, HTTP versions, header names) come from small caches.
  * - A base64 body preview (kilobytes, never needs escaping: Buffer.toString('base64') made it)
  *   is handed out as its own piece, unscanned and uncopied.
  *

@@ -110,7 +110,7 @@ test("the CLI's item JSON equals JSON.stringify, byte for byte, and leaves the i
   assert.ok(items.some((i) => i.protocol.name === 'dns') && items.some((i) => i.protocol.name === 'http'));
   for (const i of items) {
     const before = JSON.stringify(i);
-    // Unchecked: the spliced writer itself (itemJson checks the first items of each protocol
+    // Unchecked: the hand writer itself (itemJson checks the first items of each protocol
     // against JSON.stringify and would hide a difference there).
     assert.equal(itemJsonUnchecked(i), before);
     assert.equal(itemJson(i), before);
