@@ -254,3 +254,92 @@ test('packets point into their chunk: data is a lazy view of buf[off, off + capl
   }
   assert.ok(n > 10);
 });
+
+/** A DNS query for `name` (type A, class IN). */
+function dnsQuery(id: number, name: string): Buffer {
+  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
+  const h = Buffer.alloc(12);
+  h.writeUInt16BE(id, 0);
+  h.writeUInt16BE(0x0100, 2);
+  h.writeUInt16BE(1, 4);
+  return Buffer.concat([h, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
+}
+
+/**
+ * Real loopback traffic where bytes must outlive many reads: an HTTP request head and a DNS
+ * message over TCP each sent in two halves, with 300 DNS exchanges over UDP in between.
+ */
+async function halvesCapture(): Promise<string> {
+  const net = await import('node:net');
+  const dgram = await import('node:dgram');
+  const { startHttpServer, startDnsServer } = await import('../helpers/traffic');
+  const { record } = await import('./lib');
+  const web = await startHttpServer();
+  const dns = await startDnsServer();
+  try {
+    return await record(`port ${web.port} or port ${dns.port}`, async () => {
+      const connect = (port: number) => new Promise<import('node:net').Socket>((r) => { const s = net.connect(port, '127.0.0.1', () => r(s)); });
+      const h = await connect(web.port);
+      const t = await connect(dns.port);
+      // A whole first message on each connection, so that the dissector (not detection, which
+      // copies) holds the first half of the second one.
+      const hFirst = new Promise((r) => h.once('data', r));
+      h.write('GET /first HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+      await hFirst;
+      const frame = (m: Buffer) => Buffer.concat([Buffer.from([0, m.length]), m]);
+      const tFirst = new Promise((r) => t.once('data', r));
+      t.write(frame(dnsQuery(6, 'first.example.test')));
+      await tFirst;
+      const head = `GET /split?x=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Pad: ${'p'.repeat(200)}\r\nConnection: close\r\n\r\n`;
+      const framed = frame(dnsQuery(7, 'split.example.test'));
+      h.write(head.slice(0, 60));
+      t.write(framed.subarray(0, 9));
+      await new Promise((r) => setTimeout(r, 50));
+      const u = dgram.createSocket('udp4');
+      await new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()));
+      for (let i = 0; i < 300; i++) {
+        const answered = new Promise((r) => u.once('message', r));
+        u.send(dnsQuery(100 + i, `between${i}.example.test`), dns.port, '127.0.0.1');
+        await answered;
+      }
+      u.close();
+      const done = (s: import('node:net').Socket) => new Promise((r) => { s.on('data', () => {}); s.on('close', r); });
+      const hDone = done(h);
+      h.write(head.slice(60));
+      t.write(framed.subarray(9));
+      await new Promise((r) => setTimeout(r, 100));
+      t.end();
+      await hDone;
+      await new Promise((r) => setTimeout(r, 50));
+    });
+  } finally {
+    await web.close();
+    await dns.close();
+  }
+}
+
+test('reused read buffers: items from small reads (a ring of three buffers) equal items from one read', async () => {
+  const { ReadableSource, readAhead } = await import('../../capture/sources/file');
+  const { runPipeline } = await import('../../capture/pipeline');
+  const run = async (file: string, chunks: () => AsyncIterable<Buffer>) => {
+    const items: string[] = [];
+    const stats = await runPipeline(new ReadableSource('file/x', file, chunks), { item: (i) => void items.push(JSON.stringify(i)) });
+    return { items, stats: { ...stats, elapsedMs: 0 } };
+  };
+  const halves = await halvesCapture();
+  for (const file of [halves, (await mixCapture()).file, 'examples/captures/demo.pcap']) {
+    const whole = readFileSync(file);
+    const ref = await run(file, async function* () { yield whole; });
+    assert.ok(ref.items.length > 10);
+    if (file === halves) {
+      assert.ok(ref.items.some((i) => i.includes('"url":"/split?x=1"')), 'the split HTTP request is an item');
+      assert.ok(ref.items.some((i) => i.includes('"name":"split.example.test"')), 'the split DNS/TCP query is an item');
+    }
+    // Smaller than most loopback frames, a few frames, and several: every layout across reads.
+    for (const size of [2048, 4096, 70 * 1024, 300 * 1024]) {
+      const got = await run(file, () => readAhead(file, size));
+      assert.deepEqual(got.stats, ref.stats, `${file} with ${size}-byte reads`);
+      assert.deepEqual(got.items, ref.items, `${file} with ${size}-byte reads`);
+    }
+  }
+});
