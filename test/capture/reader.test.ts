@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { PcapReader, splitTs } from '../../capture/sources/pcap-reader';
 import { mixCapture, outFile, readAll, sh, tsharkFields, writePcap } from './lib';
+import { dnsQuery } from '../dissectors/harness';
 
 /** tshark's epoch timestamps ("1700000000.123456789") → [sec, nsec]. */
 function tsharkTimes(file: string): [number, number][] {
@@ -254,16 +255,6 @@ test('packets point into their chunk: data is a lazy view of buf[off, off + capl
   }
   assert.ok(n > 10);
 });
-
-/** A DNS query for `name` (type A, class IN). */
-function dnsQuery(id: number, name: string): Buffer {
-  const labels = name.split('.').map((l) => Buffer.concat([Buffer.from([l.length]), Buffer.from(l)]));
-  const h = Buffer.alloc(12);
-  h.writeUInt16BE(id, 0);
-  h.writeUInt16BE(0x0100, 2);
-  h.writeUInt16BE(1, 4);
-  return Buffer.concat([h, ...labels, Buffer.from([0, 0, 1, 0, 1])]);
-}
 
 /**
  * Real loopback traffic where bytes must outlive many reads: an HTTP request head and a DNS

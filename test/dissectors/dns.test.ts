@@ -1,7 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startDnsServer, dnsScenario, type DnsExchange } from '../helpers/traffic';
-import { recordRelay, collector, replayTcp, replayUdp, type Recorded } from './harness';
+import { recordRelay, collector, replayTcp, replayUdp, dnsQuery as query, type Recorded } from './harness';
 import { dns, detectDns } from '../../capture/dissectors/dns';
 import { decodeMessage, DnsWireError, readName } from '../../capture/dissectors/dns-wire';
 import type { DnsRequest, DnsResponse, DnsRR } from '../../capture/item/schema';
@@ -92,14 +92,6 @@ test('a truncated UDP answer and its TCP retry are two items', () => {
 });
 
 // ------------------------------------------------------------------ hand-built edge cases
-
-function query(id: number, name: string, type = 1, flags = 0x0100): Buffer {
-  const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
-  const h = Buffer.alloc(12);
-  h.writeUInt16BE(id, 0); h.writeUInt16BE(flags, 2); h.writeUInt16BE(1, 4);
-  const tail = Buffer.alloc(4); tail.writeUInt16BE(type, 0); tail.writeUInt16BE(1, 2);
-  return Buffer.concat([h, ...labels, Buffer.from([0]), tail]);
-}
 
 function answerTo(q: Buffer, rcode = 0, ip?: number[]): Buffer {
   const r = Buffer.from(q);

@@ -120,3 +120,12 @@ export function prng(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** A DNS query message for `name` (class IN; type A unless given; RD set unless flags say otherwise). */
+export function dnsQuery(id: number, name: string, type = 1, flags = 0x0100): Buffer {
+  const labels = name.split('.').flatMap((l) => [Buffer.from([l.length]), Buffer.from(l)]);
+  const h = Buffer.alloc(12);
+  h.writeUInt16BE(id, 0); h.writeUInt16BE(flags, 2); h.writeUInt16BE(1, 4);
+  const tail = Buffer.alloc(4); tail.writeUInt16BE(type, 0); tail.writeUInt16BE(1, 2);
+  return Buffer.concat([h, ...labels, Buffer.from([0]), tail]);
+}
