@@ -1,0 +1,287 @@
+/**
+ * The client↔server protocol: the one module both the language server (server/lsp) and the
+ * VS Code extension (extension/) import. Method names, parameter and result shapes live here
+ * and nowhere else; docs/protocol.md explains them. Only types and `RequestType` /
+ * `NotificationType` constants: nothing here may pull server code into the extension bundle.
+ */
+import { NotificationType, RequestType, RequestType0 } from 'vscode-languageserver-protocol';
+
+// ------------------------------------------------------------------ shared shapes
+
+/** Where packets come from: exactly one of `pcap`, `interface` or `command`. */
+export interface CaptureSource {
+  /** A pcap/pcapng file path, or `-` for the server's stdin (not useful over LSP). */
+  pcap?: string;
+  /** A live interface name (`lo`, `eth0`, `any`). */
+  interface?: string;
+  /** BPF filter for live capture (tcpdump syntax). */
+  filter?: string;
+  /** argv of a command whose stdout is a pcap stream, e.g. `["ssh","h","tcpdump","-U","-w","-"]`. */
+  command?: string[];
+}
+
+export type PlaySpeed = 'asap' | 'realtime';
+
+/** A position in a query or script, 1-based line and column. */
+export interface SourcePos {
+  line: number;
+  col: number;
+  message: string;
+}
+
+/** What the items panel shows per row; everything else is fetched with `getItem`. */
+export interface ItemPreview {
+  id: string;
+  /** Protocol table fields the badge needs. */
+  protocol: { name: string; abbr: string; backgroundColor: string; foregroundColor: string };
+  /** `name` or `ip:port` of each side. */
+  src: string;
+  dst: string;
+  /** One line: `GET /api/users`, `A example.com`, … */
+  summary: string;
+  /** Status as shown: HTTP status code, DNS response code, or `""`. */
+  status: string;
+  /** The status is an error (HTTP ≥ 400, DNS not "No Error", item error). */
+  statusError: boolean;
+  /** Unix ms of the request. */
+  timestamp: number;
+  /** Response time, ms. */
+  elapsedMs: number;
+  /** Request + response bytes. */
+  size: number;
+  /** Marks from `test.pass/fail` in `onItemQueried`. */
+  passed: boolean;
+  failed: boolean;
+  /** What `onItemQueried` returned for this item (shown instead of the summary), if anything. */
+  queried?: unknown;
+}
+
+export type ConsoleLevel = 'log' | 'error' | 'info';
+
+/** One `console.log`/`console.error` line, or a runtime message, with its place in the script. */
+export interface ConsoleLine {
+  /** The script's document URI. */
+  uri: string;
+  /** 1-based line and column of the `console.*` call (0 when not known). */
+  line: number;
+  col: number;
+  level: ConsoleLevel;
+  text: string;
+  /** Unix ms when it was printed. */
+  time: number;
+  /** Printed while replaying stored items through a new version. */
+  replay: boolean;
+  /** `"hub"` for the hub-role instance of a script with `onHubAction`. */
+  role?: 'worker' | 'hub';
+  /** How many identical lines this one stands for (repeats of one error are counted, not resent). */
+  count?: number;
+}
+
+export interface HookStats {
+  uri: string;
+  /** `onItemCaptured`, `onItemQueried`, `onPacketCaptured`, … */
+  hook: string;
+  /** 1-based line of the hook's declaration. */
+  line: number;
+  calls: number;
+  errors: number;
+  /** Mean time per call, µs. */
+  meanUs: number;
+}
+
+export interface CaptureState {
+  /** Increases with every started capture. */
+  session: number;
+  /** Human-readable source (`file/demo.pcap`, `local/lo`, `command/ssh`), or null before any. */
+  source: string | null;
+  running: boolean;
+  speed: PlaySpeed;
+  /** A file source that has played to its end. */
+  finished: boolean;
+  /** The last capture error (missing privileges, unreadable file, command died). */
+  error?: string;
+  /** Progress of a file source, for the progress bar. */
+  progress?: { bytesRead: number; totalBytes: number };
+}
+
+export interface StatsNotification {
+  session: number;
+  packets: number;
+  bytes: number;
+  itemsByProtocol: Record<string, number>;
+  /** Kernel drops (null when the source has no counter). */
+  drops: { kernel: number; ifdrop: number } | null;
+  gaps: number;
+  /** Rates over the last second. */
+  packetsPerSec: number;
+  itemsPerSec: number;
+  /** Items held by the store / items ever stored / items evicted. */
+  stored: number;
+  storedTotal: number;
+  evicted: number;
+  storeBytes: number;
+  warnings: Record<string, number>;
+  hooks: HookStats[];
+  /** Hook runtime errors since the capture started. */
+  hookErrors: number;
+}
+
+// ------------------------------------------------------------------ requests
+
+export interface StartCaptureParams {
+  source: CaptureSource;
+  speed?: PlaySpeed;
+}
+export interface StartCaptureResult {
+  session: number;
+  source: string;
+}
+export const StartCapture = new RequestType<StartCaptureParams, StartCaptureResult, void>('wirehook/startCapture');
+
+export const StopCapture = new RequestType0<CaptureState, void>('wirehook/stopCapture');
+
+export interface InterfaceInfo {
+  name: string;
+  description: string;
+  addresses: string[];
+  loopback: boolean;
+  up: boolean;
+}
+export const ListInterfaces = new RequestType0<{ interfaces: InterfaceInfo[]; error?: string }, void>('wirehook/listInterfaces');
+
+export interface SetQueryParams {
+  query: string;
+}
+export interface SetQueryResult {
+  ok: boolean;
+  /** `empty` for the match-all query. */
+  language: 'kfl' | 'kfl2' | 'empty';
+  error?: SourcePos;
+  /** Stored items the query matches (when ok). */
+  matched?: number;
+}
+export const SetQuery = new RequestType<SetQueryParams, SetQueryResult, void>('wirehook/setQuery');
+
+/** Checks a query without making it the active one (the filter box validates as you type). */
+export const CheckQuery = new RequestType<SetQueryParams, SetQueryResult, void>('wirehook/checkQuery');
+
+export interface GetItemParams {
+  id: string;
+}
+/** The full item (Kubeshark JSON shape), or null when it was evicted or never existed. */
+export const GetItem = new RequestType<GetItemParams, { item: unknown | null }, void>('wirehook/getItem');
+
+export interface QueryItemsParams {
+  /** KFL or KFL2; empty matches everything. Omitted: the active query. */
+  query?: string;
+  offset: number;
+  limit: number;
+}
+export interface QueryItemsResult {
+  /** Matching items in the store. */
+  total: number;
+  /** Newest last, `offset` counted from the oldest match. */
+  items: ItemPreview[];
+  error?: SourcePos;
+}
+export const QueryItems = new RequestType<QueryItemsParams, QueryItemsResult, void>('wirehook/queryItems');
+
+export type ExportFormat = 'har' | 'ndjson' | 'pcap';
+export interface ExportItemsParams {
+  ids?: string[];
+  query?: string;
+  format: ExportFormat;
+  /** Absolute file path to write. */
+  path: string;
+}
+export interface ExportItemsResult {
+  items: number;
+  /** Packets written (pcap only). */
+  packets?: number;
+  path: string;
+}
+export const ExportItems = new RequestType<ExportItemsParams, ExportItemsResult, void>('wirehook/exportItems');
+
+export interface ReplayParams {
+  uri: string;
+}
+export const Replay = new RequestType<ReplayParams, { items: number }, void>('wirehook/replay');
+
+export interface ScriptParams {
+  uri: string;
+}
+/** Loads (or reloads) a document as a hook script even if it declares no hook. */
+export const RunScript = new RequestType<ScriptParams, { ok: boolean; error?: SourcePos }, void>('wirehook/runScript');
+/** Stops a running script (it stays open in the editor). */
+export const StopScript = new RequestType<ScriptParams, void, void>('wirehook/stopScript');
+
+export interface ScriptInfo {
+  uri: string;
+  hooks: string[];
+  running: boolean;
+  error?: SourcePos;
+}
+export const ListScripts = new RequestType0<{ scripts: ScriptInfo[] }, void>('wirehook/listScripts');
+
+// ------------------------------------------------------------------ notifications (server → client)
+
+export interface ConsoleNotification {
+  lines: ConsoleLine[];
+  /** Lines dropped by the rate limit since the last batch (the store of lines is the client's). */
+  skipped: number;
+}
+export const ConsoleNotificationType = new NotificationType<ConsoleNotification>('wirehook/console');
+
+export interface ItemsNotification {
+  /** Newest previews matching the active query, oldest first; at most a bounded number per batch. */
+  previews: ItemPreview[];
+  /** Matching items in this interval that were not sent (ask with `queryItems`). */
+  skipped: number;
+  /** Items in the store that match the active query. */
+  matched: number;
+  /** The list was reset (new query, new capture): drop what is shown. */
+  reset: boolean;
+}
+export const ItemsNotificationType = new NotificationType<ItemsNotification>('wirehook/items');
+
+export const StatsNotificationType = new NotificationType<StatsNotification>('wirehook/stats');
+export const StateNotificationType = new NotificationType<CaptureState>('wirehook/state');
+
+// ------------------------------------------------------------------ settings
+
+/** `initializationOptions` and the `wirehook` configuration section the server reads. */
+export interface WirehookSettings {
+  /** Globs (workspace-relative) of files that are hook scripts even without a hook declaration. */
+  scripts: string[];
+  /** Warn about syntax newer than ES5 (Kubeshark's engine runs ES5 only). */
+  es5Warning: boolean;
+  /** Let vendor.*, webhook and chatgpt helpers really send. */
+  allowNetwork: boolean;
+  /** The workspace is trusted: hook scripts may run. */
+  trusted: boolean;
+  /** An env file (JSON, YAML or KEY=VALUE) for the scripts' `env`. */
+  envFile: string;
+  /** Store bounds. */
+  maxItems: number;
+  maxStoreMB: number;
+}
+
+export const DEFAULT_SETTINGS: WirehookSettings = {
+  scripts: [],
+  es5Warning: true,
+  allowNetwork: false,
+  trusted: true,
+  envFile: '',
+  maxItems: 100_000,
+  maxStoreMB: 128,
+};
+
+/** Rate limits every server → client stream keeps to (docs/protocol.md). */
+export const RATES = {
+  /** Each notification kind is sent at most this often. */
+  intervalMs: 200,
+  /** Previews per `wirehook/items` batch. */
+  maxPreviewsPerBatch: 200,
+  /** Console lines per `wirehook/console` batch. */
+  maxConsoleLinesPerBatch: 500,
+} as const;
