@@ -1,7 +1,7 @@
 // Bundles the entry points with esbuild. Native/wasm packages stay external: they load
 // files relative to their own package folder at run time.
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 // The CLI is a small dispatcher plus one bundle per command (server/cli/load.ts says why).
 const entries = [
@@ -27,3 +27,23 @@ await build({
   external: ['cap', 'vscode', 'quickjs-emscripten', '@jitl/*', 'quickjs-emscripten-core'],
   banner: { js: '' },
 });
+
+// The items webview's browser code (extension/webview/) and its styles, plus the codicon font
+// it shows (copied so the packaged extension needs no node_modules for it).
+if (existsSync('extension/webview/main.ts')) {
+  await build({
+    entryPoints: { webview: 'extension/webview/main.ts' },
+    outdir: 'dist',
+    bundle: true,
+    platform: 'browser',
+    target: 'chrome120',
+    format: 'iife',
+    sourcemap: true,
+    minify: true,
+    logLevel: 'warning',
+  });
+  mkdirSync('dist', { recursive: true });
+  copyFileSync('extension/webview/style.css', 'dist/webview.css');
+  copyFileSync('node_modules/@vscode/codicons/dist/codicon.css', 'dist/codicon.css');
+  copyFileSync('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/codicon.ttf');
+}

@@ -1,0 +1,147 @@
+/// <reference lib="dom" />
+/** The items webview: filter box, virtualised list, detail pane; talks to extension/items/host.ts. */
+import type { ItemPreview } from '../../server/protocol';
+import { button, el, loadState, onMessage, saveState, send } from './api';
+import { Detail } from './detail';
+import { FilterBox } from './filter';
+import { addClause, clauseFor } from './filterField';
+import { ItemList } from './list';
+
+const app = document.getElementById('app')!;
+const statusText = el('span', 'status-text');
+let rowSeq = 0;
+/** seq of a rows request → generation it was made for */
+const rowGen = new Map<number, number>();
+let lastEvicted = -1;
+let detailId = '';
+
+const filter = new FilterBox({
+  check: (query, seq) => send({ type: 'check', seq, query }),
+  apply: (query) => send({ type: 'setQuery', query }),
+});
+
+const list = new ItemList({
+  fetch(offset, limit, generation) {
+    const seq = ++rowSeq;
+    rowGen.set(seq, generation);
+    send({ type: 'rows', seq, offset, limit });
+  },
+  select(_index, item: ItemPreview | undefined, open) {
+    if (open && item) openDetail(item.id);
+  },
+});
+
+const detail = new Detail({
+  addFilter(path, value) {
+    filter.set(addClause(filter.input.value, clauseFor(path, value)), false);
+    filter.input.focus();
+  },
+  copy: (format) => detailId && send({ type: 'copy', id: detailId, format }),
+  open: () => detailId && send({ type: 'open', id: detailId }),
+  exportOne: () => detailId && send({ type: 'export', ids: [detailId] }),
+  close() {
+    detail.hide();
+    detailId = '';
+    list.scroller.focus();
+  },
+});
+
+function openDetail(id: string): void {
+  detailId = id;
+  detail.loading(id);
+  send({ type: 'getItem', id });
+}
+
+const empty = el('div', 'empty');
+function renderEmpty(text: string): void {
+  const actions = el('div', 'empty-actions');
+  const act = (label: string, iconName: string, command: string) => {
+    const b = el('button', 'text-button');
+    b.append(el('span', `codicon codicon-${iconName}`), document.createTextNode(` ${label}`));
+    b.addEventListener('click', () => send({ type: 'command', command }));
+    return b;
+  };
+  actions.append(act('Open the demo capture', 'file-binary', 'wirehook.openDemo'), act('Open a capture file…', 'folder-opened', 'wirehook.openCaptureFile'), act('Capture live…', 'record', 'wirehook.startCapture'));
+  empty.replaceChildren(el('div', 'empty-title', text), actions);
+}
+
+const toolbar = el('div', 'toolbar');
+toolbar.append(
+  filter.root,
+  statusText,
+  button('export', 'Export the filtered items…', () => send({ type: 'export' })),
+  button('debug-stop', 'Stop capture', () => send({ type: 'command', command: 'wirehook.stopCapture' })),
+);
+const header = el('div', 'list-header');
+for (const h of ['Proto', 'Source → Destination', 'Summary', 'Status', 'Time', 'Size']) header.append(el('span', '', h));
+const listPane = el('div', 'list-pane');
+listPane.append(header, list.scroller, empty);
+const split = el('div', 'split');
+split.append(listPane, detail.root);
+app.append(toolbar, split);
+
+function updateEmpty(): void {
+  empty.hidden = list.total > 0;
+}
+
+onMessage((m) => {
+  switch (m.type) {
+    case 'items': {
+      if (m.reset || (lastEvicted >= 0 && m.evicted !== lastEvicted)) list.reset();
+      lastEvicted = m.evicted;
+      const gen = list.rows.generation;
+      list.setTotal(m.matched, true);
+      if (m.previews.length) list.receive(m.matched - m.previews.length, m.previews, gen);
+      filter.setMatched(m.matched);
+      updateEmpty();
+      return;
+    }
+    case 'rows': {
+      const gen = rowGen.get(m.seq);
+      rowGen.delete(m.seq);
+      if (gen === undefined) return;
+      if (m.total !== list.total && gen === list.rows.generation) list.setTotal(m.total, false);
+      list.receive(m.offset, m.items, gen);
+      updateEmpty();
+      return;
+    }
+    case 'check':
+      filter.checked(m.seq, m.ok, m.language, m.error, m.matched);
+      return;
+    case 'query':
+      if (m.ok) {
+        filter.active = m.query;
+        if (filter.input.value !== m.query && document.activeElement !== filter.input) filter.input.value = m.query;
+        saveState({ query: m.query });
+      }
+      filter.showResult(m.ok, m.query.trim() ? (filter.root.querySelector('.filter-lang')?.textContent ?? '') : 'empty', m.error, m.matched);
+      return;
+    case 'item':
+      if (m.id === detailId) detail.show(m.id, m.item);
+      return;
+    case 'status':
+      statusText.textContent = m.source ?? '';
+      statusText.title = m.text;
+      renderEmpty(m.text);
+      return;
+  }
+});
+
+const saved = loadState<{ query?: string }>();
+if (saved?.query) filter.input.value = saved.query;
+renderEmpty('Starting…');
+updateEmpty();
+send({ type: 'ready' });
+
+// For the e2e suite and the speed figures (docs/extension.md): what the webview holds.
+(window as any).__wirehook = {
+  get total() {
+    return list.total;
+  },
+  get cachedRows() {
+    return list.rows.size;
+  },
+  get domRows() {
+    return list.scroller.querySelectorAll('.row').length;
+  },
+};

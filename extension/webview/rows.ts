@@ -1,0 +1,65 @@
+/**
+ * The webview's window of rows: previews by index in the active query's matches, bounded so
+ * memory does not grow with the store (the extension asks the server for what is shown).
+ */
+import type { ItemPreview } from '../../server/protocol';
+
+export class RowWindow {
+  private readonly rows = new Map<number, ItemPreview>();
+  /** Bumped whenever indices stop meaning what they meant (reset, new query, eviction). */
+  generation = 0;
+
+  constructor(readonly capacity: number) {}
+
+  get size(): number {
+    return this.rows.size;
+  }
+
+  get(i: number): ItemPreview | undefined {
+    return this.rows.get(i);
+  }
+
+  invalidate(): void {
+    this.rows.clear();
+    this.generation++;
+  }
+
+  put(offset: number, items: ItemPreview[]): void {
+    for (let i = 0; i < items.length; i++) this.rows.set(offset + i, items[i]);
+  }
+
+  /** First missing index in [start, end), or -1. */
+  firstMissing(start: number, end: number): number {
+    for (let i = start; i < end; i++) if (!this.rows.has(i)) return i;
+    return -1;
+  }
+
+  /** Drops the rows farthest from [start, end) until at most `capacity` remain. */
+  trim(start: number, end: number): void {
+    if (this.rows.size <= this.capacity) return;
+    const mid = (start + end) / 2;
+    const keys = [...this.rows.keys()].sort((a, b) => Math.abs(b - mid) - Math.abs(a - mid));
+    for (const k of keys) {
+      if (this.rows.size <= this.capacity) break;
+      if (k >= start && k < end) continue;
+      this.rows.delete(k);
+    }
+  }
+
+  /** Drops rows at or past `total` (the match count shrank). */
+  truncate(total: number): void {
+    for (const k of this.rows.keys()) if (k >= total) this.rows.delete(k);
+  }
+}
+
+export function formatSize(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} kB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function formatElapsed(ms: number): string {
+  if (ms < 1) return '<1 ms';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  return `${(ms / 1000).toFixed(2)} s`;
+}

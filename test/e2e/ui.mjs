@@ -1,0 +1,140 @@
+// UI scenarios the e2e suite asks the launcher to play in the real workbench (playwright-core
+// reaches into the webview's nested iframes). Each returns plain JSON for the suite to assert.
+
+/** The frame holding the items webview (`#app` with the filter box); the newest one wins. */
+export async function itemsFrame(page, { timeoutMs = 30_000, mode } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const frames = page.frames().slice().reverse();
+    for (const f of frames) {
+      try {
+        const sel = mode ? `body.mode-${mode} #app .filter-input` : '#app .filter-input';
+        if (await f.$(sel)) return f;
+      } catch {
+        // a frame navigating away
+      }
+    }
+    await page.waitForTimeout(100); // polling the frame tree: playwright has no event for "a frame gained an element"
+  }
+  throw new Error('items webview frame not found');
+}
+
+const scenarios = {
+  /** The panel rendered: what the webview shows. */
+  async panelState(page, { mode }) {
+    const f = await itemsFrame(page, { mode });
+    await f.waitForSelector('.empty-title, .row', { timeout: 20_000 });
+    return f.evaluate(() => ({
+      filterPlaceholder: document.querySelector('.filter-input')?.getAttribute('placeholder') ?? '',
+      emptyVisible: !document.querySelector('.empty')?.hidden,
+      emptyText: document.querySelector('.empty-title')?.textContent ?? '',
+      buttons: [...document.querySelectorAll('.empty-actions button')].map((b) => b.textContent.trim()),
+      headers: [...document.querySelectorAll('.list-header span')].map((s) => s.textContent),
+      codiconFontLoaded: document.fonts.check('16px codicon'),
+      background: getComputedStyle(document.body).backgroundColor,
+      foreground: getComputedStyle(document.body).color,
+      total: window.__wirehook?.total ?? -1,
+    }));
+  },
+
+  /** Types a filter, waits for its check, applies it, clicks a row, expands the detail. */
+  async filterAndInspect(page, { mode, query, invalidQuery }) {
+    const f = await itemsFrame(page, { mode });
+    const input = await f.waitForSelector('.filter-input');
+    const out = {};
+    if (invalidQuery) {
+      await input.fill('');
+      await input.type(invalidQuery, { delay: 10 });
+      await f.waitForSelector('.filter-problem:not([hidden]) .filter-message', { timeout: 10_000 });
+      out.invalid = await f.evaluate(() => ({
+        message: document.querySelector('.filter-message')?.textContent ?? '',
+        marked: document.querySelector('.filter-mark .at')?.textContent ?? '',
+      }));
+    }
+    await input.fill('');
+    await input.type(query, { delay: 10 });
+    await f.waitForFunction(() => document.querySelector('.filter-problem')?.hidden && /match/.test(document.querySelector('.filter-count')?.textContent ?? ''), null, { timeout: 10_000 });
+    out.checkedCount = await f.$eval('.filter-count', (e) => e.textContent);
+    await input.press('Enter');
+    await f.waitForFunction((q) => window.__wirehook && document.querySelector('.filter-input').value === q && document.querySelectorAll('.row[data-id]').length > 0, query, { timeout: 15_000 });
+    out.total = await f.evaluate(() => window.__wirehook.total);
+    const first = await f.waitForSelector('.row[data-id]');
+    out.firstRow = await first.evaluate((r) => ({ text: r.innerText, status: r.querySelector('.status')?.textContent, badge: r.querySelector('.badge')?.textContent, badgeBg: r.querySelector('.badge')?.style.backgroundColor }));
+    await first.click();
+    await f.waitForSelector('.detail:not([hidden]) .section[data-section="request"]', { timeout: 10_000 });
+    // Keyboard: down moves the selection, Enter opens the next row's detail.
+    await f.focus('.list-scroller');
+    await f.press('.list-scroller', 'ArrowDown');
+    await f.press('.list-scroller', 'Enter');
+    await f.waitForFunction(() => document.querySelector('.row.selected')?.dataset.index === '1' || window.__wirehook.total < 2, null, { timeout: 5_000 });
+    const raw = await f.$('.section[data-section="raw"] > summary');
+    await raw.click();
+    await f.waitForSelector('.section[data-section="raw"][open] pre.raw');
+    out.detail = await f.evaluate(() => ({
+      title: document.querySelector('.detail-title')?.textContent ?? '',
+      sections: [...document.querySelectorAll('.detail .section')].map((s) => s.dataset.section),
+      rawStartsWith: (document.querySelector('pre.raw')?.textContent ?? '').slice(0, 1),
+      body: document.querySelector('pre.body')?.textContent?.slice(0, 200) ?? null,
+      selectedIndex: document.querySelector('.row.selected')?.dataset.index ?? null,
+      cachedRows: window.__wirehook.cachedRows,
+      domRows: window.__wirehook.domRows,
+    }));
+    return out;
+  },
+
+  /** Clicks "+" on a field in the open detail and returns the filter text it produced. */
+  async plusField(page, { mode, path }) {
+    const f = await itemsFrame(page, { mode });
+    const plus = await f.waitForSelector(`.leaf .plus[data-path="${path}"]`, { state: 'attached' });
+    await plus.evaluate((b) => b.click());
+    return f.$eval('.filter-input', (e) => e.value);
+  },
+
+  /**
+   * Speed figures (docs/extension.md): scrolls the list for `ms` and records frame times with
+   * requestAnimationFrame; then applies `query` and times until the visible rows re-render.
+   */
+  async measure(page, { mode, ms = 3000, query }) {
+    const f = await itemsFrame(page, { mode });
+    const frames = await f.evaluate(async (dur) => {
+      const sc = document.querySelector('.list-scroller');
+      const times = [];
+      let last = performance.now();
+      const end = last + dur;
+      await new Promise((done) => {
+        const step = (now) => {
+          times.push(now - last);
+          last = now;
+          sc.scrollTop += 97; // ~4.4 rows a frame
+          if (sc.scrollTop + sc.clientHeight >= sc.scrollHeight) sc.scrollTop = 0;
+          if (now < end) requestAnimationFrame(step);
+          else done();
+        };
+        requestAnimationFrame(step);
+      });
+      times.shift();
+      times.sort((a, b) => a - b);
+      const pct = (p) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
+      return { frames: times.length, p50: pct(0.5), p95: pct(0.95), max: times[times.length - 1], cachedRows: window.__wirehook.cachedRows, total: window.__wirehook.total };
+    }, ms);
+    let filterMs = null;
+    if (query !== undefined) {
+      const input = await f.waitForSelector('.filter-input');
+      await input.fill(query);
+      const t = Date.now();
+      await input.press('Enter');
+      await f.waitForFunction(() => {
+        const rows = [...document.querySelectorAll('.row')].filter((r) => r.style.display !== 'none');
+        return rows.length > 0 && rows.every((r) => r.dataset.id && !r.classList.contains('loading'));
+      }, null, { timeout: 20_000, polling: 'raf' });
+      filterMs = Date.now() - t;
+    }
+    return { ...frames, filterMs };
+  },
+};
+
+export async function runScenario(page, name, args) {
+  const s = scenarios[name];
+  if (!s) throw new Error(`unknown UI scenario ${name}`);
+  return s(page, args);
+}
