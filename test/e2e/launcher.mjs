@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer } from 'node:net';
+import { format } from 'node:util';
 import { chromium } from 'playwright-core';
 import { runScenario } from './ui.mjs';
 
@@ -134,7 +135,7 @@ async function main() {
   let queue = Promise.resolve();
   await page.exposeFunction('codeAutomationLog', (type, logArgs) => {
     const parts = Array.isArray(logArgs) ? logArgs : [logArgs];
-    const text = parts.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ');
+    const text = format(...parts);
     const m = /__e2e__:(\{.*\})/.exec(text);
     if (m) {
       const req = JSON.parse(m[1]);

@@ -58,6 +58,7 @@ function count() {
 // count() keeps "return n;" on line 8 for the broken-save test; fix the line numbers there if this changes.
 const COMPLETIONS = `function onItemCaptured(data) {
   var x = data.request.
+  var ok = kfl.
 }
 `;
 
@@ -81,7 +82,7 @@ async function run(kind) {
       launchArgs: [dir, `--user-data-dir=${join(dir, '.ud')}`, `--extensions-dir=${join(dir, '.ext')}`],
       extensionTestsEnv: {
         WIREHOOK_E2E_OUT: out,
-        WIREHOOK_E2E_GREP: kind === 'trusted' ? 'trusted workspace' : 'restricted workspace',
+        WIREHOOK_E2E_GREP: process.env.WIREHOOK_E2E_GREP ?? (kind === 'trusted' ? 'trusted workspace' : 'restricted workspace'),
         WIREHOOK_E2E_TRUST: kind === 'restricted' ? '1' : '0',
         WIREHOOK_CODE_SERVER: codeServer,
       },

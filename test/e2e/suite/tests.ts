@@ -54,6 +54,25 @@ async function replaceInFile(uri: vscode.Uri, from: RegExp, to: string): Promise
   return doc;
 }
 
+/** Completion labels right after `marker` in `uri`. */
+async function completionsAt(uri: vscode.Uri, marker: string, expect: string[]): Promise<string[]> {
+  const doc = await vscode.workspace.openTextDocument(uri);
+  await vscode.window.showTextDocument(doc);
+  const offset = doc.getText().indexOf(marker);
+  assert.ok(offset >= 0, `${marker} in ${uri.fsPath}`);
+  const pos = doc.positionAt(offset + marker.length);
+  // The JS service loads the project (jsconfig + wirehook.d.ts) a while after the file opens,
+  // with no event to await: ask until the expected names come, for at most 45 s.
+  const deadline = Date.now() + 45_000;
+  let labels: string[] = [];
+  for (;;) {
+    const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, pos, '.');
+    labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
+    if (expect.every((e) => labels.includes(e)) || Date.now() > deadline) return labels;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 describe('trusted workspace', function () {
   before(async () => {
     api = await activate();
@@ -82,14 +101,21 @@ describe('trusted workspace', function () {
 
   it('says when no usable Node.js is found, and recovers when the setting is fixed', async () => {
     const cfg = vscode.workspace.getConfiguration('wirehook');
-    const failed = when(api.onDidChangeServerStatus as vscode.Event<unknown>, () => api.serverStatus === 'failed' && api.serverError, 'the failed status');
-    await cfg.update('nodePath', '/nonexistent/node-20', vscode.ConfigurationTarget.Workspace);
-    const why = await failed;
-    assert.match(why, /Node\.js 20 or newer/);
-    assert.match(why, /\/nonexistent\/node-20/);
-    await cfg.update('nodePath', undefined, vscode.ConfigurationTarget.Workspace);
-    const status = await when(api.onDidChangeServerStatus as vscode.Event<unknown>, () => (api.serverStatus === 'ready' || api.serverStatus === 'failed') && api.serverStatus, 'a settled status');
-    if (hasServer()) assert.equal(status, 'ready');
+    // Status changes after the setting changes: starting, then failed.
+    const seen: string[] = [];
+    const sub = api.onDidChangeServerStatus((s) => seen.push(s));
+    try {
+      await cfg.update('nodePath', '/nonexistent/node-20', vscode.ConfigurationTarget.Workspace);
+      await when(api.onDidChangeServerStatus as vscode.Event<unknown>, () => seen.includes('starting') && api.serverStatus === 'failed', 'the failed status');
+      assert.match(api.serverError, /Node\.js 20 or newer/);
+      assert.match(api.serverError, /"\/nonexistent\/node-20" was not found/);
+      seen.length = 0;
+      await cfg.update('nodePath', undefined, vscode.ConfigurationTarget.Workspace);
+      await when(api.onDidChangeServerStatus as vscode.Event<unknown>, () => seen.includes('starting') && (api.serverStatus === 'ready' || api.serverStatus === 'failed'), 'a settled status');
+    } finally {
+      sub.dispose();
+    }
+    if (hasServer()) assert.equal(api.serverStatus, 'ready');
     else assert.match(api.serverError, /language server is missing/);
   });
 
@@ -149,24 +175,20 @@ describe('trusted workspace', function () {
     await replaceInFile(uri, /  return n \+;\n/, '  return n;\n');
   });
 
-  it('5: completes data.request. in a hook script', async () => {
+  it('Add Hook Typings: jsconfig.json lists a copy of wirehook.d.ts', async () => {
     await vscode.commands.executeCommand('wirehook.addTypes');
     const jsconfig = JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(file('jsconfig.json'))));
     assert.ok(jsconfig.include.includes('.vscode/wirehook.d.ts'));
-    const doc = await vscode.workspace.openTextDocument(file('completions.js'));
-    await vscode.window.showTextDocument(doc);
-    const line = doc.getText().split('\n').findIndex((l) => l.includes('data.request.'));
-    const pos = new vscode.Position(line, doc.lineAt(line).text.indexOf('data.request.') + 'data.request.'.length);
-    // The JS service (from jsconfig + wirehook.d.ts) and our server both answer; the JS service
-    // needs a moment to load the project, with no event to await: ask until it answers.
-    const deadline = Date.now() + 45_000;
-    let labels: string[] = [];
-    while (Date.now() < deadline) {
-      const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', doc.uri, pos, '.');
-      labels = list.items.map((i) => (typeof i.label === 'string' ? i.label : i.label.label));
-      if (labels.includes('method') && labels.includes('path')) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const copied = await vscode.workspace.fs.readFile(file('.vscode/wirehook.d.ts'));
+    const ext = vscode.extensions.getExtension('wirehook.wirehook')!;
+    assert.deepEqual(Buffer.from(copied), fs.readFileSync(path.join(ext.extensionPath, 'wirehook.d.ts')));
+    // Not asserted here: the JS service's own completions (kfl., console.): code-server's
+    // TS server did not answer completion requests in this headless setup (not even Math.).
+  });
+
+  it('5: completes data.request. in a hook script', async function () {
+    needsServer(this);
+    const labels = await completionsAt(file('completions.js'), 'data.request.', ['method', 'path', 'headers']);
     assert.ok(labels.includes('method') && labels.includes('path') && labels.includes('headers'), `completions: ${labels.slice(0, 30).join(', ')}`);
   });
 
