@@ -120,6 +120,7 @@ async function child(): Promise<void> {
     const st = store.stats();
     console.log(`add ${N} items: ${us.toFixed(2)} µs/item; stored ${st.stored}, evicted ${st.evicted}, memory ${mb(st.memBytes)} MB + spill ${mb(st.spillBytes)} MB`);
     const mu = process.memoryUsage();
+    if (args.includes('--proc')) console.log(require('node:fs').readFileSync('/proc/self/status', 'utf8').split('\n').filter((l: string) => /^Rss/.test(l)).join('; '));
     console.log(`RSS after ${N} items: ${mb(after)} MB (after GC ${mb(rss())} MB; V8 heap ${mb(mu.heapUsed)} MB used of ${mb(mu.heapTotal)} MB, buffers ${mb(mu.arrayBuffers)} MB)`);
     queries(store, 'small');
     console.log(`get: ${gets(store, 'a', N - st.stored, N).toFixed(1)} µs (random stored ids, memory and spill)`);
