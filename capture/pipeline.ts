@@ -18,7 +18,7 @@ import { TcpTable } from './stream/tcp';
 import { UdpTable } from './stream/udp';
 import type { Dissector, DissectorContext, FlowAddr, PacketSource, RawPacket } from './types';
 import { DISSECTORS } from './dissectors/registry';
-import { openSourceSpec } from './sources/open';
+import { openSourceSpec, type SourceSpec } from './sources/open';
 
 export interface PipelineSinks {
   item?(item: Item): void;
@@ -46,6 +46,19 @@ export interface PipelineOptions {
    * the same as without it (tested).
    */
   lean?: boolean;
+  /**
+   * Stream-number counter (ids are `<worker>/<stream>-<index>`). Default: a fresh counter from 1
+   * per run, so the CLI's output is reproducible. A long-lived caller (the server) passes one
+   * counter for its whole life (`streamCounter()`), so ids never repeat across restarts of a
+   * capture or two files with the same base name.
+   */
+  streams?: { next(): number };
+}
+
+/** A stream-number counter from 1, for PipelineOptions.streams. */
+export function streamCounter(): { next(): number } {
+  let n = 0;
+  return { next: () => ++n };
 }
 
 export interface CaptureStats {
@@ -83,8 +96,13 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     else if (Object.keys(w).length < MAX_WARNING_KINDS) w[kind] = 1;
     else w['(other warnings)'] = (w['(other warnings)'] ?? 0) + 1;
   };
-  const live = source.name.startsWith('local/');
-  const procNames = live && process.platform === 'linux' ? new ProcessNames() : null;
+  const local = source.name.startsWith('local/');
+  const procNames = local && process.platform === 'linux' ? new ProcessNames() : null;
+  // --duration is wall clock for captures that run as long as they are let to.
+  const wallClock = local || source.name.startsWith('command/');
+  // Live delivery (PacketSource.live): each item goes out when it completes; its connection's
+  // dissector already emits in request order, and no other connection can hold it back.
+  const immediate = source.live === true;
   const dnsNames = new DnsNames();
   // Looked up with the first item (networkInterfaces() measured ~15 ms; lean runs need none).
   let node: NodeInfo | null = null;
@@ -104,7 +122,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     source.stop();
   };
 
-  const reorder = new ReorderBuffer<Item>((item) => {
+  const deliver = (item: Item): boolean | void => {
     if (itemsOut >= limit) return false;
     if (filter && !filter(item)) return;
     itemsOut++;
@@ -116,9 +134,10 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
       stop();
       return false;
     }
-  });
+  };
+  const reorder = new ReorderBuffer<Item>(deliver);
 
-  let streamSeq = 0;
+  const streams = opts.streams ?? streamCounter();
   const nameOf = (ip: string, proc: EndpointNames | null): EndpointNames | null => {
     if (proc) return proc;
     const n = dnsNames.lookup(ip);
@@ -127,7 +146,8 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
   const host: StreamHost = {
     dissectors: [...(opts.dissectors ?? DISSECTORS)].sort((a, b) => a.priority - b.priority),
     open(flow: FlowAddr): StreamInfo {
-      const s: PStream = { id: ++streamSeq, name: streamName(streamSeq, flow.transport === 'udp'), flow, nextIndex: 0, names: null };
+      const id = streams.next();
+      const s: PStream = { id, name: streamName(id, flow.transport === 'udp'), flow, nextIndex: 0, names: null };
       if (procNames) s.names = procNames.resolve(flow.transport, flow.srcIp, flow.srcPort, flow.dstIp, flow.dstPort);
       return s;
     },
@@ -143,16 +163,18 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
             if (countOnly) {
               itemsOut++;
               stats.itemsByProtocol[p.name] = (stats.itemsByProtocol[p.name] ?? 0) + 1;
-            } else reorder.push(leanItem(p), msg.requestTs.sec, msg.requestTs.nsec);
+            } else if (immediate) deliver(leanItem(p));
+            else reorder.push(leanItem(p), msg.requestTs.sec, msg.requestTs.nsec);
             return;
           }
           const proc = s.names;
           const item = buildItem(msg, s.flow, s.name, s.nextIndex++, worker, (node ??= localNode()), nameOf(s.flow.srcIp, proc?.[0] ?? null), nameOf(s.flow.dstIp, proc?.[1] ?? null));
           dnsNames.learn(item);
-          reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec);
+          if (immediate) deliver(item);
+          else reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec);
         },
         pending(ts) {
-          if (countOnly) return;
+          if (countOnly || immediate) return;
           if (ts) reorder.setPending(s.id, ts.sec, ts.nsec);
           else reorder.setPending(s.id, null);
         },
@@ -162,7 +184,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
       };
     },
     closed(info) {
-      reorder.setPending(info.id, null);
+      if (!immediate) reorder.setPending(info.id, null);
     },
     warn,
     gap() {
@@ -181,7 +203,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
   opts.signal?.addEventListener('abort', onAbort);
   if (opts.signal?.aborted) stop();
   let timer: NodeJS.Timeout | undefined;
-  if (opts.durationS !== undefined && live) timer = setTimeout(stop, opts.durationS * 1000);
+  if (opts.durationS !== undefined && wallClock) timer = setTimeout(stop, opts.durationS * 1000);
   let fileEnd = Infinity;
 
   let lastSec = 0;
@@ -191,7 +213,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     outer: for await (const batch of source.packets()) {
       for (let i = 0; i < batch.length; i++) {
         const p = batch[i];
-        if (opts.durationS !== undefined && !live) {
+        if (opts.durationS !== undefined && !wallClock) {
           if (fileEnd === Infinity) fileEnd = p.tsSec + p.tsNsec / 1e9 + opts.durationS;
           else if (p.tsSec + p.tsNsec / 1e9 > fileEnd) {
             stop();
@@ -258,7 +280,7 @@ function leanItem(p: Protocol): Item {
   return it;
 }
 
-/** Opens `--pcap FILE|-` or `--interface IF [--filter BPF]`. Throws CaptureError/UsageError. */
-export async function openSource(spec: { pcap?: string; interface?: string; filter?: string }): Promise<PacketSource> {
+/** Opens `--pcap FILE|-`, `--interface IF [--filter BPF]` or a command. Throws CaptureError/UsageError. */
+export async function openSource(spec: SourceSpec): Promise<PacketSource> {
   return openSourceSpec(spec);
 }

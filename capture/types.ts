@@ -46,6 +46,14 @@ export interface PacketSource {
   stop(): void;
   /** Drops the capture mechanism reported (kernel/libpcap), or null when it cannot know. */
   drops(): { kernel: number; ifdrop: number } | null;
+  /**
+   * Traffic arrives as it happens (an interface, a pipe, a command, a file replayed in real
+   * time): the pipeline then hands each item out as soon as it completes, in request order
+   * within its connection only, instead of holding it for request order across connections.
+   */
+  readonly live?: boolean;
+  /** Regular files: how far reading has got, for a progress bar. */
+  progress?(): { bytesRead: number; totalBytes: number };
 }
 
 /** A direction within a connection: 0 = client → server, 1 = server → client. */

@@ -276,10 +276,15 @@ export const DEFAULT_SETTINGS: WirehookSettings = {
   maxStoreMB: 128,
 };
 
-/** Rate limits every server → client stream keeps to (docs/protocol.md). */
+/**
+ * Rate limits every server → client stream keeps to (docs/protocol.md): at most ~21
+ * messages/s in all (console 16/s, items 4/s, stats 1/s, state only on change). Each kind is
+ * throttled on its leading edge, so a quiet stream's first message goes out at once.
+ */
 export const RATES = {
-  /** Each notification kind is sent at most this often. */
-  intervalMs: 200,
+  consoleIntervalMs: 60,
+  itemsIntervalMs: 250,
+  statsIntervalMs: 1000,
   /** Previews per `wirehook/items` batch. */
   maxPreviewsPerBatch: 200,
   /** Console lines per `wirehook/console` batch. */

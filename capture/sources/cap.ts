@@ -26,6 +26,7 @@ const closedCaps: unknown[] = [];
 
 export class CapSource implements PacketSource {
   readonly name: string;
+  readonly live = true;
   private cap: any;
   private queue: RawPacket[] = [];
   private wake: (() => void) | null = null;

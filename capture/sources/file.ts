@@ -1,4 +1,5 @@
 /** pcap/pcapng from a file, stdin, or any Readable (a tcpdump/ssh/kubectl pipe). */
+import { statSync } from 'node:fs';
 import { open as openFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,36 +13,109 @@ export const CHUNK_BYTES = 1024 * 1024;
 /** A Readable (stdin, a pipe, tests) or a plain chunk sequence (regular files, readAhead). */
 type ChunkInput = Readable | AsyncIterable<Buffer>;
 
+export interface ReadableOptions {
+  /** Items go out as they complete (PacketSource.live): pipes and stdin; realtime replays. */
+  live?: boolean;
+  /** 'realtime': packets are handed out paced by their capture timestamps (see pace()). */
+  speed?: Speed;
+  /** Size of a regular file: enables progress(). */
+  totalBytes?: number;
+}
+
+/** How fast a file is replayed: as fast as it can be read, or paced like the recording. */
+export type Speed = 'asap' | 'realtime';
+
 export class ReadableSource implements PacketSource {
+  readonly live: boolean;
   private stopped = false;
   private reader: PcapReader;
   private input: ChunkInput | null = null;
+  private bytesRead = 0;
+  /** Wakes a realtime wait early (stop()). */
+  private wake: (() => void) | null = null;
 
   constructor(
     readonly name: string,
     private readonly label: string,
     private readonly open: () => ChunkInput,
+    private readonly opts: ReadableOptions = {},
   ) {
     this.reader = new PcapReader(label);
+    this.live = opts.live === true || opts.speed === 'realtime';
+    if (opts.totalBytes !== undefined) this.progress = () => ({ bytesRead: this.bytesRead, totalBytes: opts.totalBytes! });
   }
 
+  progress?: () => { bytesRead: number; totalBytes: number };
+
   async *packets(): AsyncGenerator<RawPacket[]> {
-    const input = (this.input = this.open());
+    const raw = (this.input = this.open());
+    const input = this.progress ? this.counted(raw) : raw;
+    const realtime = this.opts.speed === 'realtime';
     try {
       for await (const batch of this.reader.read(input)) {
-        yield batch;
+        if (this.stopped) return;
+        if (realtime) yield* this.pace(batch);
+        else yield batch;
         if (this.stopped) return;
       }
     } catch (e) {
       if (this.stopped && (e as { code?: string }).code === 'ERR_STREAM_PREMATURE_CLOSE') return;
       throw ioError(e, this.label);
     } finally {
-      if (input !== process.stdin && 'destroy' in input) input.destroy();
+      if (raw !== process.stdin && 'destroy' in raw) raw.destroy();
     }
   }
 
+  private async *counted(input: ChunkInput): AsyncGenerator<Buffer> {
+    for await (const c of input as AsyncIterable<Buffer>) {
+      this.bytesRead += c.length;
+      yield c;
+    }
+  }
+
+  /** Realtime replay: wall time since the first packet follows capture time since it. */
+  private anchorWall = -1;
+  private anchorTs = 0;
+  private lastTs = 0;
+
+  /**
+   * Splits a batch where a packet is not due yet and waits for it, so each packet is handed to
+   * the pipeline at (wall clock at the first packet) + (its capture time − the first's). A
+   * timestamp earlier than the one before (a clock stepped back) re-anchors there rather than
+   * releasing everything after it at once; a jump ahead is waited out (stop() ends the wait).
+   */
+  private async *pace(batch: RawPacket[]): AsyncGenerator<RawPacket[]> {
+    let from = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const p = batch[i];
+      const ts = p.tsSec * 1000 + p.tsNsec / 1e6;
+      const now = performance.now();
+      if (this.anchorWall < 0 || ts < this.lastTs) {
+        this.anchorWall = now;
+        this.anchorTs = ts;
+      }
+      this.lastTs = ts;
+      const wait = this.anchorWall + (ts - this.anchorTs) - now;
+      if (wait < 1) continue;
+      if (i > from) yield batch.slice(from, i);
+      from = i;
+      await new Promise<void>((res) => {
+        const t = setTimeout(res, wait);
+        this.wake = () => (clearTimeout(t), res());
+      });
+      this.wake = null;
+      if (this.stopped) return;
+    }
+    yield from === 0 ? batch : batch.slice(from);
+  }
+
   stop(): void {
+    if (this.stopped) return;
     this.stopped = true;
+    this.wake?.();
+    // A pipe with no traffic would keep the read pending forever: end it now.
+    const input = this.input;
+    if (input && this.live && 'destroy' in input) input.destroy();
   }
 
   drops(): null {
@@ -68,9 +142,19 @@ export function ioError(e: unknown, label: string): Error {
   return err instanceof Error ? err : new Error(String(e));
 }
 
-export function fileSource(path: string): PacketSource {
-  if (path === '-') return new ReadableSource('file/stdin', 'stdin', () => process.stdin);
-  return new ReadableSource(`file/${basename(path)}`, path, () => readAhead(path));
+/**
+ * `-` is stdin (live: a pipe delivers as traffic happens); anything else a regular file, read
+ * as fast as possible or, with speed 'realtime', paced like the recording (and then live).
+ */
+export function fileSource(path: string, speed: Speed = 'asap'): PacketSource {
+  if (path === '-') return new ReadableSource('file/stdin', 'stdin', () => process.stdin, { live: true, speed });
+  let totalBytes: number | undefined;
+  try {
+    totalBytes = statSync(path).size;
+  } catch {
+    // Reported by the read, with the usual one-line message.
+  }
+  return new ReadableSource(`file/${basename(path)}`, path, () => readAhead(path), { speed, totalBytes });
 }
 
 /** Bytes per read(2): several CHUNK_BYTES chunks, handed out one by one. */

@@ -47,6 +47,7 @@ function lastLine(s: string): string {
 
 export class TcpdumpSource implements PacketSource {
   readonly name: string;
+  readonly live = true;
   private child: ChildProcess | null = null;
   private stderr = '';
   private exit: Promise<number | null> | null = null;

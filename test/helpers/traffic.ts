@@ -484,3 +484,69 @@ export async function dnsScenario(port: number): Promise<DnsExchange[]> {
   out.push({ name: `txt.${ZONE}`, type: 'TXT', rcode: 'NOERROR', answerCount: txt.length, transport: 'udp' });
   return out;
 }
+
+// ------------------------------------------------------------------------------- long-poll
+
+export interface LongPollServer extends Running {
+  /** Resolves once `n` /poll requests have arrived (their heads are on the wire). */
+  polled(n?: number): Promise<void>;
+  /** Answers every /poll request held so far. */
+  release(): void;
+}
+
+/**
+ * An HTTP server whose /poll requests stay open until release() (a long-poll, like an SSE or
+ * a slow upload holds a connection); any other path answers at once with `ok <path>`.
+ */
+export function startLongPollServer(): Promise<LongPollServer> {
+  const held: http.ServerResponse[] = [];
+  let arrived = 0;
+  const waiters: (() => void)[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    if (req.url === '/poll') {
+      held.push(res);
+      arrived++;
+      for (const w of waiters.splice(0)) w();
+      return;
+    }
+    const body = `ok ${req.url}`;
+    res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': body.length });
+    res.end(body);
+  });
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  const polled = async (n = 1): Promise<void> => {
+    while (arrived < n) await new Promise<void>((r) => waiters.push(r));
+  };
+  const release = (): void => {
+    for (const res of held.splice(0)) {
+      res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 4 });
+      res.end('done');
+    }
+  };
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      resolve({
+        port: (server.address() as net.AddressInfo).port,
+        polled,
+        release,
+        close: () => new Promise<void>((r) => { for (const s of sockets) s.destroy(); server.close(() => r()); }),
+      });
+    });
+  });
+}
+
+/** GET `path` on a connection of its own (no keep-alive); resolves with the body. */
+export function getOnce(port: number, path: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.get({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve(Buffer.concat(parts).toString()));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+  });
+}

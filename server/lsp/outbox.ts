@@ -1,0 +1,162 @@
+/**
+ * Everything the server pushes to the client goes through here, so a flood of traffic never
+ * floods the editor: each notification kind has its own throttle (RATES in server/protocol.ts),
+ * console lines and previews are bounded per batch and what does not fit is counted as skipped.
+ * The store keeps every item; the client asks for what it shows.
+ */
+import type { Connection } from 'vscode-languageserver';
+import {
+  ConsoleNotificationType,
+  ItemsNotificationType,
+  RATES,
+  StateNotificationType,
+  StatsNotificationType,
+  type CaptureState,
+  type ConsoleLine,
+  type ItemPreview,
+  type StatsNotification,
+} from '../protocol';
+
+/** Leading-edge throttle: runs `send` at once when idle, else once the interval since the last send has passed. */
+class Throttle {
+  private last = -Infinity;
+  private timer: NodeJS.Timeout | null = null;
+  constructor(
+    private readonly intervalMs: number,
+    private readonly send: () => void,
+  ) {}
+  kick(): void {
+    if (this.timer) return;
+    const wait = this.last + this.intervalMs - performance.now();
+    if (wait <= 0) this.fire();
+    else this.timer = setTimeout(() => this.fire(), wait);
+  }
+  fire(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.last = performance.now();
+    this.send();
+  }
+  cancel(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+  }
+}
+
+export class Outbox {
+  private lines: ConsoleLine[] = [];
+  private linesSkipped = 0;
+  private previews = new Map<string, ItemPreview>();
+  private previewsSkipped = 0;
+  private reset = false;
+  private matched = 0;
+  private itemsDirty = false;
+  private statsMsg: StatsNotification | null = null;
+  private closed = false;
+  private readonly consoleT: Throttle;
+  private readonly itemsT: Throttle;
+  private readonly statsT: Throttle;
+
+  constructor(private readonly conn: Connection) {
+    this.consoleT = new Throttle(RATES.consoleIntervalMs, () => this.sendConsole());
+    this.itemsT = new Throttle(RATES.itemsIntervalMs, () => this.sendItems());
+    this.statsT = new Throttle(RATES.statsIntervalMs, () => this.sendStats());
+  }
+
+  console(line: ConsoleLine): void {
+    if (this.closed) return;
+    if (this.lines.length >= RATES.maxConsoleLinesPerBatch) {
+      // Keep the newest: an endless flood shows its latest output, and says how much it skipped.
+      this.lines.shift();
+      this.linesSkipped++;
+    }
+    this.lines.push(line);
+    this.consoleT.kick();
+  }
+
+  /** A preview to show (a preview whose id is already shown replaces it in the client). */
+  preview(p: ItemPreview): void {
+    if (this.closed) return;
+    if (this.previews.has(p.id)) this.previews.delete(p.id);
+    else if (this.previews.size >= RATES.maxPreviewsPerBatch) {
+      this.previews.delete(this.previews.keys().next().value as string);
+      this.previewsSkipped++;
+    }
+    this.previews.set(p.id, p);
+    this.itemsDirty = true;
+    this.itemsT.kick();
+  }
+
+  /** The list must be rebuilt (new query or capture): queued previews are dropped. */
+  resetItems(matched: number): void {
+    this.previews.clear();
+    this.previewsSkipped = 0;
+    this.reset = true;
+    this.matched = matched;
+    this.itemsDirty = true;
+    this.itemsT.kick();
+  }
+
+  setMatched(n: number): void {
+    if (n === this.matched) return;
+    this.matched = n;
+    this.itemsDirty = true;
+    this.itemsT.kick();
+  }
+
+  /** State changes are rare and matter (errors, running → stopped): sent at once, after queued lines and previews. */
+  state(s: CaptureState): void {
+    if (this.closed) return;
+    this.consoleT.fire();
+    this.itemsT.fire();
+    void this.conn.sendNotification(StateNotificationType, s);
+  }
+
+  stats(s: StatsNotification): void {
+    if (this.closed) return;
+    this.statsMsg = s;
+    this.statsT.kick();
+  }
+
+  private sendConsole(): void {
+    if (!this.lines.length && !this.linesSkipped) return;
+    void this.conn.sendNotification(ConsoleNotificationType, { lines: this.lines, skipped: this.linesSkipped });
+    this.lines = [];
+    this.linesSkipped = 0;
+  }
+
+  private sendItems(): void {
+    if (!this.itemsDirty) return;
+    void this.conn.sendNotification(ItemsNotificationType, {
+      previews: [...this.previews.values()],
+      skipped: this.previewsSkipped,
+      matched: this.matched,
+      reset: this.reset,
+    });
+    this.previews.clear();
+    this.previewsSkipped = 0;
+    this.reset = false;
+    this.itemsDirty = false;
+  }
+
+  private sendStats(): void {
+    if (!this.statsMsg) return;
+    void this.conn.sendNotification(StatsNotificationType, this.statsMsg);
+    this.statsMsg = null;
+  }
+
+  /** Sends everything queued now (shutdown). */
+  flush(): void {
+    this.consoleT.fire();
+    this.itemsT.fire();
+    this.statsT.fire();
+  }
+
+  close(): void {
+    this.flush();
+    this.closed = true;
+    this.consoleT.cancel();
+    this.itemsT.cancel();
+    this.statsT.cancel();
+  }
+}

@@ -1,0 +1,487 @@
+/**
+ * The item store: the last `maxItems` items, indexed by id, queryable with any match function
+ * (KFL/KFL2 `CompiledQuery.match`). Decisions and measurements: docs/store.md.
+ *
+ * Items are kept as JSON bytes, not objects: appended to fixed-size chunks, so memory is the
+ * chunks' bytes and nothing else grows per item but three numbers and the id. The protocol
+ * table entry every item repeats (~430 of ~1700 bytes) is stored as an index. When the chunks
+ * pass `maxBytes`, the oldest chunk is written whole to an append-only spill file (with
+ * `spillDir`) or its items are dropped; spill files are deleted once all their items are
+ * evicted. Matching decodes items, so each query function's hits are cached and extended
+ * incrementally: paging and counting the active query cost only the new items.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Item, Protocol } from '../../capture/item/schema';
+import { StoreObserved } from './store-observed';
+
+export interface ItemStoreOptions {
+  maxItems: number;
+  maxBytes: number;
+  /** Where chunks that do not fit in `maxBytes` go; without it they are dropped. */
+  spillDir?: string;
+  /** Bound on spill files; default 32 × maxBytes (4 GiB for the default 128 MB). */
+  maxSpillBytes?: number;
+}
+
+export interface ItemMarks {
+  passed?: boolean;
+  failed?: boolean;
+  queried?: unknown;
+}
+
+export interface StoreStats {
+  /** Items held (memory + spill). */
+  stored: number;
+  /** Items ever added since the last clear. */
+  total: number;
+  /** Items dropped to keep the bounds. */
+  evicted: number;
+  /** Bytes held: memory chunks + spill files. */
+  bytes: number;
+  memBytes: number;
+  spillBytes: number;
+}
+
+export type MatchFn = (item: Item) => boolean;
+
+interface Chunk {
+  buf: Buffer | null;
+  used: number;
+  /** Newest seq written into it. */
+  lastSeq: number;
+  /** Spill segment and position once written out; -1 while in memory. */
+  seg: number;
+  pos: number;
+}
+
+interface Segment {
+  fd: number;
+  file: string;
+  size: number;
+  lastSeq: number;
+}
+
+interface HitCache {
+  hits: number[];
+  start: number;
+  /** Next seq to test. */
+  upto: number;
+  deletions: number;
+}
+
+const MAX_CHUNK = 4 << 20;
+const MIN_CHUNK = 64 << 10;
+const SEGMENT_BYTES = 64 << 20;
+const MAX_CACHES = 8;
+const ALL: MatchFn = () => true;
+
+export class ItemStore {
+  readonly observed: StoreObserved;
+  private readonly maxItems: number;
+  private readonly maxBytes: number;
+  private readonly maxSpill: number;
+  private readonly spillDir: string | undefined;
+  private readonly chunkSize: number;
+
+  // Per-item ring, indexed by seq & mask, for seqs in [head, next).
+  private cap = 0;
+  private mask = 0;
+  private chunkOf = new Float64Array(0);
+  private offOf = new Uint32Array(0);
+  private lenOf = new Uint32Array(0);
+  private idOf: (string | undefined)[] = [];
+  private deadOf = new Uint8Array(0);
+  private head = 0;
+  private next = 0;
+  private live = 0;
+  private evictedCount = 0;
+  private deletions = 0;
+
+  private ids = new Map<string, number>();
+  private markMap = new Map<number, ItemMarks>();
+
+  // Chunks: chunks[i] has number chunkBase + i; in-memory ones are the suffix from memFrom.
+  private chunks: Chunk[] = [];
+  private chunkBase = 0;
+  private memFrom = 0;
+  private memBytes = 0;
+
+  private segs: Segment[] = [];
+  private segBase = 0;
+  private spillBytes = 0;
+  private spillSeq = 0;
+
+  private protos: Protocol[] = [];
+  private protoIdx = new Map<Protocol, number>();
+  private protoByKey = new Map<string, number>();
+
+  private caches = new Map<MatchFn, HitCache>();
+  /** Chunk buffers freed by spilling or eviction, reused: memory stays at the bound instead of waiting for GC. */
+  private free: Buffer[] = [];
+  /** The last chunk read back from a spill file (scans read whole chunks). */
+  private scratch: { no: number; buf: Buffer } | null = null;
+
+  constructor(opts: ItemStoreOptions) {
+    if (!(opts.maxItems >= 1) || !(opts.maxBytes >= 1)) throw new Error(`item store: maxItems and maxBytes must be positive (got ${opts.maxItems}, ${opts.maxBytes})`);
+    this.maxItems = Math.floor(opts.maxItems);
+    this.maxBytes = opts.maxBytes;
+    this.maxSpill = opts.maxSpillBytes ?? opts.maxBytes * 32;
+    this.spillDir = opts.spillDir;
+    this.chunkSize = Math.max(MIN_CHUNK, Math.min(MAX_CHUNK, 2 ** Math.floor(Math.log2(opts.maxBytes / 16))));
+    this.observed = new StoreObserved((n) => this.newest(null, n));
+    this.grow(1024);
+  }
+
+  get size(): number {
+    return this.live;
+  }
+
+  add(item: Item): void {
+    const bytes = this.encode(item);
+    const id = String(item.id);
+    const old = this.ids.get(id);
+    if (old !== undefined) this.kill(old);
+    if (this.next - this.head >= this.cap) this.grow(this.cap * 2);
+    const seq = this.next++;
+    const chunk = this.roomFor(bytes);
+    const no = this.chunkBase + this.chunks.length - 1;
+    const written = chunk.buf!.write(bytes, chunk.used);
+    const i = seq & this.mask;
+    this.chunkOf[i] = no;
+    this.offOf[i] = chunk.used;
+    this.lenOf[i] = written;
+    this.idOf[i] = id;
+    this.deadOf[i] = 0;
+    chunk.used += written;
+    chunk.lastSeq = seq;
+    this.ids.set(id, seq);
+    this.live++;
+    this.observed.observe(item);
+    while (this.next - this.head > this.maxItems || (this.live > this.maxItems && this.head < this.next)) this.evictOldest();
+    this.enforceBytes();
+  }
+
+  get(id: string): Item | null {
+    const seq = this.ids.get(id);
+    return seq === undefined ? null : this.decode(seq, false);
+  }
+
+  has(id: string): boolean {
+    return this.ids.has(id);
+  }
+
+  /** Matching items oldest first, `offset` counted from the oldest match; `total` is every match. */
+  query(match: MatchFn | null, offset: number, limit: number): { total: number; items: Item[] } {
+    const c = this.hitsFor(match ?? ALL);
+    const total = c.hits.length - c.start;
+    const items: Item[] = [];
+    const from = c.start + Math.max(0, Math.floor(offset));
+    const to = Math.min(c.hits.length, from + Math.max(0, Math.floor(limit)));
+    for (let k = from; k < to; k++) items.push(this.decode(c.hits[k], true));
+    return { total, items };
+  }
+
+  count(match: MatchFn | null): number {
+    const c = this.hitsFor(match ?? ALL);
+    return c.hits.length - c.start;
+  }
+
+  /** Newest matching items, newest first. */
+  newest(match: MatchFn | null, limit: number): Item[] {
+    const out: Item[] = [];
+    const fn = match ?? ALL;
+    const c = this.caches.get(fn);
+    if (c) {
+      this.extend(fn, c);
+      for (let k = c.hits.length - 1; k >= c.start && out.length < limit; k--) out.push(this.decode(c.hits[k], true));
+      return out;
+    }
+    for (let s = this.next - 1; s >= this.head && out.length < limit; s--) {
+      if (this.deadOf[s & this.mask]) continue;
+      const it = this.decode(s, true);
+      if (fn === ALL || fn(it)) out.push(it);
+    }
+    return out;
+  }
+
+  /** Every stored item, oldest first, as stored when the iteration starts (evicted ones are skipped). */
+  *iterate(): Iterable<Item> {
+    const end = this.next;
+    for (let s = this.head; s < end; s++) {
+      if (s < this.head) s = this.head;
+      if (s >= end) break;
+      if (this.deadOf[s & this.mask]) continue;
+      yield this.decode(s, true);
+    }
+  }
+
+  mark(id: string, m: ItemMarks): void {
+    const seq = this.ids.get(id);
+    if (seq === undefined) return;
+    const cur = this.markMap.get(seq);
+    this.markMap.set(seq, cur ? { ...cur, ...m } : { ...m });
+  }
+
+  marks(id: string): ItemMarks | null {
+    const seq = this.ids.get(id);
+    return seq === undefined ? null : (this.markMap.get(seq) ?? null);
+  }
+
+  clear(): void {
+    for (const s of this.segs) this.dropSegment(s);
+    this.segs = [];
+    this.segBase = 0;
+    this.spillBytes = 0;
+    this.chunks = [];
+    this.chunkBase = 0;
+    this.memFrom = 0;
+    this.memBytes = 0;
+    this.ids.clear();
+    this.markMap.clear();
+    this.caches.clear();
+    this.scratch = null;
+    this.free = [];
+    this.head = this.next = this.live = this.evictedCount = 0;
+    this.cap = 0;
+    this.grow(1024);
+    this.observed.clear();
+  }
+
+  stats(): StoreStats {
+    return { stored: this.live, total: this.next, evicted: this.evictedCount, bytes: this.memBytes + this.spillBytes, memBytes: this.memBytes, spillBytes: this.spillBytes };
+  }
+
+  // ---------------------------------------------------------------- encoding
+
+  /** JSON with the protocol entry replaced by its index in `protos`. */
+  private encode(item: Item): string {
+    const p = item.protocol;
+    let idx = this.protoIdx.get(p);
+    if (idx === undefined) {
+      const key = JSON.stringify(p);
+      idx = this.protoByKey.get(key);
+      if (idx === undefined) {
+        idx = this.protos.length;
+        this.protos.push(deepFreeze(JSON.parse(key)) as Protocol);
+        this.protoByKey.set(key, idx);
+      }
+      if (typeof p === 'object' && p !== null && this.protoIdx.size < 256) this.protoIdx.set(p, idx);
+    }
+    // Swapped in place (no copy of the item); frozen items are copied.
+    if (Object.isFrozen(item)) return JSON.stringify({ ...item, protocol: idx });
+    (item as { protocol: unknown }).protocol = idx;
+    try {
+      return JSON.stringify(item);
+    } catch (e) {
+      throw new Error(`item store: item ${item.id} cannot be stored as JSON: ${(e as Error).message}`);
+    } finally {
+      item.protocol = p;
+    }
+  }
+
+  private decode(seq: number, scan: boolean): Item {
+    const i = seq & this.mask;
+    const no = this.chunkOf[i];
+    const off = this.offOf[i];
+    const len = this.lenOf[i];
+    const chunk = this.chunks[no - this.chunkBase];
+    let text: string;
+    if (chunk.buf) text = chunk.buf.toString('utf8', off, off + len);
+    else if (scan) text = this.readChunk(no, chunk).toString('utf8', off, off + len);
+    else {
+      const b = Buffer.allocUnsafe(len);
+      fs.readSync(this.segs[chunk.seg - this.segBase].fd, b, 0, len, chunk.pos + off);
+      text = b.toString('utf8');
+    }
+    const item = JSON.parse(text) as Item;
+    item.protocol = this.protos[item.protocol as unknown as number];
+    const m = this.markMap.get(seq);
+    if (m) {
+      if (m.passed !== undefined) item.passed = m.passed;
+      if (m.failed !== undefined) item.failed = m.failed;
+    }
+    return item;
+  }
+
+  private readChunk(no: number, chunk: Chunk): Buffer {
+    if (this.scratch?.no === no) return this.scratch.buf;
+    const buf = this.scratch && this.scratch.buf.length >= chunk.used ? this.scratch.buf : Buffer.allocUnsafeSlow(Math.max(chunk.used, this.chunkSize));
+    fs.readSync(this.segs[chunk.seg - this.segBase].fd, buf, 0, chunk.used, chunk.pos);
+    this.scratch = { no, buf };
+    return buf;
+  }
+
+  // ---------------------------------------------------------------- bounds
+
+  /** The chunk to append `text` to (the last one, or a new one). */
+  private roomFor(text: string): Chunk {
+    const last = this.chunks[this.chunks.length - 1];
+    // 3 bytes per UTF-16 unit at worst; the exact count only when that does not fit.
+    const worst = text.length * 3;
+    if (last?.buf) {
+      const room = last.buf.length - last.used;
+      if (worst <= room || Buffer.byteLength(text) <= room) return last;
+    }
+    const size = Math.max(this.chunkSize, worst <= this.chunkSize ? 0 : Buffer.byteLength(text));
+    const reuse = size === this.chunkSize ? this.free.pop() : undefined;
+    const c: Chunk = { buf: reuse ?? Buffer.allocUnsafeSlow(size), used: 0, lastSeq: -1, seg: -1, pos: 0 };
+    this.chunks.push(c);
+    this.memBytes += size;
+    return c;
+  }
+
+  private enforceBytes(): void {
+    // The chunk being filled stays in memory.
+    while (this.memBytes > this.maxBytes && this.memFrom < this.chunks.length - 1) {
+      const c = this.chunks[this.memFrom];
+      if (this.spillDir) this.spill(c);
+      else {
+        while (this.head <= c.lastSeq) this.evictOldest();
+      }
+    }
+    while (this.spillBytes > this.maxSpill && this.segs.length > 0) {
+      const s = this.segs[0];
+      while (this.head <= s.lastSeq && this.head < this.next) this.evictOldest();
+      if (this.segs[0] === s) break; // (cannot happen: evicting its items drops it)
+    }
+  }
+
+  private spill(c: Chunk): void {
+    let seg = this.segs[this.segs.length - 1];
+    if (!seg || seg.size >= SEGMENT_BYTES) {
+      fs.mkdirSync(this.spillDir!, { recursive: true });
+      const file = path.join(this.spillDir!, `items-${process.pid}-${++this.spillSeq}.spill`);
+      seg = { fd: fs.openSync(file, 'w+'), file, size: 0, lastSeq: -1 };
+      this.segs.push(seg);
+    }
+    let done = 0;
+    while (done < c.used) done += fs.writeSync(seg.fd, c.buf!, done, c.used - done, seg.size + done);
+    c.seg = this.segBase + this.segs.length - 1;
+    c.pos = seg.size;
+    seg.size += c.used;
+    seg.lastSeq = c.lastSeq;
+    this.spillBytes += c.used;
+    this.memBytes -= c.buf!.length;
+    this.release(c.buf!);
+    c.buf = null;
+    this.memFrom++;
+  }
+
+  private evictOldest(): void {
+    if (this.head >= this.next) return;
+    const seq = this.head++;
+    const i = seq & this.mask;
+    if (!this.deadOf[i]) {
+      const id = this.idOf[i]!;
+      if (this.ids.get(id) === seq) this.ids.delete(id);
+      this.live--;
+      this.evictedCount++;
+    }
+    this.idOf[i] = undefined;
+    this.markMap.delete(seq);
+    // Drop chunks and segments that hold nothing stored any more.
+    while (this.chunks.length > 1 && this.chunks[0].lastSeq < this.head) {
+      const c = this.chunks.shift()!;
+      this.chunkBase++;
+      if (c.buf) {
+        this.memBytes -= c.buf.length;
+        this.release(c.buf);
+      } else this.memFrom--;
+      if (this.scratch?.no === this.chunkBase - 1) this.scratch = null;
+    }
+    // A new spill opens a new segment if the last one was dropped.
+    while (this.segs.length > 0 && this.segs[0].lastSeq < this.head) {
+      const s = this.segs.shift()!;
+      this.segBase++;
+      this.spillBytes -= s.size;
+      this.dropSegment(s);
+    }
+  }
+
+  private release(b: Buffer): void {
+    if (b.length === this.chunkSize && this.free.length < 2) this.free.push(b);
+  }
+
+  private dropSegment(s: Segment): void {
+    try {
+      fs.closeSync(s.fd);
+      fs.unlinkSync(s.file);
+    } catch {
+      // already gone: nothing to free
+    }
+  }
+
+  /** An item replaced by a newer one with the same id. */
+  private kill(seq: number): void {
+    const i = seq & this.mask;
+    if (this.deadOf[i]) return;
+    this.deadOf[i] = 1;
+    this.live--;
+    this.deletions++;
+    this.markMap.delete(seq);
+  }
+
+  private grow(cap: number): void {
+    let c = 1024;
+    while (c < cap) c *= 2;
+    if (c <= this.cap) return;
+    const chunkOf = new Float64Array(c);
+    const offOf = new Uint32Array(c);
+    const lenOf = new Uint32Array(c);
+    const deadOf = new Uint8Array(c);
+    const idOf: (string | undefined)[] = new Array(c);
+    for (let s = this.head; s < this.next; s++) {
+      const a = s & this.mask;
+      const b = s & (c - 1);
+      chunkOf[b] = this.chunkOf[a];
+      offOf[b] = this.offOf[a];
+      lenOf[b] = this.lenOf[a];
+      deadOf[b] = this.deadOf[a];
+      idOf[b] = this.idOf[a];
+    }
+    Object.assign(this, { chunkOf, offOf, lenOf, deadOf, idOf, cap: c, mask: c - 1 });
+  }
+
+  // ---------------------------------------------------------------- query caches
+
+  private hitsFor(fn: MatchFn): HitCache {
+    let c = this.caches.get(fn);
+    if (c) this.caches.delete(fn);
+    else {
+      c = { hits: [], start: 0, upto: this.head, deletions: this.deletions };
+      if (this.caches.size >= MAX_CACHES) this.caches.delete(this.caches.keys().next().value!);
+    }
+    this.caches.set(fn, c);
+    this.extend(fn, c);
+    return c;
+  }
+
+  private extend(fn: MatchFn, c: HitCache): void {
+    // Evicted hits fall off the front.
+    const hits = c.hits;
+    while (c.start < hits.length && hits[c.start] < this.head) c.start++;
+    if (c.start > 4096 && c.start > hits.length / 2) {
+      c.hits = hits.slice(c.start);
+      c.start = 0;
+    }
+    if (c.deletions !== this.deletions) {
+      c.hits = c.hits.slice(c.start).filter((s) => !this.deadOf[s & this.mask]);
+      c.start = 0;
+      c.deletions = this.deletions;
+    }
+    for (let s = Math.max(c.upto, this.head); s < this.next; s++) {
+      if (this.deadOf[s & this.mask]) continue;
+      if (fn === ALL || fn(this.decode(s, true))) c.hits.push(s);
+    }
+    c.upto = this.next;
+  }
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

@@ -1,0 +1,184 @@
+// ItemStore over items the real pipeline made from a real capture (examples/captures/demo.pcap):
+// lookups, KFL/KFL2 queries against a plain filter, bounds by count and bytes, the spill file.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Item } from '../../capture/item/schema';
+import { compileQuery } from '../../server/kfl/index';
+import { ItemStore } from '../../server/session/store';
+import { captureItems, cloneAs } from './items';
+
+const json = (x: unknown) => JSON.parse(JSON.stringify(x));
+const QUERIES = ['', 'http', 'dns', 'response.status == 404', 'request.method == "POST" and response.status < 300', 'http && path.startsWith("/api")', 'dns && size(dns_answers) > 1', 'src.port == "53" or dst.port == "53"'];
+
+/** `n` copies of the demo items with distinct ids, in capture order. */
+async function many(n: number): Promise<Item[]> {
+  const { items } = await captureItems();
+  return Array.from({ length: n }, (_, i) => cloneAs(items[i % items.length], `${items[i % items.length].id}#${i}`));
+}
+
+function tmp(): string {
+  const d = resolve('test', '.out', 'session');
+  return mkdtempSync(join(d + '-'));
+}
+
+test('items come back as they went in, by id, in order, and queries match what a plain filter matches', async () => {
+  const { items } = await captureItems();
+  assert.ok(items.length > 50 && items.some((i) => i.protocol.name === 'dns') && items.some((i) => i.protocol.name === 'http'));
+  const store = new ItemStore({ maxItems: 1000, maxBytes: 16 << 20 });
+  for (const it of items) store.add(it);
+  assert.equal(store.size, items.length);
+  for (const it of items) {
+    assert.ok(store.has(it.id));
+    assert.deepEqual(json(store.get(it.id)), json(it));
+  }
+  assert.equal(store.get('no/such-0'), null);
+  assert.deepEqual([...store.iterate()].map((i) => i.id), items.map((i) => i.id));
+  for (const q of QUERIES) {
+    const c = compileQuery(q, 'auto');
+    const want = items.filter((i) => c.match(json(i))).map((i) => i.id);
+    assert.ok(want.length > 0 && (q === '' || want.length < items.length), `${q} should match some items, not all`);
+    const all = store.query(c.match, 0, 10_000);
+    assert.equal(all.total, want.length, q);
+    assert.deepEqual(all.items.map((i) => i.id), want, q);
+    assert.equal(store.count(c.match), want.length);
+    assert.deepEqual(store.query(c.match, 2, 3).items.map((i) => i.id), want.slice(2, 5), `${q}: offset from the oldest match`);
+    assert.deepEqual(store.newest(c.match, 4).map((i) => i.id), want.slice(-4).reverse(), `${q}: newest first`);
+  }
+  assert.equal(store.query(null, 0, 5).total, items.length);
+  const st = store.stats();
+  assert.equal(st.stored, items.length);
+  assert.equal(st.total, items.length);
+  assert.equal(st.evicted, 0);
+  assert.ok(st.bytes > 0 && st.spillBytes === 0);
+});
+
+test('the count bound keeps the newest items; cached query results follow evictions and new items', async () => {
+  const items = await many(400);
+  const store = new ItemStore({ maxItems: 100, maxBytes: 16 << 20 });
+  const q = compileQuery('http and response.status == 200', 'auto');
+  const fresh = (kept: Item[]) => kept.filter((i) => q.match(json(i))).map((i) => i.id);
+  for (let n = 0; n < items.length; n++) {
+    store.add(items[n]);
+    if (n % 37 === 0 || n === items.length - 1) {
+      const kept = items.slice(Math.max(0, n + 1 - 100), n + 1);
+      const r = store.query(q.match, 0, 1000);
+      assert.deepEqual(r.items.map((i) => i.id), fresh(kept), `after ${n + 1} items`);
+      assert.equal(r.total, fresh(kept).length);
+    }
+  }
+  assert.equal(store.size, 100);
+  assert.equal(store.get(items[0].id), null);
+  assert.equal(store.has(items[299].id), false);
+  assert.ok(store.get(items[300].id));
+  assert.deepEqual(store.stats().evicted, 300);
+  assert.deepEqual([...store.iterate()].map((i) => i.id), items.slice(300).map((i) => i.id));
+});
+
+test('the byte bound without a spill directory drops the oldest items and keeps memory under it', async () => {
+  const items = await many(3000);
+  const maxBytes = 1 << 20;
+  const store = new ItemStore({ maxItems: 100_000, maxBytes });
+  for (const it of items) {
+    store.add(it);
+    assert.ok(store.stats().memBytes <= maxBytes);
+  }
+  const st = store.stats();
+  assert.ok(st.stored < 3000 && st.stored > 100, `stored ${st.stored}`);
+  assert.equal(st.evicted, 3000 - st.stored);
+  const kept = items.slice(3000 - st.stored);
+  assert.deepEqual([...store.iterate()].map((i) => i.id), kept.map((i) => i.id));
+  assert.deepEqual(json(store.get(kept[0].id)), json(kept[0]));
+});
+
+test('with a spill directory the last maxItems stay queryable past the byte bound; files go once their items are evicted', async () => {
+  const items = await many(6000);
+  const dir = tmp();
+  try {
+    const maxBytes = 1 << 20;
+    const store = new ItemStore({ maxItems: 4000, maxBytes, spillDir: dir });
+    for (const it of items) store.add(it);
+    const st = store.stats();
+    assert.equal(st.stored, 4000);
+    assert.ok(st.memBytes <= maxBytes);
+    assert.ok(st.spillBytes > 2 * maxBytes, `spilled ${st.spillBytes}`);
+    assert.ok(readdirSync(dir).length > 0);
+    const kept = items.slice(2000);
+    // The oldest kept item lives in the spill file.
+    assert.deepEqual(json(store.get(kept[0].id)), json(kept[0]));
+    assert.equal(store.get(items[1999].id), null);
+    const q = compileQuery('dns and request.questions[0].type == "AAAA" or response.status >= 400', 'auto');
+    const want = kept.filter((i) => q.match(json(i))).map((i) => i.id);
+    assert.ok(want.length > 10);
+    assert.deepEqual(store.query(q.match, 0, 10_000).items.map((i) => i.id), want);
+    assert.deepEqual(store.newest(q.match, 3).map((i) => i.id), want.slice(-3).reverse());
+    let n = 0;
+    for (const it of store.iterate()) assert.equal(it.id, kept[n++].id);
+    assert.equal(n, 4000);
+    store.clear();
+    assert.deepEqual(readdirSync(dir), []);
+    assert.deepEqual(store.stats(), { stored: 0, total: 0, evicted: 0, bytes: 0, memBytes: 0, spillBytes: 0 });
+    assert.equal(store.observed.itemCount, 0);
+    store.add(items[0]);
+    assert.equal(store.get(items[0].id)?.id, items[0].id);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the spill bound evicts whole spill files, oldest first', async () => {
+  const items = await many(5000);
+  const dir = tmp();
+  try {
+    const store = new ItemStore({ maxItems: 100_000, maxBytes: 1 << 20, spillDir: dir, maxSpillBytes: 2 << 20 });
+    for (const it of items) {
+      store.add(it);
+      assert.ok(store.stats().spillBytes <= 2 << 20);
+    }
+    const st = store.stats();
+    assert.ok(st.evicted > 0 && st.stored + st.evicted === 5000);
+    assert.deepEqual(json(store.get(items[5000 - st.stored].id)), json(items[5000 - st.stored]));
+    store.clear();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('marks show on stored items; an item added again under its id replaces the old one', async () => {
+  const { items } = await captureItems();
+  const store = new ItemStore({ maxItems: 1000, maxBytes: 16 << 20 });
+  for (const it of items) store.add(it);
+  const id = items[5].id;
+  store.mark(id, { passed: true, queried: { note: 'slow' } });
+  store.mark(id, { failed: true });
+  assert.deepEqual(store.marks(id), { passed: true, failed: true, queried: { note: 'slow' } });
+  assert.equal(store.get(id)?.passed, true);
+  assert.equal(store.get(id)?.failed, true);
+  assert.equal(store.query(compileQuery('passed == true', 'kfl').match, 0, 10).total, 1);
+  assert.equal(store.marks(items[6].id), null);
+  store.mark('gone/0', { passed: true }); // evicted or unknown: ignored
+  const all = compileQuery('', 'auto').match;
+  assert.equal(store.count(all), items.length);
+  const again = cloneAs(items[3], items[3].id);
+  (again.request as { method: string }).method = 'PATCH';
+  store.add(again);
+  assert.equal(store.size, items.length);
+  assert.equal(store.count(all), items.length, 'a cached count drops the replaced item');
+  assert.equal(store.get(items[3].id)?.request && (store.get(items[3].id)!.request as { method: string }).method, 'PATCH');
+  assert.deepEqual(store.newest(null, 1).map((i) => i.id), [items[3].id]);
+  assert.equal([...store.iterate()].filter((i) => i.id === items[3].id).length, 1);
+});
+
+test('bad input: invalid bounds and items that are not JSON get clear errors, and the store keeps working', async () => {
+  assert.throws(() => new ItemStore({ maxItems: 0, maxBytes: 1 }), /maxItems and maxBytes must be positive/);
+  const { items } = await captureItems();
+  const store = new ItemStore({ maxItems: 10, maxBytes: 1 << 20 });
+  const bad = cloneAs(items[1], 'bad/0') as Item & { self?: unknown };
+  bad.self = bad;
+  assert.throws(() => store.add(bad), /item bad\/0 cannot be stored as JSON/);
+  assert.equal(bad.protocol, items[1].protocol, 'the item is left as it was');
+  store.add(items[1]);
+  assert.equal(store.size, 1);
+  assert.deepEqual(json(store.get(items[1].id)), json(items[1]));
+});
