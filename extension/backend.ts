@@ -12,6 +12,8 @@ import {
 import { findNode, NodeNotFoundError } from './node';
 import { readSettings } from './settings';
 
+const START_TIMEOUT_MS = 30_000;
+
 export type BackendStatus = 'stopped' | 'starting' | 'ready' | 'failed';
 
 export class Backend implements vscode.Disposable {
@@ -110,8 +112,13 @@ export class Backend implements vscode.Disposable {
       this.statsE.fire(s);
     });
     try {
-      await client.start();
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, rej) => {
+        timer = setTimeout(() => rej(new Error(`no answer to initialize within ${START_TIMEOUT_MS / 1000} s`)), START_TIMEOUT_MS);
+      });
+      await Promise.race([client.start(), timeout]).finally(() => clearTimeout(timer));
     } catch (e) {
+      void client.stop(1000).catch(() => undefined);
       return this.fail(`The Wirehook language server did not start: ${e instanceof Error ? e.message : String(e)}`, false);
     }
     this.client = client;
@@ -139,6 +146,8 @@ export class Backend implements vscode.Disposable {
   }
 
   async restart(): Promise<void> {
+    // A start in flight finishes first (it may have read the old settings), then is replaced.
+    if (this.starting) await this.starting.catch(() => undefined);
     const c = this.client;
     this.client = undefined;
     this.setStatus('stopped');

@@ -92,6 +92,12 @@ export class ItemList {
     });
   }
 
+  /** A live batch (see RowWindow.live). */
+  live(previews: ItemPreview[], generation: number): void {
+    if (generation === this.rows.generation) this.rows.live(previews, this.total);
+    this.schedule();
+  }
+
   /** Rows arrived for [offset, offset+items.length) of `generation`. */
   receive(offset: number, items: ItemPreview[], generation: number): void {
     if (generation === this.rows.generation) this.rows.put(offset, items);

@@ -91,7 +91,7 @@ onMessage((m) => {
       lastEvicted = m.evicted;
       const gen = list.rows.generation;
       list.setTotal(m.matched, true);
-      if (m.previews.length) list.receive(m.matched - m.previews.length, m.previews, gen);
+      if (m.previews.length) list.live(m.previews, gen);
       filter.setMatched(m.matched);
       updateEmpty();
       return;
@@ -110,6 +110,12 @@ onMessage((m) => {
       return;
     case 'query':
       if (m.ok) {
+        // The new query's matches replace the list now; the server's reset batch follows.
+        if (m.query !== filter.active || m.matched !== undefined) {
+          list.reset();
+          list.setTotal(m.matched ?? list.total, false);
+          updateEmpty();
+        }
         filter.active = m.query;
         if (filter.input.value !== m.query && document.activeElement !== filter.input) filter.input.value = m.query;
         saveState({ query: m.query });
@@ -137,6 +143,9 @@ send({ type: 'ready' });
 (window as any).__wirehook = {
   get total() {
     return list.total;
+  },
+  get activeQuery() {
+    return filter.active;
   },
   get cachedRows() {
     return list.rows.size;

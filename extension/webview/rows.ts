@@ -6,6 +6,7 @@ import type { ItemPreview } from '../../server/protocol';
 
 export class RowWindow {
   private readonly rows = new Map<number, ItemPreview>();
+  private readonly index = new Map<string, number>();
   /** Bumped whenever indices stop meaning what they meant (reset, new query, eviction). */
   generation = 0;
 
@@ -21,11 +22,33 @@ export class RowWindow {
 
   invalidate(): void {
     this.rows.clear();
+    this.index.clear();
     this.generation++;
   }
 
   put(offset: number, items: ItemPreview[]): void {
-    for (let i = 0; i < items.length; i++) this.rows.set(offset + i, items[i]);
+    for (let i = 0; i < items.length; i++) this.set(offset + i, items[i]);
+  }
+
+  private set(i: number, p: ItemPreview): void {
+    const old = this.rows.get(i);
+    if (old && old.id !== p.id) this.index.delete(old.id);
+    this.rows.set(i, p);
+    this.index.set(p.id, i);
+  }
+
+  /**
+   * A live batch: previews whose id is held replace it in place (marks from onItemQueried come
+   * that way); the new ones are the newest matches, the last indices before `total`.
+   */
+  live(previews: ItemPreview[], total: number): void {
+    const fresh: ItemPreview[] = [];
+    for (const p of previews) {
+      const at = this.index.get(p.id);
+      if (at !== undefined) this.rows.set(at, p);
+      else fresh.push(p);
+    }
+    this.put(total - fresh.length, fresh);
   }
 
   /** First missing index in [start, end), or -1. */
@@ -42,13 +65,19 @@ export class RowWindow {
     for (const k of keys) {
       if (this.rows.size <= this.capacity) break;
       if (k >= start && k < end) continue;
+      const p = this.rows.get(k);
+      if (p && this.index.get(p.id) === k) this.index.delete(p.id);
       this.rows.delete(k);
     }
   }
 
   /** Drops rows at or past `total` (the match count shrank). */
   truncate(total: number): void {
-    for (const k of this.rows.keys()) if (k >= total) this.rows.delete(k);
+    for (const [k, p] of this.rows) {
+      if (k < total) continue;
+      if (this.index.get(p.id) === k) this.index.delete(p.id);
+      this.rows.delete(k);
+    }
   }
 }
 

@@ -24,13 +24,13 @@ const scenarios = {
   async panelState(page, { mode }) {
     const f = await itemsFrame(page, { mode });
     await f.waitForSelector('.empty-title, .row', { timeout: 20_000 });
-    return f.evaluate(() => ({
+    return f.evaluate(async () => ({
+      codiconFontLoaded: (await document.fonts.load('16px codicon')).length > 0,
       filterPlaceholder: document.querySelector('.filter-input')?.getAttribute('placeholder') ?? '',
       emptyVisible: !document.querySelector('.empty')?.hidden,
       emptyText: document.querySelector('.empty-title')?.textContent ?? '',
       buttons: [...document.querySelectorAll('.empty-actions button')].map((b) => b.textContent.trim()),
       headers: [...document.querySelectorAll('.list-header span')].map((s) => s.textContent),
-      codiconFontLoaded: document.fonts.check('16px codicon'),
       background: getComputedStyle(document.body).backgroundColor,
       foreground: getComputedStyle(document.body).color,
       total: window.__wirehook?.total ?? -1,
@@ -56,7 +56,7 @@ const scenarios = {
     await f.waitForFunction(() => document.querySelector('.filter-problem')?.hidden && /match/.test(document.querySelector('.filter-count')?.textContent ?? ''), null, { timeout: 10_000 });
     out.checkedCount = await f.$eval('.filter-count', (e) => e.textContent);
     await input.press('Enter');
-    await f.waitForFunction((q) => window.__wirehook && document.querySelector('.filter-input').value === q && document.querySelectorAll('.row[data-id]').length > 0, query, { timeout: 15_000 });
+    await f.waitForFunction((q) => window.__wirehook?.activeQuery === q && document.querySelectorAll('.row[data-id]').length > 0, query, { timeout: 15_000 });
     out.total = await f.evaluate(() => window.__wirehook.total);
     const first = await f.waitForSelector('.row[data-id]');
     out.firstRow = await first.evaluate((r) => ({ text: r.innerText, status: r.querySelector('.status')?.textContent, badge: r.querySelector('.badge')?.textContent, badgeBg: r.querySelector('.badge')?.style.backgroundColor }));
@@ -67,7 +67,7 @@ const scenarios = {
     await f.press('.list-scroller', 'ArrowDown');
     await f.press('.list-scroller', 'Enter');
     await f.waitForFunction(() => document.querySelector('.row.selected')?.dataset.index === '1' || window.__wirehook.total < 2, null, { timeout: 5_000 });
-    const raw = await f.$('.section[data-section="raw"] > summary');
+    const raw = await f.waitForSelector('.section[data-section="raw"] > summary', { timeout: 10_000 });
     await raw.click();
     await f.waitForSelector('.section[data-section="raw"][open] pre.raw');
     out.detail = await f.evaluate(() => ({
