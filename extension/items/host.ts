@@ -96,8 +96,14 @@ export class ItemsHost implements vscode.Disposable {
       case 'rows': {
         const c = await backend.ensure();
         if (!c) return this.post({ type: 'rows', seq: m.seq, offset: m.offset, total: 0, items: [] });
-        const r = await c.sendRequest(QueryItems, { offset: m.offset, limit: m.limit });
-        return this.post({ type: 'rows', seq: m.seq, offset: m.offset, total: r.total, items: r.items, error: r.error });
+        try {
+          const r = await c.sendRequest(QueryItems, { offset: m.offset, limit: m.limit });
+          return this.post({ type: 'rows', seq: m.seq, offset: m.offset, total: r.total, items: r.items, error: r.error });
+        } catch (e) {
+          // Always answer, so the view does not wait for rows that will not come.
+          this.post({ type: 'rows', seq: m.seq, offset: m.offset, total: -1, items: [] });
+          throw e;
+        }
       }
       case 'check': {
         const c = await backend.ensure();

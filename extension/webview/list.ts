@@ -40,7 +40,9 @@ export class ItemList {
   selectedId = '';
   private readonly virt: Virtualizer<HTMLDivElement, HTMLDivElement>;
   private frame = 0;
-  private pending: { start: number; end: number; generation: number } | undefined;
+  private pending: { start: number; end: number; generation: number; at: number } | undefined;
+  /** Held rows may have moved (eviction shifts offsets): re-ask for the visible range once. */
+  private stale = false;
   private unmount: () => void;
 
   constructor(private readonly cb: ListCallbacks) {
@@ -105,7 +107,16 @@ export class ItemList {
     this.schedule();
   }
 
+  /** Durations of the last renders (ms of script time), for the speed figures. */
+  readonly renderMs: number[] = [];
+
   render(): void {
+    const t0 = performance.now();
+    this.renderRows();
+    if (this.renderMs.push(performance.now() - t0) > 512) this.renderMs.shift();
+  }
+
+  private renderRows(): void {
     const items = this.virt.getVirtualItems();
     this.spacer.style.height = `${this.virt.getTotalSize()}px`;
     while (this.pool.length < items.length) this.pool.push(this.makeRow());
@@ -131,13 +142,26 @@ export class ItemList {
   }
 
   private requestMissing(start: number, end: number): void {
-    if (this.rows.firstMissing(start, end) < 0) return;
+    if (!this.stale && this.rows.firstMissing(start, end) < 0) return;
     const gen = this.rows.generation;
-    if (this.pending && this.pending.generation === gen && this.pending.start <= start && this.pending.end >= end) return;
+    const now = performance.now();
+    // One request in flight per generation; a lost answer is given up after 2 s.
+    if (this.pending && this.pending.generation === gen && now - this.pending.at < 2000 && (this.stale || (this.pending.start <= start && this.pending.end >= end))) return;
     const from = Math.max(0, start - FETCH_MARGIN);
     const to = Math.min(this.total, end + FETCH_MARGIN);
-    this.pending = { start: from, end: to, generation: gen };
+    if (to <= from) return;
+    this.stale = false;
+    this.pending = { start: from, end: to, generation: gen, at: now };
     this.cb.fetch(from, to - from, gen);
+  }
+
+  /**
+   * Items were evicted: what is held is shown until fresh rows for the visible range arrive
+   * (dropping it would blank the list while the store turns over under a fast capture).
+   */
+  markStale(): void {
+    this.stale = true;
+    this.schedule();
   }
 
   private makeRow(): RowEl {

@@ -87,7 +87,8 @@ function updateEmpty(): void {
 onMessage((m) => {
   switch (m.type) {
     case 'items': {
-      if (m.reset || (lastEvicted >= 0 && m.evicted !== lastEvicted)) list.reset();
+      if (m.reset) list.reset();
+      else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
       lastEvicted = m.evicted;
       const gen = list.rows.generation;
       list.setTotal(m.matched, true);
@@ -100,7 +101,7 @@ onMessage((m) => {
       const gen = rowGen.get(m.seq);
       rowGen.delete(m.seq);
       if (gen === undefined) return;
-      if (m.total !== list.total && gen === list.rows.generation) list.setTotal(m.total, false);
+      if (m.total >= 0 && m.total !== list.total && gen === list.rows.generation) list.setTotal(m.total, false);
       list.receive(m.offset, m.items, gen);
       updateEmpty();
       return;
@@ -146,6 +147,11 @@ send({ type: 'ready' });
   },
   get activeQuery() {
     return filter.active;
+  },
+  /** p95 and max script time of the last 512 renders, ms. */
+  renderStats() {
+    const t = list.renderMs.slice().sort((a, b) => a - b);
+    return { renders: t.length, p95: t[Math.floor(t.length * 0.95)] ?? 0, max: t[t.length - 1] ?? 0 };
   },
   get cachedRows() {
     return list.rows.size;

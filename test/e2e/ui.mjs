@@ -115,21 +115,26 @@ const scenarios = {
       times.shift();
       times.sort((a, b) => a - b);
       const pct = (p) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
-      return { frames: times.length, p50: pct(0.5), p95: pct(0.95), max: times[times.length - 1], cachedRows: window.__wirehook.cachedRows, total: window.__wirehook.total };
+      return { frames: times.length, p50: pct(0.5), p95: pct(0.95), max: times[times.length - 1], render: window.__wirehook.renderStats(), cachedRows: window.__wirehook.cachedRows, total: window.__wirehook.total };
     }, ms);
     let filterMs = null;
+    let applied = null;
+    let renderAfterRows = null;
     if (query !== undefined) {
       const input = await f.waitForSelector('.filter-input');
       await input.fill(query);
       const t = Date.now();
       await input.press('Enter');
+      await f.waitForFunction((q) => window.__wirehook.activeQuery === q, query, { timeout: 90_000, polling: 'raf' });
+      applied = Date.now() - t;
       await f.waitForFunction(() => {
         const rows = [...document.querySelectorAll('.row')].filter((r) => r.style.display !== 'none');
         return rows.length > 0 && rows.every((r) => r.dataset.id && !r.classList.contains('loading'));
-      }, null, { timeout: 20_000, polling: 'raf' });
+      }, null, { timeout: 90_000, polling: 'raf' });
       filterMs = Date.now() - t;
+      renderAfterRows = await f.evaluate(() => window.__wirehook.renderStats());
     }
-    return { ...frames, filterMs };
+    return { ...frames, setQueryAnsweredMs: applied, filterMs, renderAfterRows };
   },
 };
 

@@ -37,7 +37,8 @@ export function askLauncher<T = unknown>(op: 'screenshot' | 'ui', fields: Record
   });
 }
 
-export function screenshot(name: string): Promise<string> {
+export async function screenshot(name: string): Promise<string> {
+  await vscode.commands.executeCommand('notifications.clearAll');
   // A short settle lets the workbench paint after the last change (only for the picture).
   return askLauncher<string>('screenshot', { name, settle: 400 });
 }
