@@ -2,6 +2,7 @@
 import * as vscode from 'vscode';
 import { ListInterfaces, StartCapture, StopCapture, type CaptureSource, type StartCaptureResult } from '../server/protocol';
 import type { Backend } from './backend';
+import { splitArgs } from './argv';
 
 export async function startCapture(backend: Backend, source: CaptureSource): Promise<StartCaptureResult> {
   const c = await backend.require();
@@ -36,35 +37,6 @@ export async function pickLiveSource(backend: Backend): Promise<CaptureSource | 
   });
   if (filter === undefined) return undefined;
   return { interface: pick.name, ...(filter.trim() ? { filter: filter.trim() } : {}) };
-}
-
-/** Splits a command line into argv (quotes group, backslash escapes; no shell). */
-export function splitArgs(line: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let quote: string | null = null;
-  let any = false;
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i];
-    if (quote) {
-      if (ch === quote) quote = null;
-      else if (ch === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
-      else cur += ch;
-    } else if (ch === '"' || ch === "'") {
-      quote = ch;
-      any = true;
-    } else if (ch === '\\' && i + 1 < line.length) {
-      cur += line[++i];
-      any = true;
-    } else if (/\s/.test(ch)) {
-      if (cur || any) out.push(cur);
-      cur = '';
-      any = false;
-    } else cur += ch;
-  }
-  if (quote) throw new Error(`unterminated ${quote} quote`);
-  if (cur || any) out.push(cur);
-  return out;
 }
 
 export function registerCaptureCommands(backend: Backend): vscode.Disposable[] {
