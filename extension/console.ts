@@ -124,7 +124,7 @@ class ConsoleLinks implements vscode.DocumentLinkProvider {
   provideDocumentLinks(doc: vscode.TextDocument): vscode.DocumentLink[] {
     if (!/wirehook/i.test(doc.uri.toString())) return [];
     const links: vscode.DocumentLink[] = [];
-    const re = /\] (\S+\.(?:m?js|cjs)):(\d+)/g;
+    const re = /\] (\S+\.(?:m?js|cjs))(?::(\d+))?(?=\s|$)/g;
     const folder = vscode.workspace.workspaceFolders?.[0]?.uri;
     const max = Math.min(doc.lineCount, 20_000);
     for (let i = 0; i < max; i++) {
@@ -135,8 +135,10 @@ class ConsoleLinks implements vscode.DocumentLinkProvider {
       const file = m[1].startsWith('/') ? vscode.Uri.file(m[1]) : folder ? vscode.Uri.joinPath(folder, m[1]) : undefined;
       if (!file) continue;
       const start = m.index + 2;
-      const range = new vscode.Range(i, start, i, start + m[1].length + 1 + m[2].length);
-      links.push(new vscode.DocumentLink(range, file.with({ fragment: `L${m[2]}` })));
+      const range = new vscode.Range(i, start, i, start + m[0].length - 2);
+      const link = new vscode.DocumentLink(range, m[2] ? file.with({ fragment: `L${m[2]}` }) : file);
+      link.tooltip = 'Open the hook script';
+      links.push(link);
     }
     return links;
   }

@@ -3,7 +3,7 @@
  * language server over LSP (server/protocol.ts); this side shows it in VS Code's own places.
  */
 import * as vscode from 'vscode';
-import { QueryItems, Replay, RunScript, StopScript, type CaptureSource, type CaptureState, type ConsoleLine, type ItemPreview, type StartCaptureResult } from '../server/protocol';
+import { ListScripts, QueryItems, Replay, RunScript, StopScript, type ScriptInfo, type CaptureSource, type CaptureState, type ConsoleLine, type ItemPreview, type StartCaptureResult } from '../server/protocol';
 import { Backend } from './backend';
 import { HookConsole } from './console';
 import { InlineOutput } from './inline';
@@ -25,6 +25,8 @@ export interface WirehookApi {
   getItems(query?: string, offset?: number, limit?: number): Promise<{ total: number; items: ItemPreview[] }>;
   /** For tests: the inline value shown after a script line (1-based), if any. */
   inlineValue(uri: vscode.Uri, line: number): { text: string; count: number } | undefined;
+  /** The scripts the server has loaded (`wirehook/listScripts`). */
+  listScripts(): Promise<ScriptInfo[]>;
   /** The capture state (`wirehook/state`), and its changes. */
   getState(): CaptureState | undefined;
   onDidChangeState(listener: (s: CaptureState) => void): vscode.Disposable;
@@ -93,6 +95,8 @@ export function activate(ctx: vscode.ExtensionContext): WirehookApi {
   cmd('wirehook.copyItem', (id: string, format: CopyFormat = 'json') => copyItem(backend, String(id), format));
   cmd('wirehook.runScript', async (uri?: vscode.Uri | string) => {
     const u = typeof uri === 'string' ? uri : activeScript(uri);
+    // The server loads the document's text: make sure it has it.
+    if (u) await vscode.workspace.openTextDocument(vscode.Uri.parse(u));
     if (!u) return;
     const r = await (await backend.require()).sendRequest(RunScript, { uri: u });
     if (!r.ok && r.error) void vscode.window.showErrorMessage(`Wirehook: ${r.error.line}:${r.error.col}: ${r.error.message}`);
@@ -137,6 +141,7 @@ export function activate(ctx: vscode.ExtensionContext): WirehookApi {
       return { total: r.total, items: r.items };
     },
     inlineValue: (uri, line) => inline.valueAt(uri.toString(), line),
+    listScripts: async () => (await (await backend.require()).sendRequest(ListScripts)).scripts,
     getState: () => backend.state,
     onDidChangeState: (listener) => backend.onState(listener),
     get serverStatus() {

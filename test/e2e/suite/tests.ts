@@ -36,10 +36,11 @@ function linesFrom(mark: string, since: number): ConsoleLine[] {
 }
 
 function waitLines(mark: string, since: number, what: string): Promise<ConsoleLine[]> {
+  const t = setTimeout(async () => console.log('console so far:', JSON.stringify(api.getConsoleLines().slice(-5)), api.serverStatus, JSON.stringify(api.getState()), JSON.stringify(await api.listScripts())), 40_000);
   return when(api.onConsole as vscode.Event<unknown>, () => {
     const l = linesFrom(mark, since);
     return l.length ? l : undefined;
-  }, what);
+  }, what).finally(() => clearTimeout(t));
 }
 
 async function replaceInFile(uri: vscode.Uri, from: RegExp, to: string): Promise<vscode.TextDocument> {
@@ -131,6 +132,11 @@ describe('trusted workspace', function () {
 
   it('2: starts the capture and sees console lines arrive', async function () {
     needsServer(this);
+    // The server loads an opened script asynchronously and runs it on traffic from then on:
+    // Run Script answers once it is loaded, so the capture below is sure to reach it.
+    const run = await vscode.commands.executeCommand<{ ok: boolean }>('wirehook.runScript', file('hooks.js'));
+    assert.equal(run?.ok, true);
+    assert.ok((await api.listScripts()).some((s) => s.uri === file('hooks.js').toString() && s.running));
     const since = Date.now();
     const started = await api.startCapture({ pcap: file('traffic.pcap').fsPath });
     assert.ok(started.session > 0);
@@ -138,6 +144,12 @@ describe('trusted workspace', function () {
     assert.match(lines[0].text, /^v1 (HTTP|DNS) \d+ \d+$/);
     await vscode.commands.executeCommand('wirehook.showConsole');
     await screenshot('console-dark');
+    // The console's lines link to the script (a document link provider on the output view).
+    const out = await when(vscode.workspace.onDidOpenTextDocument as vscode.Event<unknown>, () =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && /Wirehook/i.test(d.uri.toString()) && d.getText().includes('v1 ')), 'the Wirehook output document');
+    const links = await vscode.commands.executeCommand<vscode.DocumentLink[]>('vscode.executeLinkProvider', out.uri);
+    const target = links.find((l) => l.target?.path === file('hooks.js').path);
+    assert.ok(target, `a link to hooks.js among ${links.length} links in ${out.uri.toString()}`);
   });
 
   it('2b: inline output shows the last value at the console.log line', async function () {
