@@ -115,7 +115,7 @@ export class ItemsHost implements vscode.Disposable {
         const c = await backend.require();
         const r = await c.sendRequest(SetQuery, { query: m.query });
         if (r.ok) this.hub.query = m.query;
-        return this.hub.broadcast({ type: 'query', query: m.query, ok: r.ok, error: r.error, matched: r.matched });
+        return this.hub.broadcast({ type: 'query', query: m.query, ok: r.ok, language: r.language, error: r.error, matched: r.matched });
       }
       case 'getItem': {
         const c = await backend.require();

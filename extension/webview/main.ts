@@ -121,7 +121,7 @@ onMessage((m) => {
         if (filter.input.value !== m.query && document.activeElement !== filter.input) filter.input.value = m.query;
         saveState({ query: m.query });
       }
-      filter.showResult(m.ok, m.query.trim() ? (filter.root.querySelector('.filter-lang')?.textContent ?? '') : 'empty', m.error, m.matched);
+      filter.showResult(m.ok, m.language ?? (m.query.trim() ? '' : 'empty'), m.error, m.matched);
       return;
     case 'item':
       if (m.id === detailId) detail.show(m.id, m.item);

@@ -25,6 +25,6 @@ export type ToView =
   | { type: 'items'; previews: ItemPreview[]; matched: number; reset: boolean; evicted: number }
   | { type: 'rows'; seq: number; offset: number; total: number; items: ItemPreview[]; error?: SourcePos }
   | { type: 'check'; seq: number; ok: boolean; language: string; error?: SourcePos; matched?: number }
-  | { type: 'query'; query: string; ok: boolean; error?: SourcePos; matched?: number }
+  | { type: 'query'; query: string; ok: boolean; language?: string; error?: SourcePos; matched?: number }
   | { type: 'item'; id: string; item: unknown | null }
   | { type: 'status'; text: string; running: boolean; source: string | null; serverReady: boolean };
