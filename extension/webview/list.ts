@@ -187,6 +187,7 @@ export class ItemList {
     r.root.setAttribute('aria-selected', String(sel));
     r.root.className = `row${sel ? ' selected' : ''}${p?.passed ? ' passed' : ''}${p?.failed ? ' failed' : ''}${p ? '' : ' loading'}`;
     if (!p) {
+      delete r.root.dataset.id;
       r.badge.textContent = '';
       r.badge.style.cssText = '';
       r.ends.textContent = '';

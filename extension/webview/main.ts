@@ -145,6 +145,9 @@ send({ type: 'ready' });
   get total() {
     return list.total;
   },
+  get selected() {
+    return list.selected;
+  },
   get activeQuery() {
     return filter.active;
   },

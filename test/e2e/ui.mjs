@@ -56,17 +56,19 @@ const scenarios = {
     await f.waitForFunction(() => document.querySelector('.filter-problem')?.hidden && /match/.test(document.querySelector('.filter-count')?.textContent ?? ''), null, { timeout: 10_000 });
     out.checkedCount = await f.$eval('.filter-count', (e) => e.textContent);
     await input.press('Enter');
-    await f.waitForFunction((q) => window.__wirehook?.activeQuery === q && document.querySelectorAll('.row[data-id]').length > 0, query, { timeout: 15_000 });
+    await f.waitForFunction((q) => window.__wirehook?.activeQuery === q && document.querySelectorAll('.row[data-id]:not(.loading)').length > 0, query, { timeout: 15_000 });
     out.total = await f.evaluate(() => window.__wirehook.total);
-    const first = await f.waitForSelector('.row[data-id]');
+    const first = await f.waitForSelector('.row[data-id]:not(.loading)');
     out.firstRow = await first.evaluate((r) => ({ text: r.innerText, status: r.querySelector('.status')?.textContent, badge: r.querySelector('.badge')?.textContent, badgeBg: r.querySelector('.badge')?.style.backgroundColor }));
     await first.click();
     await f.waitForSelector('.detail:not([hidden]) .section[data-section="request"]', { timeout: 10_000 });
     // Keyboard: down moves the selection, Enter opens the next row's detail.
+    const clicked = await f.evaluate(() => window.__wirehook.selected);
     await f.focus('.list-scroller');
     await f.press('.list-scroller', 'ArrowDown');
     await f.press('.list-scroller', 'Enter');
-    await f.waitForFunction(() => document.querySelector('.row.selected')?.dataset.index === '1' || window.__wirehook.total < 2, null, { timeout: 5_000 });
+    await f.waitForFunction((i) => window.__wirehook.selected === i + 1 || window.__wirehook.total <= i + 1, clicked, { timeout: 5_000 });
+    out.clickedIndex = clicked;
     const raw = await f.waitForSelector('.section[data-section="raw"] > summary', { timeout: 10_000 });
     await raw.click();
     await f.waitForSelector('.section[data-section="raw"][open] pre.raw');
