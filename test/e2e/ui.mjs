@@ -21,9 +21,11 @@ export async function itemsFrame(page, { timeoutMs = 30_000, mode } = {}) {
 
 const scenarios = {
   /** The panel rendered: what the webview shows. */
-  async panelState(page, { mode }) {
+  async panelState(page, { mode, backgroundNot }) {
     const f = await itemsFrame(page, { mode });
     await f.waitForSelector('.empty-title, .row', { timeout: 20_000 });
+    // After a theme change the webview's --vscode-* variables update a moment later.
+    if (backgroundNot) await f.waitForFunction((bg) => getComputedStyle(document.body).backgroundColor !== bg, backgroundNot, { timeout: 10_000 });
     return f.evaluate(async () => ({
       codiconFontLoaded: (await document.fonts.load('16px codicon')).length > 0,
       filterPlaceholder: document.querySelector('.filter-input')?.getAttribute('placeholder') ?? '',

@@ -94,7 +94,7 @@ describe('trusted workspace', function () {
     }
     await screenshot('panel-empty-dark');
     await setTheme('Default Light Modern');
-    const light = await ui('panelState', { mode: 'panel' });
+    const light = await ui('panelState', { mode: 'panel', backgroundNot: state.background });
     assert.notEqual(light.background, state.background, 'the webview follows the theme');
     await screenshot('panel-empty-light');
     await setTheme('Default Dark Modern');
