@@ -135,7 +135,7 @@ async function deliveryLatency(): Promise<void> {
       if (t !== undefined) lat.push(performance.now() - t);
     }
   };
-  c.conn.onNotification('wirehook/console', () => setImmediate(record));
+  c.conn.onNotification("wirehook/console", () => { setImmediate(record); });
   const cli = dgram.createSocket('udp4');
   await new Promise<void>((r) => cli.bind(0, '127.0.0.1', r));
   const N = 100_000;

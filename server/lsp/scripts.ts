@@ -97,6 +97,11 @@ export class ScriptHost {
     return this.starting;
   }
 
+  /** Resolves once every load, unload and restart asked for so far has finished. */
+  settled(): Promise<void> {
+    return this.chain.then(() => {});
+  }
+
   /** Loads or reloads a script. Resolves with the load error (the old version keeps running) or null. */
   load(uri: string, text: string): Promise<SourcePos | null> {
     return this.serial(async () => {

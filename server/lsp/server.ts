@@ -269,6 +269,8 @@ export class WirehookServer {
   private wireRequests(): void {
     const c = this.conn;
     c.onRequest(StartCapture, async (p) => {
+      // Scripts opened just before the capture see its first item.
+      await this.scripts.settled();
       this.feed.reset();
       return this.session.start(p.source, p.speed ?? 'asap');
     });

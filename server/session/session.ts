@@ -74,7 +74,7 @@ export class CaptureSession {
     this.st = { session, source: describe(src), running: false, speed, finished: false };
     let source: PacketSource;
     try {
-      source = await openSourceSpec({ ...src, speed } as Parameters<typeof openSourceSpec>[0]);
+      source = await openSourceSpec({ ...src, ...(src.pcap !== undefined ? { speed } : {}) });
     } catch (e) {
       this.st.error = (e as Error).message;
       this.hooks.state(this.state);
@@ -119,7 +119,7 @@ export class CaptureSession {
             await this.hooks.runtime()?.flush();
           },
         },
-        { signal: abort.signal, streams: streamCounter } as Parameters<typeof runPipeline>[2],
+        { signal: abort.signal, streams: streamCounter },
       );
     } catch (e) {
       error = (e as Error).message;
