@@ -4,14 +4,16 @@
  * three fields ≥ 100k items/s, onPacketCaptured ≥ 1M calls/s, console.log on every item
  * ≥ 50k/s. Items: the Kubeshark HTTP sample (~2 KB) and a DNS item, alternating.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { getQuickJS } from 'quickjs-emscripten';
 import type { Item } from '../capture/item/schema';
 import { PROTOCOLS } from '../capture/item/protocols';
 import { RuntimeClient } from '../server/runtime/client';
 import { HookRuntime } from '../server/runtime/runtime';
 
-const HTTP = JSON.parse(readFileSync(new URL('../../shared/reference/samples/kubeshark-http-item-2023.json', import.meta.url), 'utf8')) as Item;
+// The shared references sit next to the checkout (/work/shared beside /work/main); worktrees are one level deeper.
+const SAMPLE = ['../../shared/', '../../../shared/'].map((p) => new URL(`${p}reference/samples/kubeshark-http-item-2023.json`, import.meta.url)).find((u) => existsSync(u))!;
+const HTTP = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Item;
 const rr = (over: Record<string, unknown>) => ({ name: 'a.example.com', type: 'A', class: 'IN', ttl: 30, ip: '10.0.0.1', ns: '', cname: '', ptr: '', txts: '', soa: '', srv: '', mx: '', opt: '', uri: '', ...over });
 const DNS: Item = {
   ...HTTP, id: 'file/x.pcap/000000000007_udp.pcap-0', stream: '000000000007_udp.pcap', protocol: PROTOCOLS.dns,

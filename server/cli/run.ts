@@ -102,7 +102,7 @@ export async function main(argv: string[]): Promise<number> {
     limits: { ...(timeoutMs ? { timeoutMs } : {}), ...(memoryMb ? { memoryBytes: memoryMb * 1024 * 1024 } : {}) },
   };
   const client = await RuntimeClient.start(opts);
-  const counts = { recorded: 0, sent: 0, errors: 0 };
+  const counts: Counts = { recorded: 0, sent: 0, errors: 0, byPlace: new Map() };
   client.onEvent = (e) => printEvent(e, counts);
 
   try {
@@ -182,7 +182,11 @@ export async function main(argv: string[]): Promise<number> {
     for (const n of stats.notices) process.stderr.write(`wirehook: warning: ${n}\n`);
     const parts = [`${rs.items} items`, `${rs.packets} packet infos`];
     if (query) parts.push(`${queriedTotals.items} queried (${queriedTotals.passed} passed, ${queriedTotals.failed} failed)`);
-    if (counts.errors) parts.push(`${counts.errors} script errors`);
+    if (counts.errors) {
+      const places = [...counts.byPlace].sort((x, y) => y[1] - x[1]);
+      const shown = places.slice(0, 5).map(([p, n]) => `${n} at ${p}`).join(', ');
+      parts.push(`${counts.errors} script errors (${shown}${places.length > 5 ? `, ${places.length - 5} more places` : ''})`);
+    }
     if (counts.recorded) parts.push(`${counts.recorded} network calls recorded, not sent (--allow-net sends them)`);
     if (counts.sent) parts.push(`${counts.sent} network calls sent`);
     process.stderr.write(`wirehook: ran ${scripts.length} script(s) over ${parts.join(', ')}\n`);
@@ -196,7 +200,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function printEvent(e: RuntimeEvent, counts: { recorded: number; sent: number; errors: number }): void {
+interface Counts { recorded: number; sent: number; errors: number; byPlace: Map<string, number> }
+
+function printEvent(e: RuntimeEvent, counts: Counts): void {
   const hub = 'role' in e && e.role === 'hub' ? '[hub] ' : '';
   switch (e.type) {
     case 'log':
@@ -204,10 +210,14 @@ function printEvent(e: RuntimeEvent, counts: { recorded: number; sent: number; e
       else if (e.stream === 'error') process.stderr.write(`${hub}${e.text}\n`);
       else if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
       break;
-    case 'error':
-      counts.errors++;
-      process.stderr.write(`${hub}${e.message}\n`);
+    case 'error': {
+      counts.errors += e.count;
+      const place = `${e.script}:${e.line}:${e.col}`;
+      counts.byPlace.set(place, (counts.byPlace.get(place) ?? 0) + e.count);
+      // Folded repeats (docs/runtime.md): one line with how many more there were.
+      process.stderr.write(e.repeat ? `${hub}${e.message} (${e.count} more)\n` : `${hub}${e.message}\n`);
       break;
+    }
     case 'disabled':
       process.stderr.write(`wirehook: ${e.script} disabled: ${e.reason}\n`);
       break;
