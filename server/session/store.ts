@@ -74,6 +74,9 @@ const MAX_CHUNK = 4 << 20;
 const MIN_CHUNK = 64 << 10;
 const SEGMENT_BYTES = 64 << 20;
 const MAX_CACHES = 8;
+const EAGER = 2;
+/** Items tested per slice by prepare() before yielding to the event loop. */
+const SLICE = 2000;
 const ALL: MatchFn = () => true;
 
 export class ItemStore {
@@ -117,6 +120,8 @@ export class ItemStore {
   private protoByKey = new Map<string, number>();
 
   private caches = new Map<MatchFn, HitCache>();
+  /** Up to EAGER most recently used query functions, kept up to date as items arrive. */
+  private eager: MatchFn[] = [];
   /** Chunk buffers freed by spilling or eviction, reused: memory stays at the bound instead of waiting for GC. */
   private free: Buffer[] = [];
   /** The last chunk read back from a spill file (scans read whole chunks). */
@@ -158,6 +163,14 @@ export class ItemStore {
     this.ids.set(id, seq);
     this.live++;
     this.observed.observe(item);
+    // The most recently used queries are tested on the item in hand (no decode later).
+    for (const fn of this.eager) {
+      const c = this.caches.get(fn);
+      if (c && c.upto === seq) {
+        if (fn === ALL || fn(item)) c.hits.push(seq);
+        c.upto = seq + 1;
+      }
+    }
     while (this.next - this.head > this.maxItems || (this.live > this.maxItems && this.head < this.next)) this.evictOldest();
     this.enforceBytes();
   }
@@ -185,6 +198,22 @@ export class ItemStore {
   count(match: MatchFn | null): number {
     const c = this.hitsFor(match ?? ALL);
     return c.hits.length - c.start;
+  }
+
+  /**
+   * Tests the stored items against `match` in slices, yielding to the event loop between them,
+   * so a new query over a full store (≈1 s per 100k items, docs/store.md) does not block the
+   * server; query/count/newest are then instant. Resolves to the match count, or early (with
+   * the count so far) when `signal` aborts.
+   */
+  async prepare(match: MatchFn | null, signal?: AbortSignal): Promise<number> {
+    const fn = match ?? ALL;
+    for (;;) {
+      const c = this.hitsFor(fn, false);
+      this.extend(fn, c, SLICE);
+      if (c.upto >= this.next || signal?.aborted) return c.hits.length - c.start;
+      await new Promise<void>((r) => setImmediate(r));
+    }
   }
 
   /** Newest matching items, newest first. */
@@ -240,6 +269,7 @@ export class ItemStore {
     this.ids.clear();
     this.markMap.clear();
     this.caches.clear();
+    this.eager = [];
     this.scratch = null;
     this.free = [];
     this.head = this.next = this.live = this.evictedCount = 0;
@@ -445,7 +475,7 @@ export class ItemStore {
 
   // ---------------------------------------------------------------- query caches
 
-  private hitsFor(fn: MatchFn): HitCache {
+  private hitsFor(fn: MatchFn, extend = true): HitCache {
     let c = this.caches.get(fn);
     if (c) this.caches.delete(fn);
     else {
@@ -453,11 +483,12 @@ export class ItemStore {
       if (this.caches.size >= MAX_CACHES) this.caches.delete(this.caches.keys().next().value!);
     }
     this.caches.set(fn, c);
-    this.extend(fn, c);
+    if (this.eager[0] !== fn) this.eager = [fn, ...this.eager.filter((f) => f !== fn)].slice(0, EAGER);
+    if (extend) this.extend(fn, c);
     return c;
   }
 
-  private extend(fn: MatchFn, c: HitCache): void {
+  private extend(fn: MatchFn, c: HitCache, budget = Infinity): void {
     // Evicted hits fall off the front.
     const hits = c.hits;
     while (c.start < hits.length && hits[c.start] < this.head) c.start++;
@@ -470,11 +501,12 @@ export class ItemStore {
       c.start = 0;
       c.deletions = this.deletions;
     }
-    for (let s = Math.max(c.upto, this.head); s < this.next; s++) {
+    const end = Math.min(this.next, Math.max(c.upto, this.head) + budget);
+    for (let s = Math.max(c.upto, this.head); s < end; s++) {
       if (this.deadOf[s & this.mask]) continue;
       if (fn === ALL || fn(this.decode(s, true))) c.hits.push(s);
     }
-    c.upto = this.next;
+    c.upto = end;
   }
 }
 

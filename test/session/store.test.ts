@@ -182,3 +182,20 @@ test('bad input: invalid bounds and items that are not JSON get clear errors, an
   assert.equal(store.size, 1);
   assert.deepEqual(json(store.get(items[1].id)), json(items[1]));
 });
+
+test('prepare() tests a full store in slices (items may arrive meanwhile) and can be aborted', async () => {
+  const items = await many(7000);
+  const store = new ItemStore({ maxItems: 100_000, maxBytes: 32 << 20 });
+  for (const it of items.slice(0, 6000)) store.add(it);
+  const q = compileQuery('dns or response.status >= 400', 'auto');
+  const want = (upto: number) => items.slice(0, upto).filter((i) => q.match(json(i))).map((i) => i.id);
+  const stop = new AbortController();
+  stop.abort();
+  const partial = await store.prepare(q.match, stop.signal);
+  assert.ok(partial < want(6000).length, 'aborted after the first slice');
+  // Its first slice runs now; the items arrive before the next one.
+  const p = store.prepare(q.match);
+  for (const it of items.slice(6000)) store.add(it);
+  assert.equal(await p, want(7000).length);
+  assert.deepEqual(store.query(q.match, 0, 100_000).items.map((i) => i.id), want(7000));
+});
