@@ -149,7 +149,7 @@ export function resolveRoot(d: Doc, name: string, at: number, depth: number): Va
   return null;
 }
 
-function hookParam(hook: string, k: number): Val | null {
+export function hookParam(hook: string, k: number): Val | null {
   const h = MODEL.hooks.find((x) => x.name === hook);
   const p = h?.params[k];
   if (!p) return null;
