@@ -120,3 +120,22 @@ test('half-typed code: mid-expression, unterminated strings, comments, unbalance
   assert.deepEqual(complete(hook('var s = "data.|";')), []);
   assert.ok(labels(complete('function onItemCaptured(data) { foo(bar[ data.dst.|')).includes('port'));
 });
+
+test('narrowing without braces, in else branches, and for arrow-function hooks', () => {
+  const dns = ['opCode', 'questions'];
+  assert.deepEqual(labels(complete(hook('if (data.protocol.name === "dns") console.log(data.request.|'))).sort(), dns);
+  assert.deepEqual(labels(complete(hook('if (data.protocol.name !== "dns") { return; } else { data.request.| }'))).sort(), dns);
+  assert.ok(labels(complete(hook('if (data.protocol.name === "dns") x = 1;\n  data.request.|'))).includes('method'), 'after the statement: not narrowed');
+  assert.ok(labels(complete('var onItemCaptured = (data) => {\n  data.dst.|\n};')).includes('name'));
+});
+
+test('inside kfl.match("…"): macros and item field paths for the word being typed', () => {
+  const src = 'function onItemCaptured(data) { kfl.match("http and request.pa|';
+  const cs = complete(src);
+  const p = cs.find((c) => c.label === 'request.path')!;
+  assert.equal(p.kind, CompletionItemKind.Field);
+  const [t] = at(src);
+  assert.equal(applyEdits(t, [p.textEdit as never]), 'function onItemCaptured(data) { kfl.match("http and request.path');
+  assert.ok(!labels(cs).includes('http'), 'no macros after a dot');
+  assert.ok(labels(complete('kfl.match("|')).includes('dns'));
+});
