@@ -100,10 +100,10 @@ function goCased(d: Doc, out: Diagnostic[]): void {
     for (const st of c.steps) {
       if (!cur) break;
       if (st.k !== 'prop') { cur = walkSteps(cur, [st], null); continue; }
-      const next = prop(cur, st.name, null);
-      if (next) { cur = next; continue; }
-      const m = membersOf(deref(cur.type), null).find((x) => x.name.toLowerCase() === st.name.toLowerCase());
-      if (!m) break;
+      // Before prop(): the request/response unions end in a catch-all map that accepts any key.
+      const ms = membersOf(deref(cur.type), null);
+      const m = ms.some((x) => x.name === st.name) ? null : ms.find((x) => x.name.toLowerCase() === st.name.toLowerCase());
+      if (!m) { cur = prop(cur, st.name, null); continue; }
       bad.push({ tok: st.tok, name: m.name });
       cur = prop(cur, m.name, null);
     }

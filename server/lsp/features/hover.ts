@@ -3,7 +3,7 @@ import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { FeatureContext } from './index';
 import type { Tok } from './lexer';
 import { deref, firstLine, MODEL, sigLabel, typeText } from './model';
-import { chainEndingAt, resolveChain, type Val } from './resolve';
+import { chainEndingAt, resolveChain, hookParam, type Val } from './resolve';
 import { docOf, hooksIn, inComment, tokenBefore } from './structure';
 import { rangeOf } from './text';
 
@@ -21,6 +21,11 @@ export function hover(text: string, offset: number, ctx: FeatureContext): Hover 
   if (hook) {
     const h = MODEL.hooks.find((x) => x.name === hook.hook)!;
     return { contents: { kind: MarkupKind.Markdown, value: `\`\`\`ts\n${sigLabel(h.name, h.sig)}\n\`\`\`\n${h.doc}` }, range };
+  }
+  const decl = hooksIn(d).find((h) => i > h.fn.at && i < h.fn.open && t.type === 'name' && h.fn.params.includes(t.v));
+  if (decl) {
+    const v = hookParam(decl.hook, decl.fn.params.indexOf(t.v));
+    return v ? { contents: { kind: MarkupKind.Markdown, value: describe(v, ctx) }, range } : null;
   }
   let end = -1;
   if (t.type === 'name') end = i;
@@ -46,9 +51,9 @@ function describe(v: Val, ctx: FeatureContext): string {
   const shown = v.path !== null && v.kind === 'member' ? `data.${v.path}` : v.name;
   const typ = v.text && !v.text.startsWith('{') ? v.text : typeText(v.type);
   lines.push('```ts', `(${what}) ${shown}: ${typ}`, '```');
-  if (v.protos.length) lines.push(`*${v.protos.join(', ')} only*`, '');
+  if (v.protos.length) lines.push(`*${v.protos.join(', ')} only*`);
   const doc = v.kind === 'member' ? firstLine(v.doc) : v.doc;
-  if (doc) lines.push(doc);
+  if (doc) lines.push('', doc);
   if (v.path) {
     const seen = ctx.observed.recent(v.path, RECENT);
     if (seen.length) lines.push('', `Seen lately: ${seen.map((x) => `\`${short(x)}\``).join(', ')}`);
