@@ -213,9 +213,14 @@ export class RuntimeClient {
     this.sendPackets();
   }
 
-  /** Backpressure point (the pipeline's flush sink): resolves once few enough batches are in flight; rejects if the worker died. */
+  /**
+   * Backpressure point (the pipeline's flush sink, called after each source batch): sends what is
+   * buffered, so live items reach their hooks without waiting for a full batch, then resolves
+   * once few enough batches are in flight; rejects if the worker died.
+   */
   flush(): void | Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
+    this.sendBuffered();
     if (this.inFlight < MAX_IN_FLIGHT) return;
     return new Promise<void>((r) => this.ackWaiters.push(r)).then(() => this.flush());
   }
