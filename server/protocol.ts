@@ -288,5 +288,5 @@ export const RATES = {
   /** Previews per `wirehook/items` batch. */
   maxPreviewsPerBatch: 200,
   /** Console lines per `wirehook/console` batch. */
-  maxConsoleLinesPerBatch: 500,
+  maxConsoleLinesPerBatch: 2000,
 } as const;

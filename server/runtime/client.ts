@@ -17,6 +17,8 @@ import { compileProjection, itemProjection, mergeProjections, type Projector } f
 
 const PACKETS_PER_BATCH = 4096;
 const MAX_IN_FLIGHT = 8;
+/** How long a partial batch may wait for company before it is sent (live sources). */
+const LIVE_SEND_MS = 5;
 /** Replay batches in flight at once (each holds one JSON batch). */
 const REPLAY_IN_FLIGHT = 4;
 
@@ -40,6 +42,7 @@ export class RuntimeClient {
   private pkts = new Float64Array(PACKETS_PER_BATCH * 5);
   private npkts = 0;
   private inFlight = 0;
+  private sendTimer: NodeJS.Timeout | null = null;
   private ackWaiters: (() => void)[] = [];
   private failed: Error | null = null;
   private readyP: Promise<void>;
@@ -209,18 +212,26 @@ export class RuntimeClient {
   }
 
   private sendBuffered(): void {
+    if (this.sendTimer) clearTimeout(this.sendTimer);
+    this.sendTimer = null;
     this.sendItems();
     this.sendPackets();
   }
 
   /**
-   * Backpressure point (the pipeline's flush sink, called after each source batch): sends what is
-   * buffered, so live items reach their hooks without waiting for a full batch, then resolves
-   * once few enough batches are in flight; rejects if the worker died.
+   * Backpressure point (the pipeline's flush sink, called after each source batch): what is
+   * buffered is sent within LIVE_SEND_MS, so live items reach their hooks without waiting for a
+   * full batch, while a live source's many tiny reads still share one message. Resolves once
+   * few enough batches are in flight; rejects if the worker died.
    */
   flush(): void | Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    this.sendBuffered();
+    if ((this.items.length || this.npkts) && !this.sendTimer) {
+      this.sendTimer = setTimeout(() => {
+        this.sendTimer = null;
+        if (!this.failed) this.sendBuffered();
+      }, LIVE_SEND_MS);
+    }
     if (this.inFlight < MAX_IN_FLIGHT) return;
     return new Promise<void>((r) => this.ackWaiters.push(r)).then(() => this.flush());
   }
@@ -282,6 +293,7 @@ export class RuntimeClient {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (this.sendTimer) clearTimeout(this.sendTimer);
     await this.worker.terminate();
   }
 }

@@ -74,7 +74,8 @@ export class CaptureSession {
     this.st = { session, source: describe(src), running: false, speed, finished: false };
     let source: PacketSource;
     try {
-      source = await openSourceSpec({ ...src, ...(src.pcap !== undefined ? { speed } : {}) });
+      // Live captures hand each packet over at once: the editor shows output as traffic happens.
+      source = await openSourceSpec({ ...src, ...(src.pcap !== undefined ? { speed } : {}), immediate: process.env.WIREHOOK_IMMEDIATE !== "0" });
     } catch (e) {
       this.st.error = (e as Error).message;
       this.hooks.state(this.state);
