@@ -17,6 +17,8 @@ import { DEFAULT_SETTINGS } from '../server/protocol';
 import { ItemStore } from '../server/session/store';
 import { StoreObserved } from '../server/session/store-observed';
 import { preview } from '../server/session/preview';
+import { PacketKeeper } from '../server/session/packets';
+import type { RawPacket } from '../capture/types';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -38,11 +40,37 @@ const mb = (n: number) => (n / 1048576).toFixed(0);
 const rss = () => process.memoryUsage().rss;
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
-async function templates(file: string): Promise<Item[]> {
+async function templates(file: string): Promise<{ items: Item[]; packets: { stream: string; pkt: RawPacket }[] }> {
   const items: Item[] = [];
-  await runPipeline(await openSource({ pcap: file }), { item: (i) => void items.push(i) });
+  const packets: { stream: string; pkt: RawPacket }[] = [];
+  await runPipeline(await openSource({ pcap: file }), {
+    item: (i) => void items.push(i),
+    streamPacket: (stream, pkt) => void packets.push({ stream, pkt: { ...pkt, data: Buffer.from(pkt.data), buf: undefined } }),
+  });
   if (items.length === 0) throw new Error(`${file}: no items`);
-  return items;
+  return { items, packets };
+}
+
+/** PacketKeeper: µs per packet kept, and a pcap export of 1000 streams. */
+async function packetPhase(packets: { stream: string; pkt: RawPacket }[]): Promise<void> {
+  const dir = resolve(DATA, `packets-${process.pid}`);
+  const keeper = new PacketKeeper({ maxBytes: 256 << 20, dir });
+  try {
+    const ROUNDS = 3000;
+    const t0 = performance.now();
+    for (let r = 0; r < ROUNDS; r++) for (const { stream, pkt } of packets) keeper.add(`${r}-${stream}`, pkt);
+    const n = ROUNDS * packets.length;
+    const us = ((performance.now() - t0) * 1000) / n;
+    const st = keeper.stats();
+    const names = Array.from({ length: 1000 }, (_, i) => `${ROUNDS - 1 - (i % 40)}-${packets[i % packets.length].stream}`);
+    const t1 = performance.now();
+    const written = await keeper.write(names, resolve(DATA, `export-${process.pid}.pcap`));
+    console.log(`packets: ${n} kept at ${us.toFixed(2)} µs/packet (${mb(st.bytes)} MB on disk, ${st.streams} streams); pcap export of ${written} packets in ${(performance.now() - t1).toFixed(0)} ms`);
+  } finally {
+    keeper.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(resolve(DATA, `export-${process.pid}.pcap`), { force: true });
+  }
 }
 
 /** Adds n clones of the templates (new id, client port and time each), returns µs per add. */
@@ -93,7 +121,7 @@ function gets(store: ItemStore, tag: string, from: number, to: number): number {
 async function child(): Promise<void> {
   const file = opt('--pcap', resolve('examples', 'captures', 'demo.pcap'));
   const N = Number(opt('--items', '1000000'));
-  const tpl = await templates(file);
+  const { items: tpl, packets } = await templates(file);
   const jsonBytes = tpl.reduce((a, t) => a + JSON.stringify(t).length, 0) / tpl.length;
   gc();
   const base = rss();
@@ -130,6 +158,8 @@ async function child(): Promise<void> {
       return n;
     });
     console.log(`iterate: ${all} items in ${iterMs.toFixed(0)} ms; RSS now ${mb(rss())} MB`);
+
+    await packetPhase(packets);
 
     if (args.includes('--big')) {
       store.clear();
