@@ -199,3 +199,54 @@ test('prepare() tests a full store in slices (items may arrive meanwhile) and ca
   assert.equal(await p, want(7000).length);
   assert.deepEqual(store.query(q.match, 0, 100_000).items.map((i) => i.id), want(7000));
 });
+
+test('random adds, replacements, queries and lookups agree with a plain model of the last maxItems adds', async () => {
+  const { items } = await captureItems();
+  const dir = tmp();
+  try {
+    const maxItems = 300;
+    const store = new ItemStore({ maxItems, maxBytes: 256 << 10, spillDir: dir });
+    const qs = ['', 'http and response.status >= 400', 'dns', 'request.method == "GET"'].map((q) => compileQuery(q, 'auto'));
+    // The model: every add in order; an add under a live id kills the older one.
+    const log: { item: Item; dead: boolean; hit: boolean[] }[] = [];
+    let seed = 7;
+    const rnd = (k: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % k;
+    for (let step = 0; step < 3000; step++) {
+      const op = rnd(20);
+      const entries = () => log.slice(Math.max(0, log.length - maxItems)).filter((e) => !e.dead);
+      const window = () => entries().map((e) => e.item);
+      if (op < 14) {
+        const reuse = op === 0 && log.length > 0;
+        const id = reuse ? log[log.length - 1 - rnd(Math.min(log.length, 400))].item.id : `r-${step}`;
+        const it = cloneAs(items[rnd(items.length)], id);
+        for (const e of log) if (e.item.id === id) e.dead = true;
+        const j = json(it);
+        log.push({ item: it, dead: false, hit: qs.map((q) => q.match(j)) });
+        store.add(it);
+      } else if (op < 18) {
+        const qi = rnd(qs.length);
+        const q = qs[qi];
+        const want = entries().filter((e) => e.hit[qi]).map((e) => e.item.id);
+        const off = rnd(Math.max(1, want.length));
+        const r = store.query(q.match, off, 20);
+        assert.equal(r.total, want.length, `step ${step}: total of ${q.source}`);
+        assert.deepEqual(r.items.map((i) => i.id), want.slice(off, off + 20), `step ${step}: page of ${q.source}`);
+        if (op === 17) assert.deepEqual(store.newest(q.match, 5).map((i) => i.id), want.slice(-5).reverse(), `step ${step}: newest`);
+      } else {
+        const live = window();
+        assert.equal(store.size, live.length, `step ${step}: size`);
+        if (live.length) {
+          const pick = live[rnd(live.length)];
+          assert.deepEqual(json(store.get(pick.id)), json(pick), `step ${step}: get`);
+        }
+        const old = log[rnd(Math.max(1, log.length - maxItems))];
+        if (old && log.length > maxItems && !live.some((i) => i.id === old.item.id)) assert.equal(store.get(old.item.id), null, `step ${step}: evicted`);
+      }
+    }
+    assert.ok(store.stats().spillBytes > 0, 'part of the store was spilled');
+    assert.deepEqual([...store.iterate()].map((i) => i.id), log.slice(log.length - maxItems).filter((e) => !e.dead).map((e) => e.item.id));
+    store.clear();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
