@@ -73,9 +73,10 @@ async function packetPhase(packets: { stream: string; pkt: RawPacket }[]): Promi
   }
 }
 
-/** Adds n clones of the templates (new id, client port and time each), returns µs per add. */
-function fill(store: ItemStore, tpl: Item[], n: number, tag: string): number {
+/** Adds n clones of the templates (new id, client port and time each), returns wall and CPU µs per add. */
+function fill(store: ItemStore, tpl: Item[], n: number, tag: string): string {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t = tpl[i % tpl.length];
     const id = t.id, port = t.src.port, ts = t.timestamp;
@@ -87,13 +88,16 @@ function fill(store: ItemStore, tpl: Item[], n: number, tag: string): number {
     t.src.port = port;
     t.timestamp = ts;
   }
-  return ((performance.now() - t0) * 1000) / n;
+  const c = process.cpuUsage(c0);
+  return `${(((performance.now() - t0) * 1000) / n).toFixed(2)} µs/item (CPU ${((c.user + c.system) / n).toFixed(2)})`;
 }
 
-function time<T>(f: () => T): [T, number] {
+function time<T>(f: () => T): [T, number, number] {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = f();
-  return [r, performance.now() - t0];
+  const c = process.cpuUsage(c0);
+  return [r, performance.now() - t0, (c.user + c.system) / 1000];
 }
 
 const QUERIES = ['http and response.status == 200', 'path.contains("users") || status_code >= 500', 'dns and response.code != "No Error"'];
@@ -101,10 +105,10 @@ const QUERIES = ['http and response.status == 200', 'path.contains("users") || s
 function queries(store: ItemStore, label: string): void {
   for (const q of QUERIES) {
     const c = compileQuery(q, 'auto');
-    const [r, first] = time(() => store.query(c.match, 0, 100));
+    const [r, first, firstCpu] = time(() => store.query(c.match, 0, 100));
     const [, page] = time(() => store.query(c.match, Math.floor(r.total / 2), 100));
     const [, newest] = time(() => store.newest(c.match, 100));
-    console.log(`${label} query ${c.language.padEnd(4)} ${JSON.stringify(q).padEnd(62)} ${String(r.total).padStart(6)} matches: first ${first.toFixed(0)} ms, next page ${page.toFixed(2)} ms, newest(100) ${newest.toFixed(2)} ms`);
+    console.log(`${label} query ${c.language.padEnd(4)} ${JSON.stringify(q).padEnd(62)} ${String(r.total).padStart(6)} matches: first ${first.toFixed(0)} ms (CPU ${firstCpu.toFixed(0)}), next page ${page.toFixed(2)} ms, newest(100) ${newest.toFixed(2)} ms`);
   }
 }
 
@@ -146,7 +150,7 @@ async function child(): Promise<void> {
     const after = rss();
     gc();
     const st = store.stats();
-    console.log(`add ${N} items: ${us.toFixed(2)} µs/item; stored ${st.stored}, evicted ${st.evicted}, memory ${mb(st.memBytes)} MB + spill ${mb(st.spillBytes)} MB`);
+    console.log(`add ${N} items: ${us}; stored ${st.stored}, evicted ${st.evicted}, memory ${mb(st.memBytes)} MB + spill ${mb(st.spillBytes)} MB`);
     const mu = process.memoryUsage();
     if (args.includes('--proc')) console.log(require('node:fs').readFileSync('/proc/self/status', 'utf8').split('\n').filter((l: string) => /^Rss/.test(l)).join('; '));
     console.log(`RSS after ${N} items: ${mb(after)} MB (after GC ${mb(rss())} MB; V8 heap ${mb(mu.heapUsed)} MB used of ${mb(mu.heapTotal)} MB, buffers ${mb(mu.arrayBuffers)} MB)`);
@@ -174,7 +178,7 @@ async function child(): Promise<void> {
       const BN = Math.min(N, 150_000);
       const bus = fill(store, big, BN, 'b');
       const bst = store.stats();
-      console.log(`big: add ${BN} items (~${mb(bst.bytes / bst.stored * 1048576 / 1024)} KB each): ${bus.toFixed(2)} µs/item; memory ${mb(bst.memBytes)} MB + spill ${mb(bst.spillBytes)} MB; RSS ${mb(rss())} MB`);
+      console.log(`big: add ${BN} items (~${mb(bst.bytes / bst.stored * 1048576 / 1024)} KB each): ${bus}; memory ${mb(bst.memBytes)} MB + spill ${mb(bst.spillBytes)} MB; RSS ${mb(rss())} MB`);
       queries(store, 'big');
       console.log(`big get: ${gets(store, 'b', BN - bst.stored, BN).toFixed(1)} µs`);
     }

@@ -13,6 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Item, Protocol } from '../../capture/item/schema';
+import { itemJson } from '../../capture/item/json';
 import { StoreObserved } from './store-observed';
 
 export interface ItemStoreOptions {
@@ -116,7 +117,7 @@ export class ItemStore {
   private spillSeq = 0;
 
   private protos: Protocol[] = [];
-  private protoIdx = new Map<Protocol, number>();
+  private protoIdx = new Map<Protocol, { idx: number; member: string }>();
   private protoByKey = new Map<string, number>();
 
   private caches = new Map<MatchFn, HitCache>();
@@ -287,26 +288,35 @@ export class ItemStore {
   /** JSON with the protocol entry replaced by its index in `protos`. */
   private encode(item: Item): string {
     const p = item.protocol;
-    let idx = this.protoIdx.get(p);
-    if (idx === undefined) {
-      const key = JSON.stringify(p);
-      idx = this.protoByKey.get(key);
+    let pr = this.protoIdx.get(p);
+    if (pr === undefined) {
+      const json = JSON.stringify(p);
+      let idx = this.protoByKey.get(json);
       if (idx === undefined) {
         idx = this.protos.length;
-        this.protos.push(deepFreeze(JSON.parse(key)) as Protocol);
-        this.protoByKey.set(key, idx);
+        this.protos.push(deepFreeze(JSON.parse(json)) as Protocol);
+        this.protoByKey.set(json, idx);
       }
-      if (typeof p === 'object' && p !== null && this.protoIdx.size < 256) this.protoIdx.set(p, idx);
+      pr = { idx, member: `"protocol":${json}` };
+      if (typeof p === 'object' && p !== null && this.protoIdx.size < 256) this.protoIdx.set(p, pr);
     }
-    // Swapped in place (no copy of the item); frozen items are copied.
-    if (Object.isFrozen(item)) return JSON.stringify({ ...item, protocol: idx });
-    (item as { protocol: unknown }).protocol = idx;
     try {
-      return JSON.stringify(item);
+      // The capture's hand writer (byte for byte JSON.stringify, ~2x faster); the member is cut
+      // out of its text. `"protocol":{` cannot occur inside a JSON string (its quotes would be
+      // escaped), so the first occurrence is the item's own.
+      const text = itemJson(item);
+      const k = text.indexOf(pr.member);
+      if (k >= 0) return text.slice(0, k + 11) + pr.idx + text.slice(k + pr.member.length);
+      // Not found (a protocol object that does not serialize as its table entry): swap it in place.
+      if (Object.isFrozen(item)) return JSON.stringify({ ...item, protocol: pr.idx });
+      (item as { protocol: unknown }).protocol = pr.idx;
+      try {
+        return JSON.stringify(item);
+      } finally {
+        item.protocol = p;
+      }
     } catch (e) {
       throw new Error(`item store: item ${item.id} cannot be stored as JSON: ${(e as Error).message}`);
-    } finally {
-      item.protocol = p;
     }
   }
 
