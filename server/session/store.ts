@@ -512,11 +512,16 @@ export class ItemStore {
       c.deletions = this.deletions;
     }
     const end = Math.min(this.next, Math.max(c.upto, this.head) + budget);
-    for (let s = Math.max(c.upto, this.head); s < end; s++) {
-      if (this.deadOf[s & this.mask]) continue;
-      if (fn === ALL || fn(this.decode(s, true))) c.hits.push(s);
+    let s = Math.max(c.upto, this.head);
+    try {
+      for (; s < end; s++) {
+        if (this.deadOf[s & this.mask]) continue;
+        if (fn === ALL || fn(this.decode(s, true))) c.hits.push(s);
+      }
+    } finally {
+      // A match function that throws leaves the cache consistent up to the item it threw on.
+      c.upto = s;
     }
-    c.upto = end;
   }
 }
 

@@ -250,3 +250,17 @@ test('random adds, replacements, queries and lookups agree with a plain model of
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a match function that throws leaves the query cache consistent', async () => {
+  const { items } = await captureItems();
+  const store = new ItemStore({ maxItems: 1000, maxBytes: 8 << 20 });
+  for (const it of items) store.add(it);
+  let calls = 0;
+  const flaky = (it: Item) => {
+    if (++calls === 30) throw new Error('flaky');
+    return it.protocol.name === 'dns';
+  };
+  assert.throws(() => store.query(flaky, 0, 10), /flaky/);
+  const r = store.query(flaky, 0, 1000);
+  assert.deepEqual(r.items.map((i) => i.id), items.filter((i) => i.protocol.name === 'dns').map((i) => i.id));
+});
