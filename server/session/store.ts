@@ -76,6 +76,8 @@ const MIN_CHUNK = 64 << 10;
 const SEGMENT_BYTES = 64 << 20;
 const MAX_CACHES = 8;
 const EAGER = 2;
+/** Estimated bytes per stored item outside the chunks (id string and Map entry, ring slots). */
+const INDEX_BYTES = 120;
 /** Items tested per slice by prepare() before yielding to the event loop. */
 const SLICE = 2000;
 const ALL: MatchFn = () => true;
@@ -123,7 +125,7 @@ export class ItemStore {
   private caches = new Map<MatchFn, HitCache>();
   /** Up to EAGER most recently used query functions, kept up to date as items arrive. */
   private eager: MatchFn[] = [];
-  /** Chunk buffers freed by spilling or eviction, reused: memory stays at the bound instead of waiting for GC. */
+  /** A chunk buffer freed by spilling or eviction, reused: memory stays at the bound instead of waiting for GC. */
   private free: Buffer[] = [];
   /** The last chunk read back from a spill file (scans read whole chunks). */
   private scratch: { no: number; buf: Buffer } | null = null;
@@ -371,9 +373,18 @@ export class ItemStore {
     return c;
   }
 
+  /**
+   * Memory the store holds besides its chunks, counted against maxBytes so that the setting is
+   * what the process pays: the spare and read-back chunk buffers, and per stored item its id
+   * (string + Map entry) and ring slots, ~INDEX_BYTES.
+   */
+  private overhead(): number {
+    return (this.free.length + (this.scratch ? 1 : 0)) * this.chunkSize + (this.next - this.head) * INDEX_BYTES;
+  }
+
   private enforceBytes(): void {
     // The chunk being filled stays in memory.
-    while (this.memBytes > this.maxBytes && this.memFrom < this.chunks.length - 1) {
+    while (this.memBytes + this.overhead() > this.maxBytes && this.memFrom < this.chunks.length - 1) {
       const c = this.chunks[this.memFrom];
       if (this.spillDir) this.spill(c);
       else {
@@ -440,7 +451,7 @@ export class ItemStore {
   }
 
   private release(b: Buffer): void {
-    if (b.length === this.chunkSize && this.free.length < 2) this.free.push(b);
+    if (b.length === this.chunkSize && this.free.length < 1) this.free.push(b);
   }
 
   private dropSegment(s: Segment): void {
