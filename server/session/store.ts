@@ -237,6 +237,19 @@ export class ItemStore {
     return out;
   }
 
+  /**
+   * Matching items oldest first, decoded one at a time (an export of a query over the whole
+   * store holds one item, not all). The matches are those when the iteration starts.
+   */
+  *matches(match: MatchFn | null): Iterable<Item> {
+    const c = this.hitsFor(match ?? ALL);
+    const seqs = c.hits.slice(c.start);
+    for (const s of seqs) {
+      if (s < this.head || this.deadOf[s & this.mask]) continue;
+      yield this.decode(s, true);
+    }
+  }
+
   /** Every stored item, oldest first, as stored when the iteration starts (evicted ones are skipped). */
   *iterate(): Iterable<Item> {
     const end = this.next;

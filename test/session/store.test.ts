@@ -45,6 +45,7 @@ test('items come back as they went in, by id, in order, and queries match what a
     assert.equal(store.count(c.match), want.length);
     assert.deepEqual(store.query(c.match, 2, 3).items.map((i) => i.id), want.slice(2, 5), `${q}: offset from the oldest match`);
     assert.deepEqual(store.newest(c.match, 4).map((i) => i.id), want.slice(-4).reverse(), `${q}: newest first`);
+    assert.deepEqual([...store.matches(c.match)].map((i) => i.id), want, `${q}: matches()`);
   }
   assert.equal(store.query(null, 0, 5).total, items.length);
   const st = store.stats();
@@ -113,8 +114,16 @@ test('with a spill directory the last maxItems stay queryable past the byte boun
     assert.ok(want.length > 10);
     assert.deepEqual(store.query(q.match, 0, 10_000).items.map((i) => i.id), want);
     assert.deepEqual(store.newest(q.match, 3).map((i) => i.id), want.slice(-3).reverse());
+    // matches() is lazy: items evicted while it runs are skipped, not served stale.
+    const lazy = store.matches(q.match)[Symbol.iterator]();
+    assert.equal(lazy.next().value?.id, want[0]);
+    for (const it of items.slice(0, 500)) store.add(cloneAs(it, `late-${it.id}`));
+    const rest = [...{ [Symbol.iterator]: () => lazy }].map((i) => i.id);
+    const kept2 = new Set(kept.slice(500).map((i) => i.id));
+    assert.deepEqual(rest, want.slice(1).filter((id) => kept2.has(id)));
+    for (const it of items.slice(0, 500)) assert.ok(store.has(`late-${it.id}`));
     let n = 0;
-    for (const it of store.iterate()) assert.equal(it.id, kept[n++].id);
+    for (const it of store.iterate()) assert.equal(it.id, (n < 3500 ? kept[n + 500] : { id: `late-${items[n - 3500].id}` }).id, `iterate ${n++}`);
     assert.equal(n, 4000);
     store.clear();
     assert.deepEqual(readdirSync(dir), []);
