@@ -34,6 +34,15 @@ test('hover on a data.… path: type, one-line schema doc, the last values seen'
   assert.equal(hoverText('var x = 1; x|;'), null);
 });
 
+test('hover on a field path inside a kfl.match("…") query', () => {
+  const v = hoverText('if (kfl.match("dns and request.questions.na|me == \\"x\\"", data)) {}')!;
+  assert.match(v, /\(field\) data\.request\.questions\.name: string/);
+  assert.match(v, /Seen lately: `"[\w.-]+"`/);
+  assert.match(hoverText('kfl.match("dns and request.questions[0].na|me == \\"x\\"", data)')!, /data\.request\.questions\.name: string/);
+  assert.match(hoverText('kfl.match("http and respon|se.status == 500", data)')!, /data\.response: ItemResponse/);
+  assert.equal(hoverText('kfl.match("dns and nothing.he|re", data)'), null);
+});
+
 test('hover on helpers and hook names', () => {
   assert.match(hoverText('kfl.mat|ch("dns", data)')!, /match\(query: string, data: object\): boolean[\s\S]*legacy KFL/);
   assert.match(hoverText('function onPacketCap|tured(info) {}')!, /Runs for every captured packet/);

@@ -54,7 +54,7 @@ function members(d: Doc, end: number, ctx: FeatureContext): CompletionItem[] {
   const narrow = v.path === null ? null : narrowAt(d, end);
   const t = deref(v.type);
   const ms = membersOf(t, narrow);
-  if (ms.length) return ms.map((m, n) => memberItem(m, n, v));
+  if (ms.length) return ms.map((m, n) => memberItem(m, n));
   if (t.k === 'map' && v.path !== null) {
     return ctx.observed.values(`${v.path}.*`, 50).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k))
       .map((k, n) => ({ label: k, kind: CompletionItemKind.Field, detail: 'seen in traffic', sortText: pad(n) }));
@@ -64,7 +64,7 @@ function members(d: Doc, end: number, ctx: FeatureContext): CompletionItem[] {
   return [];
 }
 
-function memberItem(m: SeenMember, n: number, owner: Val): CompletionItem {
+function memberItem(m: SeenMember, n: number): CompletionItem {
   const fn = m.type.k === 'fn' ? m.type : null;
   const proto = m.protos.length ? m.protos.join(', ') : '';
   const item: CompletionItem = {
@@ -77,7 +77,6 @@ function memberItem(m: SeenMember, n: number, owner: Val): CompletionItem {
   const doc = md(fn ? fn.sigs[0].doc || m.doc : m.doc);
   if (doc) item.documentation = doc;
   if (fn) item.commitCharacters = ['('];
-  if (owner.path !== null) item.data = { path: owner.path === '' ? m.name : `${owner.path}.${m.name}` };
   return item;
 }
 
