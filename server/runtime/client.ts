@@ -113,6 +113,7 @@ export class RuntimeClient {
 
   private request<T extends FromWorker>(m: ToWorker & { id: number }): Promise<T> {
     return new Promise((resolve, reject) => {
+      if (this.failed) return reject(this.failed);
       this.waiters.set(m.id, (r) => (r.t === 'fatal' ? reject(new Error(r.message)) : resolve(r as T)));
       this.post(m);
     });
