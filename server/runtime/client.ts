@@ -68,6 +68,8 @@ export class RuntimeClient {
           break;
         case 'ack':
           this.inFlight--;
+          // Idle again: what was buffered meanwhile goes now (live traffic may send no more packets to flush it).
+          if (this.inFlight === 0 && !this.failed) this.sendBuffered();
           this.ackWaiters.shift()?.();
           break;
         case 'fatal':
@@ -214,9 +216,16 @@ export class RuntimeClient {
     this.sendPackets();
   }
 
-  /** Backpressure point (the pipeline's flush sink): resolves once few enough batches are in flight; rejects if the worker died. */
+  /**
+   * The pipeline's flush sink, called after each packet batch: sends partial batches when the
+   * worker is idle, and is the backpressure point (resolves once few enough batches are in
+   * flight; rejects if the worker died).
+   */
   flush(): void | Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
+    // An idle worker gets what is buffered now, so a trickle of live items is not held back
+    // until a batch fills; a busy one lets batches fill.
+    if (this.inFlight === 0) this.sendBuffered();
     if (this.inFlight < MAX_IN_FLIGHT) return;
     return new Promise<void>((r) => this.ackWaiters.push(r)).then(() => this.flush());
   }

@@ -233,3 +233,28 @@ test('run: errors are counted one by one and grouped by place in the summary', a
   if (dns.length > 1) assert.ok(lines.some((l) => l.endsWith(`(${dns.length - 1} more)`)), r.stderr);
   assert.match(r.stderr, new RegExp(`${http.length + dns.length} script errors \\((${http.length}|${dns.length}) at ${hook}:\\d+:\\d+, (${http.length}|${dns.length}) at ${hook}:\\d+:\\d+\\)`));
 });
+
+test('run --interface lo --watch: lines come while capturing; an edit reloads the script for the next items (no replay live)', async () => {
+  const { startHttpServer, httpScenario } = await import('../helpers/traffic');
+  const h = await startHttpServer();
+  const dir = fs.mkdtempSync(tmpName('watch-live-'));
+  const hook = path.join(dir, 'live.js');
+  fs.writeFileSync(hook, 'function onItemCaptured(d) { console.log("v1", d.response.status); }\n');
+  const cli = startCli(['run', hook, '-i', 'lo', '-f', `tcp port ${h.port}`, '--watch']);
+  const count = (prefix: string) => cli.out().split('\n').filter((l) => l.startsWith(prefix)).length;
+  try {
+    await cli.until('the capture to start', () => /capturing on lo/.test(cli.err()) && /watching/.test(cli.err()));
+    const first = await httpScenario(h.port);
+    await cli.until('v1 lines during the capture', () => count('v1 ') === first.length);
+    fs.writeFileSync(hook, 'function onItemCaptured(d) { console.log("v2", d.request.method); }\n');
+    await cli.until('the reload', () => /wirehook: reloaded /.test(cli.err()));
+    const second = await httpScenario(h.port);
+    await cli.until('v2 lines', () => count('v2 ') === second.length);
+    assert.deepEqual(cli.out().split('\n').filter((l) => l.startsWith('v2 ')), second.map((s) => `v2 ${s.method}`));
+    assert.doesNotMatch(cli.err(), /replaying/);
+  } finally {
+    const code = await cli.interrupt();
+    await h.close();
+    assert.equal(code, 0, cli.err());
+  }
+});
