@@ -164,15 +164,16 @@ export async function main(argv: string[]): Promise<number> {
     let reloads: Promise<void> = Promise.resolve();
     const reload = (file: string, src: string) => {
       reloads = reloads.then(async () => {
+        let hooks: string[];
         try {
-          await client.load(file, src);
+          hooks = (await client.load(file, src)).hooks;
         } catch (e) {
           if (!(e instanceof ScriptLoadError)) throw e;
           process.stderr.write(`${e.message}\nwirehook: ${file} not reloaded; the previous version keeps running\n`);
           return;
         }
         process.stderr.write(`wirehook: reloaded ${file}\n`);
-        if (finished && kept.length) {
+        if (finished && kept.length && hooks.includes('onItemCaptured')) {
           const items = kept.length < REPLAY_KEEP ? kept : [...kept.slice(keptAt), ...kept.slice(0, keptAt)];
           process.stderr.write(`wirehook: replaying ${items.length} items through ${file}\n`);
           await client.replay(file, items);
