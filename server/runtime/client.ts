@@ -17,8 +17,6 @@ import { compileProjection, itemProjection, mergeProjections, type Projector } f
 
 const PACKETS_PER_BATCH = 4096;
 const MAX_IN_FLIGHT = 8;
-/** How long a partial batch may wait for company before it is sent (live sources). */
-const LIVE_SEND_MS = 5;
 /** Replay batches in flight at once (each holds one JSON batch). */
 const REPLAY_IN_FLIGHT = 4;
 
@@ -42,7 +40,6 @@ export class RuntimeClient {
   private pkts = new Float64Array(PACKETS_PER_BATCH * 5);
   private npkts = 0;
   private inFlight = 0;
-  private sendTimer: NodeJS.Timeout | null = null;
   private ackWaiters: (() => void)[] = [];
   private failed: Error | null = null;
   private readyP: Promise<void>;
@@ -71,6 +68,8 @@ export class RuntimeClient {
           break;
         case 'ack':
           this.inFlight--;
+          // Idle again: what was buffered meanwhile goes now (live traffic may send no more packets to flush it).
+          if (this.inFlight === 0 && !this.failed) this.sendBuffered();
           this.ackWaiters.shift()?.();
           break;
         case 'fatal':
@@ -116,6 +115,7 @@ export class RuntimeClient {
 
   private request<T extends FromWorker>(m: ToWorker & { id: number }): Promise<T> {
     return new Promise((resolve, reject) => {
+      if (this.failed) return reject(this.failed);
       this.waiters.set(m.id, (r) => (r.t === 'fatal' ? reject(new Error(r.message)) : resolve(r as T)));
       this.post(m);
     });
@@ -212,26 +212,20 @@ export class RuntimeClient {
   }
 
   private sendBuffered(): void {
-    if (this.sendTimer) clearTimeout(this.sendTimer);
-    this.sendTimer = null;
     this.sendItems();
     this.sendPackets();
   }
 
   /**
-   * Backpressure point (the pipeline's flush sink, called after each source batch): what is
-   * buffered is sent within LIVE_SEND_MS, so live items reach their hooks without waiting for a
-   * full batch, while a live source's many tiny reads still share one message. Resolves once
-   * few enough batches are in flight; rejects if the worker died.
+   * The pipeline's flush sink, called after each packet batch: sends partial batches when the
+   * worker is idle, and is the backpressure point (resolves once few enough batches are in
+   * flight; rejects if the worker died).
    */
   flush(): void | Promise<void> {
     if (this.failed) return Promise.reject(this.failed);
-    if ((this.items.length || this.npkts) && !this.sendTimer) {
-      this.sendTimer = setTimeout(() => {
-        this.sendTimer = null;
-        if (!this.failed) this.sendBuffered();
-      }, LIVE_SEND_MS);
-    }
+    // An idle worker gets what is buffered now, so a trickle of live items is not held back
+    // until a batch fills; a busy one lets batches fill.
+    if (this.inFlight === 0) this.sendBuffered();
     if (this.inFlight < MAX_IN_FLIGHT) return;
     return new Promise<void>((r) => this.ackWaiters.push(r)).then(() => this.flush());
   }
@@ -293,7 +287,6 @@ export class RuntimeClient {
 
   async close(): Promise<void> {
     this.closing = true;
-    if (this.sendTimer) clearTimeout(this.sendTimer);
     await this.worker.terminate();
   }
 }

@@ -74,18 +74,23 @@ var shared = new Proxy({}, {
   },
 });
 
-// Located calls reach these through a site object (sites.ts) whose prototype is console, so
-// \`this.$s\` is the call's site number; a plain or detached call has none.
+// Located calls reach these through a site object (sites.ts) whose prototype is console and
+// which holds the line prefixes for its site number under private symbols; a plain or detached
+// call has none.
+var PFX = { L: Symbol('L'), E: Symbol('E'), C: Symbol('C') };
 function printer(kind) {
-  return function () { var t = this, s = t && t.$s; out.push(kind + (s === undefined ? '' : s) + ':' + line(arguments)); };
+  var k = PFX[kind];
+  return function () { var t = this, p = t && t[k]; out.push((p === undefined ? kind + ':' : p) + line(arguments)); };
 }
 G.console = {
   log: printer('L'), info: printer('L'), debug: printer('L'),
   warn: printer('E'), error: printer('E'),
-  clear: function () { var t = this, s = t && t.$s; out.push('C' + (s === undefined ? '' : s) + ':'); },
+  clear: function () { var t = this, p = t && t[PFX.C]; out.push(p === undefined ? 'C:' : p); },
 };
 for (var si = 0; si < CFG.sites.length; si++) {
-  Object.defineProperty(G, CFG.sites[si], { value: Object.freeze(Object.create(G.console, { $s: { value: si } })) });
+  var site = Object.create(G.console);
+  site[PFX.L] = 'L' + si + ':'; site[PFX.E] = 'E' + si + ':'; site[PFX.C] = 'C' + si + ':';
+  Object.defineProperty(G, CFG.sites[si], { value: Object.freeze(site) });
 }
 G.test = ns('test', {
   pass: function (d) { if (d && typeof d === 'object') d.passed = true; return d; },

@@ -139,3 +139,28 @@ test('replay runs one script over given items, marks its events, and does not co
   assert.equal(live.length, 1);
   h.rt.close();
 });
+
+test('folding: a repeat count goes out at most once a second, the rest at flush; the counts add up', async () => {
+  const { ErrorFolder } = await import('../../server/runtime/fold');
+  let now = 0;
+  const out: Extract<Ev, { type: 'error' }>[] = [];
+  const f = new ErrorFolder((e) => out.push(e), () => now);
+  const err = (message: string) => ({ type: 'error' as const, script: 's.js', role: 'worker' as const, where: 'onItemCaptured', hook: 'onItemCaptured', message, text: message, stack: '', line: 3, col: 5, count: 1 });
+  for (let i = 0; i < 5; i++) f.report(err('boom')); // t=0: the first is sent, 4 counted
+  now = 500;
+  f.report(err('boom'));
+  f.flush(false); // not yet a second since the first
+  assert.deepEqual(out.map((e) => [e.count, e.repeat ?? false]), [[1, false]]);
+  now = 1000;
+  f.report(err('boom')); // a second later: the 6 counted so far go out
+  assert.deepEqual(out.map((e) => [e.count, e.repeat ?? false]), [[1, false], [6, true]]);
+  now = 1200;
+  f.report(err('boom'));
+  f.report(err('other'));
+  f.flush(true);
+  assert.deepEqual(out.map((e) => [e.text, e.count]), [['boom', 1], ['boom', 6], ['other', 1], ['boom', 1]]);
+  assert.equal(out.reduce((n, e) => n + e.count, 0), 9);
+  f.forget('onItemCaptured');
+  f.report(err('boom')); // forgotten (the hook ran clean): sent at once again
+  assert.deepEqual(out.at(-1)!.repeat, undefined);
+});
