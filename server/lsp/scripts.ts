@@ -113,8 +113,12 @@ export class ScriptHost {
       entry.text = text;
       const client = await this.ensure();
       try {
+        const reload = entry.loaded !== null;
         entry.loaded = await client.load(file, text);
         entry.error = null;
+        // Counted repeats of the old version's errors are flushed by a drain: they must arrive
+        // before the caller clears that version's runtime diagnostics.
+        if (reload) await client.drain();
       } catch (e) {
         if (e instanceof ScriptLoadError) entry.error = { line: e.line, col: e.col, message: e.text };
         else entry.error = { line: 1, col: 1, message: (e as Error).message };

@@ -237,7 +237,15 @@ function paramReads(fn: Node, queried: boolean): Projection {
       if (parent && isWrite(parent, top)) { whole = true; return; }
       if (path.length === 0 && n === top && parent && isKnownHelperArg(parent, n)) return;
       if (parent?.type === 'VariableDeclarator' && parent.init === top && parent.id?.type === 'Identifier' && roots.get(parent.id.name)?.join('.') === path.join('.')) {
-        return; // the alias declaration itself reads nothing
+        // The alias's own value is read only where it is used, but evaluating the declaration
+        // walks the chain: the objects along it must exist (else `var p = data.a.b` throws).
+        let t = tree;
+        for (const k of path.slice(0, -1)) {
+          const next = t[k];
+          if (next === true) break;
+          t = (t[k] = next ?? {}) as { [k: string]: Projection };
+        }
+        return;
       }
       if (path.length === 0) { whole = true; return; }
       addPath(tree, path);
