@@ -208,6 +208,9 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
 
   let lastSec = 0;
   let lastSweep = -Infinity;
+  // Packets the capture cut short (snap length): said in a notice and counted in warnings.
+  let cutPackets = 0;
+  let minCut = Infinity;
   let failure: unknown = null;
   try {
     outer: for await (const batch of source.packets()) {
@@ -222,6 +225,10 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
         }
         stats.packets++;
         stats.bytes += p.origLen;
+        if (p.caplen < p.origLen) {
+          cutPackets++;
+          if (p.caplen < minCut) minCut = p.caplen;
+        }
         // Housekeeping before the packet, so a connection idle past its timeout ends before it.
         if (p.tsSec !== lastSec) {
           lastSec = p.tsSec;
@@ -259,6 +266,10 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     udp.endAll();
     reorder.flush();
     if (sinks.flush) await sinks.flush();
+  }
+  if (cutPackets) {
+    stats.warnings['capture.snaplen-cut'] = cutPackets;
+    stats.notices.push(`${cutPackets} of ${stats.packets} packets were cut short by the capture's snap length (as little as ${minCut} bytes kept): what lay beyond is missing, so messages may be incomplete (items say which); capture with a larger snap length (tcpdump -s 0)`);
   }
   stats.drops = source.drops();
   const ns = (source as PacketSource & NoticeSource).notices?.();

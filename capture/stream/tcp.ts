@@ -34,6 +34,8 @@ interface Seg {
   seq: number;
   data: Buffer;
   ts: Timestamp;
+  /** Bytes after `data` cut by the snap length. */
+  cut: number;
 }
 
 class Half {
@@ -139,10 +141,11 @@ export class TcpTable {
       h.started = true;
       h.next = seq;
     }
-    if (len > 0 && c.mode !== IGNORED) this.segment(c, dir, h, seq, d.payloadBuf, d.payloadStart, d.payloadEnd, this.now());
+    const cut = d.cut;
+    if ((len > 0 || cut > 0) && c.mode !== IGNORED) this.segment(c, dir, h, seq, d.payloadBuf, d.payloadStart, d.payloadEnd, this.now(), cut);
     if (fin && !h.finSeen) {
       h.finSeen = true;
-      h.finSeq = (seq + len) >>> 0;
+      h.finSeq = (seq + len + cut) >>> 0;
     }
     if (ackf && !c.closed) {
       const o = c.halves[dir ^ 1];
@@ -167,28 +170,49 @@ export class TcpTable {
     return t;
   }
 
-  private segment(c: Conn, dir: Direction, h: Half, seq: number, buf: Buffer, start: number, end: number, ts: Timestamp): void {
+  private segment(c: Conn, dir: Direction, h: Half, seq: number, buf: Buffer, start: number, end: number, ts: Timestamp, cut: number): void {
     const len = end - start;
     const rel = (seq - h.next) | 0;
     if (rel > 0) {
-      this.hold(c, dir, h, seq, view(buf, start, end), ts);
+      this.hold(c, dir, h, seq, view(buf, start, end), ts, cut);
       return;
     }
     const skip = -rel;
-    if (skip >= len) return; // retransmission of bytes already delivered
-    h.next = (h.next + len - skip) >>> 0;
-    h.holeAckedAt = 0; // the hole moved: a later ACK must pass the new one
-    this.deliver(c, dir, view(buf, start + skip, end), ts);
+    if (skip >= len && cut === 0) return; // retransmission of bytes already delivered
+    if (skip < len) {
+      h.next = (h.next + len - skip) >>> 0;
+      h.holeAckedAt = 0; // the hole moved: a later ACK must pass the new one
+      this.deliver(c, dir, view(buf, start + skip, end), ts);
+    }
+    if (cut > 0) this.cutShort(c, dir, h, (seq + len + cut) >>> 0, ts);
     if (h.ooo.length) this.drain(c, dir, h);
   }
 
-  private hold(c: Conn, dir: Direction, h: Half, seq: number, data: Buffer, ts: Timestamp): void {
+  /**
+   * The packet's payload was cut by the snap length: the missing bytes up to `wireEnd` are a
+   * known hole, told to the parser at once (waiting for them, as for lost segments, is useless).
+   */
+  private cutShort(c: Conn, dir: Direction, h: Half, wireEnd: number, ts: Timestamp): void {
+    const n = (wireEnd - h.next) | 0;
+    if (n <= 0 || c.closed) return;
+    h.next = wireEnd;
+    h.holeAckedAt = 0;
+    if (c.mode === CLAIMED && c.parser) {
+      try {
+        c.parser.gap(dir, n, ts, 'snaplen');
+      } catch (e) {
+        this.parserFailed(c, e);
+      }
+    } else if (c.mode === DETECT) c.detector?.reset();
+  }
+
+  private hold(c: Conn, dir: Direction, h: Half, seq: number, data: Buffer, ts: Timestamp, cut: number): void {
     const rel = (seq - h.next) | 0;
     let i = h.ooo.length;
     while (i > 0 && ((h.ooo[i - 1].seq - h.next) | 0) > rel) i--;
     const prev = h.ooo[i - 1];
     if (prev && prev.seq === seq && prev.data.length >= data.length) return; // duplicate
-    h.ooo.splice(i, 0, { seq, data: Buffer.from(data), ts });
+    h.ooo.splice(i, 0, { seq, data: Buffer.from(data), ts, cut });
     h.oooBytes += data.length;
     this.oooTotal += data.length;
     if (h.oooBytes > OOO_DIR_CAP) {
@@ -213,10 +237,12 @@ export class TcpTable {
       h.oooBytes -= s.data.length;
       this.oooTotal -= s.data.length;
       const skip = -rel;
-      if (skip >= s.data.length) continue;
-      h.next = (h.next + s.data.length - skip) >>> 0;
-      h.holeAckedAt = 0;
-      this.deliver(c, dir, skip ? s.data.subarray(skip) : s.data, s.ts);
+      if (skip < s.data.length) {
+        h.next = (h.next + s.data.length - skip) >>> 0;
+        h.holeAckedAt = 0;
+        this.deliver(c, dir, skip ? s.data.subarray(skip) : s.data, s.ts);
+      }
+      if (s.cut > 0) this.cutShort(c, dir, h, (s.seq + s.data.length + s.cut) >>> 0, s.ts);
     }
   }
 

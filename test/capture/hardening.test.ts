@@ -1,0 +1,79 @@
+// Hardening regressions, each from a capture that shows the defect (real loopback traffic where
+// it can be made, else a capture this test writes).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { execFileSync } from 'node:child_process';
+import { runPipeline } from '../../capture/pipeline';
+import { fileSource } from '../../capture/sources/file';
+import type { Item } from '../../capture/item/schema';
+import { startHttpServer } from '../helpers/traffic';
+import { cli, outFile, readAll, record } from './lib';
+
+async function itemsOf(file: string): Promise<{ items: Item[]; stats: Awaited<ReturnType<typeof runPipeline>> }> {
+  const items: Item[] = [];
+  const stats = await runPipeline(fileSource(file), { item: (i) => void items.push(i) });
+  return { items, stats };
+}
+
+const req = (i: Item) => i.request as { method?: string; path?: string; headers?: Record<string, string> };
+const res = (i: Item) => i.response as { status?: number; headers?: Record<string, string> };
+
+/** Sends `parts` as separate TCP segments (each write waits until the previous one left), then reads until close. */
+function segmented(port: number, parts: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.setNoDelay(true);
+    const got: Buffer[] = [];
+    s.on('data', (d) => got.push(d));
+    s.on('error', reject);
+    s.on('close', () => resolve(Buffer.concat(got).toString('latin1')));
+    s.on('connect', async () => {
+      for (const p of parts) await new Promise<void>((r) => s.write(p, () => r()));
+    });
+  });
+}
+
+test('HTTP is detected when a segment ends on the CR of the request line', async () => {
+  const h = await startHttpServer();
+  let answer = '';
+  const file = await record(`tcp port ${h.port}`, async () => {
+    answer = await segmented(h.port, ['GET /api/users HTTP/1.1\r', '\nHost: x\r\nConnection: close\r\n\r\n']);
+  });
+  await h.close();
+  assert.match(answer, /^HTTP\/1\.1 200 /);
+  // The capture really has a client segment ending in CR.
+  assert.ok((await readAll(file)).some((p) => p.data.toString('latin1').endsWith('GET /api/users HTTP/1.1\r')), 'a segment ends on CR');
+  const { items } = await itemsOf(file);
+  assert.equal(items.length, 1);
+  assert.equal(req(items[0]).path, '/api/users');
+  assert.equal(res(items[0]).status, 200);
+  assert.equal(items[0].error, null);
+});
+
+test('snap-length cut captures: said in a notice and counted; request lines and headers that fit are kept', async () => {
+  const h = await startHttpServer();
+  const file = await record(`tcp port ${h.port}`, async () => {
+    // Raw requests: the first head fits in the snap length, the second is cut after its Host line.
+    await segmented(h.port, ['GET /api/users HTTP/1.1\r\nHost: a\r\n\r\n', 'GET /api/users/1 HTTP/1.1\r\nHost: b\r\nX-Long: ' + 'x'.repeat(300) + '\r\nConnection: close\r\n\r\n']);
+  });
+  await h.close();
+  const cut = outFile('pcap');
+  execFileSync('editcap', ['-s', '120', file, cut]);
+  const whole = await itemsOf(file);
+  assert.deepEqual(whole.items.map((i) => req(i).path), ['/api/users', '/api/users/1']);
+  const { items, stats } = await itemsOf(cut);
+  // Every exchange still becomes an item, with what fits of its heads, and says it was cut.
+  assert.deepEqual(items.map((i) => req(i).method + ' ' + req(i).path), ['GET /api/users', 'GET /api/users/1']);
+  assert.equal(req(items[1]).headers?.Host, 'b');
+  assert.equal(req(items[1]).headers?.['X-Long'], undefined);
+  assert.deepEqual(items.map((i) => res(i).status), [200, 200]);
+  for (const i of items) assert.match(i.error?.msg ?? '', /snap length/);
+  assert.ok(stats.warnings['capture.snaplen-cut'] > 0);
+  assert.equal(stats.gaps, 0);
+  assert.match(stats.notices.join('\n'), /cut short by the capture's snap length \(as little as 120 bytes kept\)/);
+  const c = cli(['items', '--pcap', cut, '--stats']);
+  assert.equal(c.code, 0);
+  assert.match(c.stderr, /warning: \d+ of \d+ packets were cut short/);
+  assert.match(c.stderr, /capture\.snaplen-cut ×\d+/);
+});
