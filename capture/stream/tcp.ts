@@ -341,6 +341,8 @@ export class TcpTable {
   /** Capture-time housekeeping: idle timeouts, stale holes, lingering closed connections. */
   sweep(nowSec: number): void {
     for (const [k, c] of this.conns) {
+      // Activity "later" than now: the clock stepped back (SweepClock). Count idleness from now.
+      if (c.lastSec > nowSec) c.lastSec = nowSec;
       if (c.closed) {
         if (nowSec - c.lastSec > CLOSED_LINGER_S) this.conns.delete(k);
         continue;

@@ -8,7 +8,8 @@ import { runPipeline } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { Item } from '../../capture/item/schema';
 import { startHttpServer } from '../helpers/traffic';
-import { cli, outFile, readAll, record } from './lib';
+import type { RawPacket } from '../../capture/types';
+import { cli, outFile, pollCapture, QUICK, readAll, record, writePcap } from './lib';
 
 async function itemsOf(file: string): Promise<{ items: Item[]; stats: Awaited<ReturnType<typeof runPipeline>> }> {
   const items: Item[] = [];
@@ -76,4 +77,43 @@ test('snap-length cut captures: said in a notice and counted; request lines and 
   assert.equal(c.code, 0);
   assert.match(c.stderr, /warning: \d+ of \d+ packets were cut short/);
   assert.match(c.stderr, /capture\.snaplen-cut ×\d+/);
+});
+
+/** An Ethernet ARP request stamped `tsSec`: not TCP/UDP, but its time drives the sweeps. */
+function arp(tsSec: number): RawPacket {
+  const data = Buffer.alloc(42);
+  data.fill(0xff, 0, 6);
+  data.writeUInt16BE(0x0806, 12);
+  data.writeUInt16BE(1, 14); // Ethernet
+  data.writeUInt16BE(0x0800, 16); // IPv4
+  data[18] = 6;
+  data[19] = 4;
+  data.writeUInt16BE(1, 20); // request
+  return { linkType: 1, tsSec, tsNsec: 0, caplen: 42, origLen: 42, data, interfaceId: 0, offset: 0 };
+}
+
+const YEAR = 365 * 86400;
+const pathOf = (i: Item) => req(i).path ?? '';
+
+test('idle sweeps survive a packet stamped a year ahead, a clock stepped back and a long silence', async () => {
+  const pkts = await readAll(await pollCapture());
+  const t0 = pkts[0].tsSec;
+  const tEnd = pkts[pkts.length - 1].tsSec;
+  const b = pkts.findIndex((p) => p.data.includes('GET /b '));
+  assert.ok(b > 0);
+  const variants: Record<string, RawPacket[]> = {
+    // One packet a year ahead, while /b waits for its response: it must neither time out the
+    // open connections nor stop later sweeps.
+    'a year ahead': [...pkts.slice(0, b + 1), arp(t0 + YEAR), ...pkts.slice(b + 1), arp(tEnd + 120)],
+    // The capture starts with the clock a year ahead, then steps back for good.
+    'stepped back': [arp(t0 + YEAR), arp(t0 + YEAR + 1), ...pkts, arp(tEnd + 120)],
+    // A real silence of two hours (two packets agree on the new time).
+    'long silence': [...pkts, arp(tEnd + 7200), arp(tEnd + 7201)],
+  };
+  for (const [name, list] of Object.entries(variants)) {
+    const { items } = await itemsOf(writePcap(outFile('pcap'), list));
+    for (const q of QUICK) assert.equal(items.find((i) => pathOf(i) === q)?.error, null, `${name}: ${q} completed`);
+    // The long-poll's connection idled out (60 s of capture time) before the capture ended.
+    assert.equal(items.find((i) => pathOf(i) === '/poll')?.error?.type, 'timeout', `${name}: the open request timed out`);
+  }
 });
