@@ -25,6 +25,13 @@ export const OOO_DIR_CAP = 1024 * 1024;
 export const OOO_TOTAL_CAP = 64 * 1024 * 1024;
 export const CLOSED_LINGER_S = 10;
 export const ACK_GRACE = 8;
+/**
+ * Connections that have carried no payload yet (SYN floods, scans, refused connects) tracked at
+ * most; past that the oldest of them is forgotten and counted (tcp.half-open-evicted). If it
+ * later carries data it is picked up like a connection whose SYN was not captured. Measured:
+ * 1M SYNs took 1.27 GB before this cap; see docs/capture.md.
+ */
+export const MAX_HALF_OPEN = 65536;
 
 const DETECT = 0;
 const CLAIMED = 1;
@@ -53,8 +60,11 @@ class Half {
 class Conn {
   halves: [Half, Half] = [new Half(), new Half()];
   mode = DETECT;
-  detector: TcpDetector | null;
+  /** Made with the first payload byte (a connection that never carries any needs none). */
+  detector: TcpDetector | null = null;
   parser: TcpStreamParser | null = null;
+  /** No payload seen yet (counted in TcpTable.emptyCount). */
+  empty = true;
   closed = false;
   lastSec = 0;
   lastNsec = 0;
@@ -62,14 +72,20 @@ class Conn {
   constructor(
     readonly info: StreamInfo,
     readonly clientIsA: boolean,
-    host: StreamHost,
-  ) {
-    this.detector = new TcpDetector(host.dissectors);
-  }
+    readonly key: string,
+  ) {}
 }
 
 export class TcpTable {
   readonly conns = new Map<string, Conn>();
+  /**
+   * Connections without payload so far, oldest first (MAX_HALF_OPEN): a queue in which entries
+   * whose `empty` went false are skipped (a Map's delete-then-iterate-from-start was measured
+   * quadratic under a flood).
+   */
+  private emptyQ: Conn[] = [];
+  private emptyHead = 0;
+  private emptyCount = 0;
   private oooTotal = 0;
   private keys = new FlowKeys();
   /** The current packet's time, made into a Timestamp only when something needs one (pure ACKs don't). */
@@ -93,7 +109,7 @@ export class TcpTable {
     let c = this.conns.get(key);
     if (c && c.closed) {
       if (syn && !ackf) {
-        this.conns.delete(key);
+        this.forget(key, c);
         c = undefined;
       } else {
         this.host.streamPacket?.(c.info.name, pkt);
@@ -105,7 +121,7 @@ export class TcpTable {
       const h = c.halves[senderIsA === c.clientIsA ? 0 : 1];
       if (h.started && h.next !== ((d.seq + 1) >>> 0)) {
         this.close(c, { sec: pkt.tsSec, nsec: pkt.tsNsec }, 'timeout');
-        this.conns.delete(key);
+        this.forget(key, c);
         c = undefined;
       }
     }
@@ -114,8 +130,11 @@ export class TcpTable {
       if (rst || (len === 0 && !syn && !fin)) return;
       const senderIsClient = syn ? !ackf : sp !== dp ? sp > dp : true;
       const flow = flowOf(d, senderIsClient);
-      c = new Conn(this.host.open(flow), senderIsClient ? senderIsA : !senderIsA, this.host);
+      c = new Conn(this.host.open(flow), senderIsClient ? senderIsA : !senderIsA, key);
       this.conns.set(key, c);
+      this.emptyQ.push(c);
+      if (++this.emptyCount > MAX_HALF_OPEN) this.evictEmpty();
+      else this.compactEmpty();
     }
     const dir: Direction = senderIsA === c.clientIsA ? 0 : 1;
     c.lastSec = pkt.tsSec;
@@ -142,6 +161,10 @@ export class TcpTable {
       h.next = seq;
     }
     const cut = d.cut;
+    if (c.empty && (len > 0 || cut > 0)) {
+      c.empty = false;
+      this.emptyCount--;
+    }
     if ((len > 0 || cut > 0) && c.mode !== IGNORED) this.segment(c, dir, h, seq, d.payloadBuf, d.payloadStart, d.payloadEnd, this.now(), cut);
     if (fin && !h.finSeen) {
       h.finSeen = true;
@@ -274,10 +297,10 @@ export class TcpTable {
       }
       return;
     }
-    if (c.mode !== DETECT || !c.detector) return;
-    const r = c.detector.feed(dir, data, ts, c.info.flow);
+    if (c.mode !== DETECT) return;
+    const r = (c.detector ??= new TcpDetector(this.host.dissectors)).feed(dir, data, ts, c.info.flow);
     if (r === null) return;
-    const chunks = c.detector.chunks;
+    const chunks = c.detector!.chunks;
     c.detector = null;
     if (r === 'ignore') {
       c.mode = IGNORED;
@@ -338,19 +361,44 @@ export class TcpTable {
     this.host.closed(c.info);
   }
 
+  /** The oldest connection without payload goes: it owes no items, so nothing is lost but its stream number. */
+  private evictEmpty(): void {
+    const q = this.emptyQ;
+    while (this.emptyHead < q.length) {
+      const c = q[this.emptyHead++];
+      if (!c.empty) continue;
+      this.forget(c.key, c);
+      if (!c.closed) {
+        c.closed = true;
+        this.host.closed(c.info);
+      }
+      this.host.warn('tcp.half-open-evicted');
+      break;
+    }
+    this.compactEmpty();
+  }
+
+  /** Drops the queue's consumed head and stale entries once they are most of it. */
+  private compactEmpty(): void {
+    const q = this.emptyQ;
+    if (q.length < 1024 || (q.length - this.emptyHead < 2 * this.emptyCount && this.emptyHead < q.length / 2)) return;
+    this.emptyQ = q.filter((c, i) => i >= this.emptyHead && c.empty);
+    this.emptyHead = 0;
+  }
+
   /** Capture-time housekeeping: idle timeouts, stale holes, lingering closed connections. */
   sweep(nowSec: number): void {
     for (const [k, c] of this.conns) {
       // Activity "later" than now: the clock stepped back (SweepClock). Count idleness from now.
       if (c.lastSec > nowSec) c.lastSec = nowSec;
       if (c.closed) {
-        if (nowSec - c.lastSec > CLOSED_LINGER_S) this.conns.delete(k);
+        if (nowSec - c.lastSec > CLOSED_LINGER_S) this.forget(k, c);
         continue;
       }
       const ts = { sec: c.lastSec, nsec: c.lastNsec };
       if (nowSec - c.lastSec > TCP_IDLE_S) {
         this.close(c, ts, 'timeout');
-        this.conns.delete(k);
+        this.forget(k, c);
         continue;
       }
       for (const d of [0, 1] as Direction[]) {
@@ -364,6 +412,17 @@ export class TcpTable {
   endAll(): void {
     for (const c of this.conns.values()) this.close(c, { sec: c.lastSec, nsec: c.lastNsec }, 'eof');
     this.conns.clear();
+    this.emptyQ = [];
+    this.emptyHead = 0;
+    this.emptyCount = 0;
+  }
+
+  private forget(k: string, c: Conn): void {
+    this.conns.delete(k);
+    if (c.empty) {
+      c.empty = false;
+      this.emptyCount--;
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
+import { MAX_HALF_OPEN } from '../../capture/stream/tcp';
 import { runPipeline } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { Item } from '../../capture/item/schema';
@@ -116,4 +117,37 @@ test('idle sweeps survive a packet stamped a year ahead, a clock stepped back an
     // The long-poll's connection idled out (60 s of capture time) before the capture ended.
     assert.equal(items.find((i) => pathOf(i) === '/poll')?.error?.type, 'timeout', `${name}: the open request timed out`);
   }
+});
+
+/** A SYN from 10.x.y.z:port to 127.0.0.1:80 (Ethernet, IPv4, TCP without options). */
+function syn(n: number, tsSec: number, tsNsec: number): RawPacket {
+  const data = Buffer.alloc(54);
+  data.writeUInt16BE(0x0800, 12);
+  data[14] = 0x45;
+  data.writeUInt16BE(40, 16);
+  data[22] = 64;
+  data[23] = 6;
+  data.writeUInt32BE((10 << 24) | (n >>> 8), 26);
+  data.writeUInt32BE(0x7f000001, 30);
+  data.writeUInt16BE(1024 + (n & 0xff), 34);
+  data.writeUInt16BE(80, 36);
+  data.writeUInt32BE(n, 38);
+  data[46] = 0x50;
+  data[47] = 0x02; // SYN
+  data.writeUInt16BE(65535, 48);
+  return { linkType: 1, tsSec, tsNsec, caplen: 54, origLen: 54, data, interfaceId: 0, offset: 0 };
+}
+
+test('half-open connections are capped: the oldest are forgotten and counted, real traffic still dissected', async () => {
+  const real = await readAll(await pollCapture());
+  const t0 = real[0].tsSec - 2;
+  const extra = 2000;
+  const flood: RawPacket[] = [];
+  for (let n = 0; n < MAX_HALF_OPEN + extra; n++) flood.push(syn(n, t0, n * 10));
+  const { items, stats } = await itemsOf(writePcap(outFile('pcap'), [...flood, ...real]));
+  const evicted = stats.warnings['tcp.half-open-evicted'];
+  // The flood's surplus, plus one for each real connection's SYN while the table is full.
+  assert.ok(evicted >= extra && evicted <= extra + 8, `evicted ${evicted}`);
+  assert.deepEqual(items.map(pathOf).sort(), ['/poll', ...QUICK].sort());
+  assert.deepEqual(items.map(pathOf).sort(), (await itemsOf(await pollCapture())).items.map(pathOf).sort());
 });
