@@ -184,7 +184,7 @@ test('runtime errors are diagnostics at the line that threw, counted, gone when 
   await c.conn.sendRequest(StartCapture, { source: { command: ['cat', cap.file] } });
   await c.until('a counted runtime-error diagnostic', () => {
     const d = (c.diagnostics.get(u) ?? []).find((x) => x.code === 'runtime-error');
-    return !!d && new RegExp(`×${httpCount()}\\)`).test(d.message);
+    return !!d && new RegExp(`×${httpCount()}\\)`).test(String(d.message));
   });
   const d = c.diagnostics.get(u)!.find((x) => x.code === 'runtime-error')!;
   assert.equal(d.range.start.line, 2, 'at the line that threw');
