@@ -170,7 +170,8 @@ async function completionsAndRss(): Promise<void> {
     return;
   }
   const ws = await workspace('rss');
-  const c = await startServer(ws);
+  const storeMb = process.env.LSP_BENCH_STORE_MB ? { maxStoreMB: Number(process.env.LSP_BENCH_STORE_MB) } : {};
+  const c = await startServer(ws, storeMb);
   const pid = c.proc.pid!;
   const body: string[] = ['// a long hook script', 'var counts = {};'];
   for (let i = 0; body.length < 990; i++) body.push(`function helper${i}(x) { var y = x + ${i}; if (y > 10) { counts["k${i}"] = (counts["k${i}"] || 0) + 1; } return y; }`);

@@ -282,7 +282,7 @@ export const DEFAULT_SETTINGS: WirehookSettings = {
   trusted: true,
   envFile: '',
   maxItems: 100_000,
-  maxStoreMB: 128,
+  maxStoreMB: 64,
 };
 
 /**
