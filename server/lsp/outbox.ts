@@ -120,7 +120,6 @@ export class Outbox {
 
   private sendConsole(): void {
     if (!this.lines.length && !this.linesSkipped) return;
-    process.stderr.write(`TRACE console ${performance.now().toFixed(1)} ${this.lines[0]?.text.slice(0, 4)}\n`);
     void this.conn.sendNotification(ConsoleNotificationType, { lines: this.lines, skipped: this.linesSkipped });
     this.lines = [];
     this.linesSkipped = 0;

@@ -209,9 +209,7 @@ export class WirehookServer {
       return false;
     }
     if (this.envError) this.outbox.console({ uri: doc.uri, line: 0, col: 0, level: 'error', text: `wirehook.envFile: ${this.envError}`, time: Date.now(), replay: false });
-    const t0 = performance.now();
     const err = await this.scripts.load(doc.uri, doc.getText());
-    process.stderr.write(`TRACE load ${(performance.now() - t0).toFixed(1)} ms\n`);
     this.diags.setLoadError(doc.uri, err);
     if (err) return false;
     this.diags.clearRuntime(doc.uri);
