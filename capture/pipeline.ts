@@ -172,7 +172,8 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
           const item = buildItem(msg, s.flow, s.name, s.nextIndex++, worker, (node ??= localNode()), nameOf(s.flow.srcIp, proc?.[0] ?? null), nameOf(s.flow.dstIp, proc?.[1] ?? null));
           dnsNames.learn(item);
           if (immediate) deliver(item);
-          else reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec);
+          // Size estimate for the held-bytes cap: body previews (base64, ≤ bodyCap each) dominate.
+          else reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec, 1024 + 1.5 * (Math.min(msg.requestSize, bodyCap) + Math.min(msg.responseSize, bodyCap)));
         },
         pending(ts) {
           if (countOnly || immediate) return;
@@ -267,6 +268,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     reorder.flush();
     if (sinks.flush) await sinks.flush();
   }
+  if (reorder.bytesCapReleases) stats.warnings['order.held-bytes-cap'] = reorder.bytesCapReleases;
   if (cutPackets) {
     stats.warnings['capture.snaplen-cut'] = cutPackets;
     stats.notices.push(`${cutPackets} of ${stats.packets} packets were cut short by the capture's snap length (as little as ${minCut} bytes kept): what lay beyond is missing, so messages may be incomplete (items say which); capture with a larger snap length (tcpdump -s 0)`);

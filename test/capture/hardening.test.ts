@@ -4,12 +4,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
-import { MAX_HALF_OPEN } from '../../capture/stream/tcp';
+import { GAP_WAIT_S, MAX_HALF_OPEN } from '../../capture/stream/tcp';
 import { runPipeline } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { Item } from '../../capture/item/schema';
 import { startHttpServer } from '../helpers/traffic';
-import type { RawPacket } from '../../capture/types';
+import type { Dissector, RawPacket } from '../../capture/types';
 import { cli, outFile, pollCapture, QUICK, readAll, record, writePcap } from './lib';
 
 async function itemsOf(file: string): Promise<{ items: Item[]; stats: Awaited<ReturnType<typeof runPipeline>> }> {
@@ -150,4 +150,51 @@ test('half-open connections are capped: the oldest are forgotten and counted, re
   assert.ok(evicted >= extra && evicted <= extra + 8, `evicted ${evicted}`);
   assert.deepEqual(items.map(pathOf).sort(), ['/poll', ...QUICK].sort());
   assert.deepEqual(items.map(pathOf).sort(), (await itemsOf(await pollCapture())).items.map(pathOf).sort());
+});
+
+/** Claims every TCP stream and logs what reassembly hands over, in order. */
+function logger(log: string[]): Dissector {
+  return {
+    name: 'log',
+    priority: 0,
+    detect: () => true,
+    tcp: () => ({
+      data: (dir, b) => void log.push(`data${dir}:${b.toString('latin1').split('\r')[0]}`),
+      gap: (dir, n) => void log.push(`gap${dir}:${n}`),
+      end: (dir, _ts, why) => void log.push(`end${dir ?? ''}:${why}`),
+    }),
+  };
+}
+
+test(`a hole is declared lost once its held segment waited exactly GAP_WAIT_S (${GAP_WAIT_S} s), by the sweep and by the packet check`, async () => {
+  const h = await startHttpServer();
+  const file = await record(`tcp port ${h.port}`, async () => {
+    await segmented(h.port, ['GET /api/users HTTP/1.1\r\n', 'Host: x\r\n', 'Connection: close\r\n\r\n']);
+  });
+  await h.close();
+  const pkts = await readAll(file);
+  const at = (s: string) => pkts.findIndex((p) => p.data.toString('latin1').includes(s));
+  const d1 = at('GET /api/users');
+  const d2 = at('Host: x');
+  const d3 = at('Connection: close');
+  const r = at('HTTP/1.1 200');
+  assert.ok(d1 > 0 && d2 > d1 && d3 > d2 && r > d3);
+  const T = pkts[0].tsSec + 10;
+  const stamp = (p: RawPacket, sec: number): RawPacket => ({ ...p, data: p.data, tsSec: sec, tsNsec: 0 });
+  const head = pkts.slice(0, d1 + 1).map((p) => stamp(p, T - 5));
+  const ackOfD1 = pkts.slice(d1 + 1, d2).find((p) => p.data.length <= 66 + 12);
+  assert.ok(ackOfD1, "the server's ACK of the first segment");
+  const variants: Record<string, RawPacket[]> = {
+    // Held at T; the response at T + GAP_WAIT_S: the sweep before it declares the hole.
+    sweep: [...head, stamp(pkts[d3], T), stamp(pkts[r], T + GAP_WAIT_S)],
+    // The sweep of second T + GAP_WAIT_S ran before the segment was held (capture order a bit
+    // off); its retransmission at T + GAP_WAIT_S declares the hole in the packet check.
+    'packet check': [...head, stamp(ackOfD1!, T + GAP_WAIT_S), stamp(pkts[d3], T), stamp(pkts[d3], T + GAP_WAIT_S), stamp(pkts[r], T + GAP_WAIT_S)],
+  };
+  for (const [name, list] of Object.entries(variants)) {
+    const log: string[] = [];
+    await runPipeline(fileSource(writePcap(outFile('pcap'), list)), {}, { dissectors: [logger(log)] });
+    // With '>' instead of '>=' the hole would wait until the end of the capture, after the response.
+    assert.deepEqual(log.slice(0, 4), ['data0:GET /api/users HTTP/1.1', 'gap0:9', 'data0:Connection: close', 'data1:HTTP/1.1 200 OK'], name);
+  }
 });
