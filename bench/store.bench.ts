@@ -17,6 +17,8 @@ import { DEFAULT_SETTINGS } from '../server/protocol';
 import { ItemStore } from '../server/session/store';
 import { StoreObserved } from '../server/session/store-observed';
 import { preview } from '../server/session/preview';
+import { PacketKeeper } from '../server/session/packets';
+import type { RawPacket } from '../capture/types';
 
 const args = process.argv.slice(2);
 const opt = (name: string, def: string) => {
@@ -38,16 +40,43 @@ const mb = (n: number) => (n / 1048576).toFixed(0);
 const rss = () => process.memoryUsage().rss;
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
-async function templates(file: string): Promise<Item[]> {
+async function templates(file: string): Promise<{ items: Item[]; packets: { stream: string; pkt: RawPacket }[] }> {
   const items: Item[] = [];
-  await runPipeline(await openSource({ pcap: file }), { item: (i) => void items.push(i) });
+  const packets: { stream: string; pkt: RawPacket }[] = [];
+  await runPipeline(await openSource({ pcap: file }), {
+    item: (i) => void items.push(i),
+    streamPacket: (stream, pkt) => void packets.push({ stream, pkt: { ...pkt, data: Buffer.from(pkt.data), buf: undefined } }),
+  });
   if (items.length === 0) throw new Error(`${file}: no items`);
-  return items;
+  return { items, packets };
 }
 
-/** Adds n clones of the templates (new id, client port and time each), returns µs per add. */
-function fill(store: ItemStore, tpl: Item[], n: number, tag: string): number {
+/** PacketKeeper: µs per packet kept, and a pcap export of 1000 streams. */
+async function packetPhase(packets: { stream: string; pkt: RawPacket }[]): Promise<void> {
+  const dir = resolve(DATA, `packets-${process.pid}`);
+  const keeper = new PacketKeeper({ maxBytes: 256 << 20, dir });
+  try {
+    const ROUNDS = 3000;
+    const t0 = performance.now();
+    for (let r = 0; r < ROUNDS; r++) for (const { stream, pkt } of packets) keeper.add(`${r}-${stream}`, pkt);
+    const n = ROUNDS * packets.length;
+    const us = ((performance.now() - t0) * 1000) / n;
+    const st = keeper.stats();
+    const names = Array.from({ length: 1000 }, (_, i) => `${ROUNDS - 1 - (i % 40)}-${packets[i % packets.length].stream}`);
+    const t1 = performance.now();
+    const written = await keeper.write(names, resolve(DATA, `export-${process.pid}.pcap`));
+    console.log(`packets: ${n} kept at ${us.toFixed(2)} µs/packet (${mb(st.bytes)} MB on disk, ${st.streams} streams); pcap export of ${written} packets in ${(performance.now() - t1).toFixed(0)} ms`);
+  } finally {
+    keeper.close();
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(resolve(DATA, `export-${process.pid}.pcap`), { force: true });
+  }
+}
+
+/** Adds n clones of the templates (new id, client port and time each), returns wall and CPU µs per add. */
+function fill(store: ItemStore, tpl: Item[], n: number, tag: string): string {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   for (let i = 0; i < n; i++) {
     const t = tpl[i % tpl.length];
     const id = t.id, port = t.src.port, ts = t.timestamp;
@@ -59,13 +88,16 @@ function fill(store: ItemStore, tpl: Item[], n: number, tag: string): number {
     t.src.port = port;
     t.timestamp = ts;
   }
-  return ((performance.now() - t0) * 1000) / n;
+  const c = process.cpuUsage(c0);
+  return `${(((performance.now() - t0) * 1000) / n).toFixed(2)} µs/item (CPU ${((c.user + c.system) / n).toFixed(2)})`;
 }
 
-function time<T>(f: () => T): [T, number] {
+function time<T>(f: () => T): [T, number, number] {
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const r = f();
-  return [r, performance.now() - t0];
+  const c = process.cpuUsage(c0);
+  return [r, performance.now() - t0, (c.user + c.system) / 1000];
 }
 
 const QUERIES = ['http and response.status == 200', 'path.contains("users") || status_code >= 500', 'dns and response.code != "No Error"'];
@@ -73,10 +105,10 @@ const QUERIES = ['http and response.status == 200', 'path.contains("users") || s
 function queries(store: ItemStore, label: string): void {
   for (const q of QUERIES) {
     const c = compileQuery(q, 'auto');
-    const [r, first] = time(() => store.query(c.match, 0, 100));
+    const [r, first, firstCpu] = time(() => store.query(c.match, 0, 100));
     const [, page] = time(() => store.query(c.match, Math.floor(r.total / 2), 100));
     const [, newest] = time(() => store.newest(c.match, 100));
-    console.log(`${label} query ${c.language.padEnd(4)} ${JSON.stringify(q).padEnd(62)} ${String(r.total).padStart(6)} matches: first ${first.toFixed(0)} ms, next page ${page.toFixed(2)} ms, newest(100) ${newest.toFixed(2)} ms`);
+    console.log(`${label} query ${c.language.padEnd(4)} ${JSON.stringify(q).padEnd(62)} ${String(r.total).padStart(6)} matches: first ${first.toFixed(0)} ms (CPU ${firstCpu.toFixed(0)}), next page ${page.toFixed(2)} ms, newest(100) ${newest.toFixed(2)} ms`);
   }
 }
 
@@ -93,7 +125,7 @@ function gets(store: ItemStore, tag: string, from: number, to: number): number {
 async function child(): Promise<void> {
   const file = opt('--pcap', resolve('examples', 'captures', 'demo.pcap'));
   const N = Number(opt('--items', '1000000'));
-  const tpl = await templates(file);
+  const { items: tpl, packets } = await templates(file);
   const jsonBytes = tpl.reduce((a, t) => a + JSON.stringify(t).length, 0) / tpl.length;
   gc();
   const base = rss();
@@ -118,7 +150,7 @@ async function child(): Promise<void> {
     const after = rss();
     gc();
     const st = store.stats();
-    console.log(`add ${N} items: ${us.toFixed(2)} µs/item; stored ${st.stored}, evicted ${st.evicted}, memory ${mb(st.memBytes)} MB + spill ${mb(st.spillBytes)} MB`);
+    console.log(`add ${N} items: ${us}; stored ${st.stored}, evicted ${st.evicted}, memory ${mb(st.memBytes)} MB + spill ${mb(st.spillBytes)} MB`);
     const mu = process.memoryUsage();
     if (args.includes('--proc')) console.log(require('node:fs').readFileSync('/proc/self/status', 'utf8').split('\n').filter((l: string) => /^Rss/.test(l)).join('; '));
     console.log(`RSS after ${N} items: ${mb(after)} MB (after GC ${mb(rss())} MB; V8 heap ${mb(mu.heapUsed)} MB used of ${mb(mu.heapTotal)} MB, buffers ${mb(mu.arrayBuffers)} MB)`);
@@ -130,6 +162,8 @@ async function child(): Promise<void> {
       return n;
     });
     console.log(`iterate: ${all} items in ${iterMs.toFixed(0)} ms; RSS now ${mb(rss())} MB`);
+
+    await packetPhase(packets);
 
     if (args.includes('--big')) {
       store.clear();
@@ -144,7 +178,7 @@ async function child(): Promise<void> {
       const BN = Math.min(N, 150_000);
       const bus = fill(store, big, BN, 'b');
       const bst = store.stats();
-      console.log(`big: add ${BN} items (~${mb(bst.bytes / bst.stored * 1048576 / 1024)} KB each): ${bus.toFixed(2)} µs/item; memory ${mb(bst.memBytes)} MB + spill ${mb(bst.spillBytes)} MB; RSS ${mb(rss())} MB`);
+      console.log(`big: add ${BN} items (~${mb(bst.bytes / bst.stored * 1048576 / 1024)} KB each): ${bus}; memory ${mb(bst.memBytes)} MB + spill ${mb(bst.spillBytes)} MB; RSS ${mb(rss())} MB`);
       queries(store, 'big');
       console.log(`big get: ${gets(store, 'b', BN - bst.stored, BN).toFixed(1)} µs`);
     }

@@ -14,6 +14,7 @@ import { DnsNames } from './names/dns';
 import { ProcessNames } from './names/process';
 import { streamName, type StreamHost, type StreamInfo } from './stream/host';
 import { ReorderBuffer } from './stream/order';
+import { SweepClock } from './stream/clock';
 import { TcpTable } from './stream/tcp';
 import { UdpTable } from './stream/udp';
 import type { Dissector, DissectorContext, FlowAddr, PacketSource, RawPacket } from './types';
@@ -171,7 +172,8 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
           const item = buildItem(msg, s.flow, s.name, s.nextIndex++, worker, (node ??= localNode()), nameOf(s.flow.srcIp, proc?.[0] ?? null), nameOf(s.flow.dstIp, proc?.[1] ?? null));
           dnsNames.learn(item);
           if (immediate) deliver(item);
-          else reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec);
+          // Size estimate for the held-bytes cap: body previews (base64, ≤ bodyCap each) dominate.
+          else reorder.push(item, msg.requestTs.sec, msg.requestTs.nsec, 1024 + 1.5 * (Math.min(msg.requestSize, bodyCap) + Math.min(msg.responseSize, bodyCap)));
         },
         pending(ts) {
           if (countOnly || immediate) return;
@@ -207,7 +209,10 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
   let fileEnd = Infinity;
 
   let lastSec = 0;
-  let lastSweep = -Infinity;
+  const clock = new SweepClock();
+  // Packets the capture cut short (snap length): said in a notice and counted in warnings.
+  let cutPackets = 0;
+  let minCut = Infinity;
   let failure: unknown = null;
   try {
     outer: for await (const batch of source.packets()) {
@@ -222,14 +227,17 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
         }
         stats.packets++;
         stats.bytes += p.origLen;
+        if (p.caplen < p.origLen) {
+          cutPackets++;
+          if (p.caplen < minCut) minCut = p.caplen;
+        }
         // Housekeeping before the packet, so a connection idle past its timeout ends before it.
         if (p.tsSec !== lastSec) {
           lastSec = p.tsSec;
-          if (lastSec - lastSweep >= 1) {
-            lastSweep = lastSec;
-            tcp.sweep(lastSec);
-            udp.sweep(lastSec);
-            decoder.frags.sweep(lastSec);
+          if (clock.see(lastSec)) {
+            tcp.sweep(clock.now);
+            udp.sweep(clock.now);
+            decoder.frags.sweep(clock.now);
           }
         }
         // Sources that read chunks give the frame's place in them: decoded in place, no view.
@@ -242,7 +250,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
         } else if (st === Status.Malformed) stats.skipped++;
         if (stopped && countReached) break outer;
       }
-      reorder.release(lastSec);
+      reorder.release(clock.now);
       if (countReached) break;
       if (sinks.flush) await sinks.flush();
     }
@@ -259,6 +267,11 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     udp.endAll();
     reorder.flush();
     if (sinks.flush) await sinks.flush();
+  }
+  if (reorder.bytesCapReleases) stats.warnings['order.held-bytes-cap'] = reorder.bytesCapReleases;
+  if (cutPackets) {
+    stats.warnings['capture.snaplen-cut'] = cutPackets;
+    stats.notices.push(`${cutPackets} of ${stats.packets} packets were cut short by the capture's snap length (as little as ${minCut} bytes kept): what lay beyond is missing, so messages may be incomplete (items say which); capture with a larger snap length (tcpdump -s 0)`);
   }
   stats.drops = source.drops();
   const ns = (source as PacketSource & NoticeSource).notices?.();

@@ -111,8 +111,11 @@ export interface DissectorContext {
 /** Byte-stream parser for one TCP connection, fed reassembled in-order bytes per direction. */
 export interface TcpStreamParser {
   data(dir: Direction, bytes: Buffer, ts: Timestamp): void;
-  /** `length` bytes are missing in `dir` (capture loss); resync if possible, never hang. */
-  gap(dir: Direction, length: number, ts: Timestamp): void;
+  /**
+   * `length` bytes are missing in `dir`; resync if possible, never hang. `why`: 'lost' (never
+   * captured) or 'snaplen' (the capture kept only the start of the packet).
+   */
+  gap(dir: Direction, length: number, ts: Timestamp, why?: 'lost' | 'snaplen'): void;
   /** The direction ended (FIN), or the whole connection closed/reset/timed out (`dir` null). */
   end(dir: Direction | null, ts: Timestamp, reason: 'fin' | 'rst' | 'timeout' | 'eof'): void;
 }

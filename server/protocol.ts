@@ -131,6 +131,13 @@ export interface StatsNotification {
 export interface StartCaptureParams {
   source: CaptureSource;
   speed?: PlaySpeed;
+  /**
+   * Live capture: `latency` (default) hands each packet over as it arrives (output follows
+   * traffic within milliseconds; sustained floods of >~10k packets/s on lo lose packets, and
+   * the drops are reported); `throughput` hands packets over in kernel blocks (no loss at 250k
+   * packets/s, but up to a second late when traffic is light).
+   */
+  mode?: 'latency' | 'throughput';
 }
 export interface StartCaptureResult {
   session: number;
@@ -196,6 +203,8 @@ export interface ExportItemsParams {
 }
 export interface ExportItemsResult {
   items: number;
+  /** Items the format cannot hold (HAR: non-HTTP items), not written. */
+  skipped?: number;
   /** Packets written (pcap only). */
   packets?: number;
   path: string;
@@ -273,7 +282,7 @@ export const DEFAULT_SETTINGS: WirehookSettings = {
   trusted: true,
   envFile: '',
   maxItems: 100_000,
-  maxStoreMB: 128,
+  maxStoreMB: 64,
 };
 
 /**
@@ -288,5 +297,5 @@ export const RATES = {
   /** Previews per `wirehook/items` batch. */
   maxPreviewsPerBatch: 200,
   /** Console lines per `wirehook/console` batch. */
-  maxConsoleLinesPerBatch: 500,
+  maxConsoleLinesPerBatch: 2000,
 } as const;

@@ -91,6 +91,7 @@ export class FragmentReassembler {
   /** Drops datagrams that waited longer than the timeout (capture time). */
   sweep(nowSec: number): void {
     for (const [k, p] of this.pending) {
+      if (p.firstSec > nowSec) p.firstSec = nowSec; // the clock stepped back (SweepClock)
       if (nowSec - p.firstSec > FRAG_TIMEOUT_S) {
         this.warn('ip.fragment-timeout');
         this.drop(k);

@@ -37,6 +37,8 @@ export interface Decoded {
   payloadEnd: number;
   /** The packet was an IP fragment (true also for the one that completed a datagram). */
   fragmented: boolean;
+  /** Payload bytes the IP header announces beyond the end of the frame (cut by the snap length), else 0. */
+  cut: number;
 }
 
 export const TCP_FIN = 0x01;
@@ -60,6 +62,7 @@ export class PacketDecoder {
     payloadStart: 0,
     payloadEnd: 0,
     fragmented: false,
+    cut: 0,
   };
   readonly frags: FragmentReassembler;
 
@@ -78,6 +81,7 @@ export class PacketDecoder {
    */
   decodeAt(linkType: number, buf: Buffer, start: number, end: number, tsSec: number): Status {
     this.d.fragmented = false;
+    this.d.cut = 0;
     const off = ipOffset(linkType, buf, start, end);
     if (off === NOT_IP) return Status.Other;
     if (off === SHORT) return this.bad('link.short');
@@ -124,6 +128,7 @@ export class PacketDecoder {
       d.dstOff = 4;
       return this.l4(proto, whole, 0, whole.length);
     }
+    d.cut = o + total > lim ? o + total - lim : 0;
     return this.l4(proto, b, o + ihl, end);
   }
 
@@ -142,6 +147,7 @@ export class PacketDecoder {
       switch (nh) {
         case 6:
         case 17:
+          d.cut = plen !== 0 && o + 40 + plen > lim ? o + 40 + plen - lim : 0;
           return this.l4(nh, b, p, end);
         case 0: // hop-by-hop
         case 43: // routing

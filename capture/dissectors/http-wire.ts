@@ -336,6 +336,8 @@ function prefixPlausible(b: Buffer, dir: Direction): boolean {
   while (i < b.length && i < 24 && b[i] >= 0x41 && b[i] <= 0x5a) i++;
   if (i === b.length) return true;
   if (i === 0 || b[i] !== SP) return false;
-  for (let k = i + 1; k < b.length; k++) if (b[k] < SP || b[k] === 0x7f) return false;
+  // A segment may end between the line's CR and its LF: that CR is no reason to decline.
+  const end = b[b.length - 1] === CR ? b.length - 1 : b.length;
+  for (let k = i + 1; k < end; k++) if (b[k] < SP || b[k] === 0x7f) return false;
   return true;
 }

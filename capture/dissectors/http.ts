@@ -112,7 +112,7 @@ class HttpStream implements TcpStreamParser {
     this.updatePending();
   }
 
-  gap(dir: Direction, length: number, ts: Timestamp): void {
+  gap(dir: Direction, length: number, ts: Timestamp, why?: 'lost' | 'snaplen'): void {
     if (this.closed) return;
     const side = this.sides[dir];
     const st = side.state;
@@ -121,7 +121,7 @@ class HttpStream implements TcpStreamParser {
       // The hole is inside a body of known length: count it and carry on.
       side.msg.body.lost(length);
       side.msg.wireBytes += length;
-      side.msg.problem ??= 'body bytes missing (capture gap)';
+      side.msg.problem ??= why === 'snaplen' ? 'body bytes cut by the capture\'s snap length' : 'body bytes missing (capture gap)';
       side.remaining -= length;
       if (side.remaining === 0) {
         if (st === 'body-len') this.finishMessage(side, ts);
@@ -130,11 +130,15 @@ class HttpStream implements TcpStreamParser {
     } else if (st === 'body-close' && side.msg) {
       side.msg.body.lost(length);
       side.msg.wireBytes += length;
-      side.msg.problem ??= 'body bytes missing (capture gap)';
+      side.msg.problem ??= why === 'snaplen' ? 'body bytes cut by the capture\'s snap length' : 'body bytes missing (capture gap)';
     } else {
-      this.ctx.warn('http', `gap of ${length} bytes in ${dir === 0 ? 'requests' : 'responses'}`);
-      if (st === 'head' && dir === 0) this.partialRequest(side, ts);
-      if (side.msg) this.abandon(side, 'message cut by a capture gap');
+      // One warning kind for snap-length cuts: a truncated capture has one per packet.
+      if (why === 'snaplen') this.ctx.warn('http', `${st === 'head' ? 'head' : 'message'} cut by the capture's snap length`);
+      else this.ctx.warn('http', `gap of ${length} bytes in ${dir === 0 ? 'requests' : 'responses'}`);
+      const cause = why === 'snaplen' ? "the capture's snap length" : 'a capture gap';
+      // (Responses only for snap-length cuts: a lost segment keeps the behaviour tests pin down.)
+      if (st === 'head' && (dir === 0 || why === 'snaplen')) this.partialHead(side, ts, cause);
+      if (side.msg) this.abandon(side, `message cut by ${cause}`);
       side.state = 'resync';
       side.buf = Buffer.alloc(0);
       // Lost segments usually end at message boundaries, so try the first line after the hole.
@@ -326,20 +330,32 @@ class HttpStream implements TcpStreamParser {
   }
 
   /**
-   * A gap cut a request head short: keep the request line and complete header lines as an item
-   * (flagged), so the response that follows still pairs with the right request.
+   * A gap cut a head short: keep the start line and complete header lines as an item (flagged).
+   * A request stays queued so the response that follows still pairs with it; a response
+   * answers the oldest unanswered request.
    */
-  private partialRequest(side: Side, ts: Timestamp): void {
+  private partialHead(side: Side, ts: Timestamp, cause: string): void {
     const b = side.buf;
     const nl0 = b.indexOf(LF);
     if (nl0 < 0) return;
-    const line = parseRequestLine(b, 0, nl0 > 0 && b[nl0 - 1] === CR ? nl0 - 1 : nl0);
+    const e = nl0 > 0 && b[nl0 - 1] === CR ? nl0 - 1 : nl0;
+    const line = side.dir === 0 ? parseRequestLine(b, 0, e) : parseStatusLine(b, 0, e);
     if (!line) return;
     const head: Head = { line, headers: {}, setCookies: [] };
     const lastNl = b.lastIndexOf(LF);
     if (lastNl > nl0) addHeaderLines(head, b.toString('latin1', nl0 + 1, lastNl + 1));
-    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: NO_BODY, problem: 'request head cut by a capture gap' };
-    this.queue.push({ req: msg, res: null, reqDone: true, resDone: false, interimBytes: 0 });
+    const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: NO_BODY, problem: `${side.dir === 0 ? 'request' : 'response'} head cut by ${cause}` };
+    if (side.dir === 0) {
+      this.queue.push({ req: msg, res: null, reqDone: true, resDone: false, interimBytes: 0 });
+      return;
+    }
+    const st = (line as StatusLine).status;
+    if (st >= 100 && st < 200) return; // an interim response is not the answer
+    let p = this.unanswered();
+    if (!p) this.queue.push((p = { req: null, res: null, reqDone: true, resDone: false, interimBytes: 0 }));
+    p.res = msg;
+    p.resDone = true;
+    this.flush();
   }
 
   private startRequest(side: Side, msg: Message): void {

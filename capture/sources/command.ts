@@ -57,6 +57,7 @@ export class CommandSource implements PacketSource {
     if (!this.child) await this.start();
     const child = this.child!;
     let failure: unknown = null;
+    let killed = false;
     try {
       for await (const batch of this.reader.read(child.stdout!)) {
         for (const p of batch) p.offset = -1;
@@ -65,16 +66,21 @@ export class CommandSource implements PacketSource {
     } catch (e) {
       failure = e;
     } finally {
-      if (child.exitCode === null && child.signalCode === null) this.signal('SIGTERM');
+      // Output still open: bad data, or our consumer left early; we end the command. (Output
+      // that ended means the command is exiting by itself: its status is awaited below.)
+      if (!child.stdout!.readableEnded && child.exitCode === null && child.signalCode === null) {
+        killed = true;
+        this.signal('SIGTERM');
+      }
     }
     const { code, signal } = await this.exit!;
-    if (this.stopped) return;
+    if (this.stopped || (killed && !failure)) return;
     // The exit status says more than the reader's "empty input" when the command failed.
-    if (code !== 0 || failure) throw this.failure(code, signal, failure);
+    if (code !== 0 || failure) throw this.failure(killed ? null : code, killed ? null : signal, failure);
   }
 
   private failure(code: number | null, signal: NodeJS.Signals | null, cause: unknown): CaptureError {
-    const status = code !== null ? `exited with code ${code}` : `was killed by ${signal}`;
+    const status = code !== null ? `exited with code ${code}` : signal ? `was killed by ${signal}` : 'was stopped (its output is not a capture)';
     const why = cause ? `: ${(cause as Error).message}` : '';
     const tail = this.stderr.trim() ? `; its stderr ends: ${this.stderr.trim().split('\n').slice(-5).join(' | ')}` : '; it printed nothing on stderr';
     const err = new CaptureError(`${this.label} ${status}${why}${tail}`);

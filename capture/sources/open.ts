@@ -18,6 +18,8 @@ export interface SourceSpec {
   interface?: string;
   filter?: string;
   backend?: 'tcpdump' | 'cap';
+  /** Live: hand each packet over as it arrives (low latency, the editor's choice) instead of in blocks (throughput, the CLI's). */
+  immediate?: boolean;
   /** argv of a command that writes pcap/pcapng on stdout (no shell), e.g. ['ssh', 'host', 'tcpdump', '-U', '-w', '-']. */
   command?: string[];
 }
@@ -42,7 +44,7 @@ export async function openSourceSpec(spec: SourceSpec): Promise<PacketSource> {
   const backend = spec.backend ?? (process.env.WIREHOOK_LIVE_BACKEND === 'cap' ? 'cap' : 'tcpdump');
   const tcpdump = backend === 'cap' ? null : findExecutable('tcpdump');
   if (tcpdump) {
-    const s = new TcpdumpSource(tcpdump, spec.interface, spec.filter);
+    const s = new TcpdumpSource(tcpdump, spec.interface, spec.filter, spec.immediate === true);
     await s.start();
     return s;
   }

@@ -60,6 +60,13 @@ export class TcpdumpSource implements PacketSource {
     private readonly tcpdump: string,
     private readonly iface: string,
     private readonly filter: string | undefined,
+    /**
+     * Immediate mode: each packet is handed over as it arrives. Without it, TPACKET_V3 hands
+     * over blocks when full or after tcpdump's fixed 1 s timeout, so at a few hundred packets/s
+     * a packet waits up to a second (measured: save → first line 250–830 ms, 53–215 ms with it).
+     * Its cost is loss in floods (one ring slot per packet; shared/docs/measured-baselines.md).
+     */
+    private readonly immediate = false,
   ) {
     this.name = `local/${iface}`;
     this.reader = new PcapReader(`tcpdump on ${iface}`);
@@ -67,7 +74,11 @@ export class TcpdumpSource implements PacketSource {
 
   /** Starts tcpdump and waits until it listens; throws CaptureError when it cannot. */
   async start(): Promise<void> {
-    const args = ['-U', '-n', '-w', '-', '-s', '262144', '-B', String(LIVE_BUFFER_KIB), '--time-stamp-precision=nano', '-i', this.iface];
+    // Immediate mode gives each packet a ring slot sized for the MTU (128 KiB on lo): twice the
+    // buffer keeps ~1,000 slots there, ~50 ms of a 20k packets/s burst.
+    const kib = this.immediate ? LIVE_BUFFER_KIB * 2 : LIVE_BUFFER_KIB;
+    const args = ['-U', '-n', '-w', '-', '-s', '262144', '-B', String(kib), '--time-stamp-precision=nano', '-i', this.iface];
+    if (this.immediate) args.unshift('--immediate-mode');
     if (this.filter) args.push(this.filter);
     // Own process group: a terminal's Ctrl-C reaches us, and we stop tcpdump ourselves (below).
     const child = spawn(this.tcpdump, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });

@@ -25,6 +25,13 @@ export const OOO_DIR_CAP = 1024 * 1024;
 export const OOO_TOTAL_CAP = 64 * 1024 * 1024;
 export const CLOSED_LINGER_S = 10;
 export const ACK_GRACE = 8;
+/**
+ * Connections that have carried no payload yet (SYN floods, scans, refused connects) tracked at
+ * most; past that the oldest of them is forgotten and counted (tcp.half-open-evicted). If it
+ * later carries data it is picked up like a connection whose SYN was not captured. Measured:
+ * 1M SYNs took 1.27 GB before this cap; see docs/capture.md.
+ */
+export const MAX_HALF_OPEN = 65536;
 
 const DETECT = 0;
 const CLAIMED = 1;
@@ -34,6 +41,8 @@ interface Seg {
   seq: number;
   data: Buffer;
   ts: Timestamp;
+  /** Bytes after `data` cut by the snap length. */
+  cut: number;
 }
 
 class Half {
@@ -51,8 +60,11 @@ class Half {
 class Conn {
   halves: [Half, Half] = [new Half(), new Half()];
   mode = DETECT;
-  detector: TcpDetector | null;
+  /** Made with the first payload byte (a connection that never carries any needs none). */
+  detector: TcpDetector | null = null;
   parser: TcpStreamParser | null = null;
+  /** No payload seen yet (counted in TcpTable.emptyCount). */
+  empty = true;
   closed = false;
   lastSec = 0;
   lastNsec = 0;
@@ -60,14 +72,20 @@ class Conn {
   constructor(
     readonly info: StreamInfo,
     readonly clientIsA: boolean,
-    host: StreamHost,
-  ) {
-    this.detector = new TcpDetector(host.dissectors);
-  }
+    readonly key: string,
+  ) {}
 }
 
 export class TcpTable {
   readonly conns = new Map<string, Conn>();
+  /**
+   * Connections without payload so far, oldest first (MAX_HALF_OPEN): a queue in which entries
+   * whose `empty` went false are skipped (a Map's delete-then-iterate-from-start was measured
+   * quadratic under a flood).
+   */
+  private emptyQ: Conn[] = [];
+  private emptyHead = 0;
+  private emptyCount = 0;
   private oooTotal = 0;
   private keys = new FlowKeys();
   /** The current packet's time, made into a Timestamp only when something needs one (pure ACKs don't). */
@@ -91,7 +109,7 @@ export class TcpTable {
     let c = this.conns.get(key);
     if (c && c.closed) {
       if (syn && !ackf) {
-        this.conns.delete(key);
+        this.forget(key, c);
         c = undefined;
       } else {
         this.host.streamPacket?.(c.info.name, pkt);
@@ -103,7 +121,7 @@ export class TcpTable {
       const h = c.halves[senderIsA === c.clientIsA ? 0 : 1];
       if (h.started && h.next !== ((d.seq + 1) >>> 0)) {
         this.close(c, { sec: pkt.tsSec, nsec: pkt.tsNsec }, 'timeout');
-        this.conns.delete(key);
+        this.forget(key, c);
         c = undefined;
       }
     }
@@ -112,8 +130,11 @@ export class TcpTable {
       if (rst || (len === 0 && !syn && !fin)) return;
       const senderIsClient = syn ? !ackf : sp !== dp ? sp > dp : true;
       const flow = flowOf(d, senderIsClient);
-      c = new Conn(this.host.open(flow), senderIsClient ? senderIsA : !senderIsA, this.host);
+      c = new Conn(this.host.open(flow), senderIsClient ? senderIsA : !senderIsA, key);
       this.conns.set(key, c);
+      this.emptyQ.push(c);
+      if (++this.emptyCount > MAX_HALF_OPEN) this.evictEmpty();
+      else this.compactEmpty();
     }
     const dir: Direction = senderIsA === c.clientIsA ? 0 : 1;
     c.lastSec = pkt.tsSec;
@@ -139,10 +160,15 @@ export class TcpTable {
       h.started = true;
       h.next = seq;
     }
-    if (len > 0 && c.mode !== IGNORED) this.segment(c, dir, h, seq, d.payloadBuf, d.payloadStart, d.payloadEnd, this.now());
+    const cut = d.cut;
+    if (c.empty && (len > 0 || cut > 0)) {
+      c.empty = false;
+      this.emptyCount--;
+    }
+    if ((len > 0 || cut > 0) && c.mode !== IGNORED) this.segment(c, dir, h, seq, d.payloadBuf, d.payloadStart, d.payloadEnd, this.now(), cut);
     if (fin && !h.finSeen) {
       h.finSeen = true;
-      h.finSeq = (seq + len) >>> 0;
+      h.finSeq = (seq + len + cut) >>> 0;
     }
     if (ackf && !c.closed) {
       const o = c.halves[dir ^ 1];
@@ -167,28 +193,49 @@ export class TcpTable {
     return t;
   }
 
-  private segment(c: Conn, dir: Direction, h: Half, seq: number, buf: Buffer, start: number, end: number, ts: Timestamp): void {
+  private segment(c: Conn, dir: Direction, h: Half, seq: number, buf: Buffer, start: number, end: number, ts: Timestamp, cut: number): void {
     const len = end - start;
     const rel = (seq - h.next) | 0;
     if (rel > 0) {
-      this.hold(c, dir, h, seq, view(buf, start, end), ts);
+      this.hold(c, dir, h, seq, view(buf, start, end), ts, cut);
       return;
     }
     const skip = -rel;
-    if (skip >= len) return; // retransmission of bytes already delivered
-    h.next = (h.next + len - skip) >>> 0;
-    h.holeAckedAt = 0; // the hole moved: a later ACK must pass the new one
-    this.deliver(c, dir, view(buf, start + skip, end), ts);
+    if (skip >= len && cut === 0) return; // retransmission of bytes already delivered
+    if (skip < len) {
+      h.next = (h.next + len - skip) >>> 0;
+      h.holeAckedAt = 0; // the hole moved: a later ACK must pass the new one
+      this.deliver(c, dir, view(buf, start + skip, end), ts);
+    }
+    if (cut > 0) this.cutShort(c, dir, h, (seq + len + cut) >>> 0, ts);
     if (h.ooo.length) this.drain(c, dir, h);
   }
 
-  private hold(c: Conn, dir: Direction, h: Half, seq: number, data: Buffer, ts: Timestamp): void {
+  /**
+   * The packet's payload was cut by the snap length: the missing bytes up to `wireEnd` are a
+   * known hole, told to the parser at once (waiting for them, as for lost segments, is useless).
+   */
+  private cutShort(c: Conn, dir: Direction, h: Half, wireEnd: number, ts: Timestamp): void {
+    const n = (wireEnd - h.next) | 0;
+    if (n <= 0 || c.closed) return;
+    h.next = wireEnd;
+    h.holeAckedAt = 0;
+    if (c.mode === CLAIMED && c.parser) {
+      try {
+        c.parser.gap(dir, n, ts, 'snaplen');
+      } catch (e) {
+        this.parserFailed(c, e);
+      }
+    } else if (c.mode === DETECT) c.detector?.reset();
+  }
+
+  private hold(c: Conn, dir: Direction, h: Half, seq: number, data: Buffer, ts: Timestamp, cut: number): void {
     const rel = (seq - h.next) | 0;
     let i = h.ooo.length;
     while (i > 0 && ((h.ooo[i - 1].seq - h.next) | 0) > rel) i--;
     const prev = h.ooo[i - 1];
     if (prev && prev.seq === seq && prev.data.length >= data.length) return; // duplicate
-    h.ooo.splice(i, 0, { seq, data: Buffer.from(data), ts });
+    h.ooo.splice(i, 0, { seq, data: Buffer.from(data), ts, cut });
     h.oooBytes += data.length;
     this.oooTotal += data.length;
     if (h.oooBytes > OOO_DIR_CAP) {
@@ -213,10 +260,12 @@ export class TcpTable {
       h.oooBytes -= s.data.length;
       this.oooTotal -= s.data.length;
       const skip = -rel;
-      if (skip >= s.data.length) continue;
-      h.next = (h.next + s.data.length - skip) >>> 0;
-      h.holeAckedAt = 0;
-      this.deliver(c, dir, skip ? s.data.subarray(skip) : s.data, s.ts);
+      if (skip < s.data.length) {
+        h.next = (h.next + s.data.length - skip) >>> 0;
+        h.holeAckedAt = 0;
+        this.deliver(c, dir, skip ? s.data.subarray(skip) : s.data, s.ts);
+      }
+      if (s.cut > 0) this.cutShort(c, dir, h, (s.seq + s.data.length + s.cut) >>> 0, s.ts);
     }
   }
 
@@ -248,10 +297,10 @@ export class TcpTable {
       }
       return;
     }
-    if (c.mode !== DETECT || !c.detector) return;
-    const r = c.detector.feed(dir, data, ts, c.info.flow);
+    if (c.mode !== DETECT) return;
+    const r = (c.detector ??= new TcpDetector(this.host.dissectors)).feed(dir, data, ts, c.info.flow);
     if (r === null) return;
-    const chunks = c.detector.chunks;
+    const chunks = c.detector!.chunks;
     c.detector = null;
     if (r === 'ignore') {
       c.mode = IGNORED;
@@ -312,17 +361,44 @@ export class TcpTable {
     this.host.closed(c.info);
   }
 
+  /** The oldest connection without payload goes: it owes no items, so nothing is lost but its stream number. */
+  private evictEmpty(): void {
+    const q = this.emptyQ;
+    while (this.emptyHead < q.length) {
+      const c = q[this.emptyHead++];
+      if (!c.empty) continue;
+      this.forget(c.key, c);
+      if (!c.closed) {
+        c.closed = true;
+        this.host.closed(c.info);
+      }
+      this.host.warn('tcp.half-open-evicted');
+      break;
+    }
+    this.compactEmpty();
+  }
+
+  /** Drops the queue's consumed head and stale entries once they are most of it. */
+  private compactEmpty(): void {
+    const q = this.emptyQ;
+    if (q.length < 1024 || (q.length - this.emptyHead < 2 * this.emptyCount && this.emptyHead < q.length / 2)) return;
+    this.emptyQ = q.filter((c, i) => i >= this.emptyHead && c.empty);
+    this.emptyHead = 0;
+  }
+
   /** Capture-time housekeeping: idle timeouts, stale holes, lingering closed connections. */
   sweep(nowSec: number): void {
     for (const [k, c] of this.conns) {
+      // Activity "later" than now: the clock stepped back (SweepClock). Count idleness from now.
+      if (c.lastSec > nowSec) c.lastSec = nowSec;
       if (c.closed) {
-        if (nowSec - c.lastSec > CLOSED_LINGER_S) this.conns.delete(k);
+        if (nowSec - c.lastSec > CLOSED_LINGER_S) this.forget(k, c);
         continue;
       }
       const ts = { sec: c.lastSec, nsec: c.lastNsec };
       if (nowSec - c.lastSec > TCP_IDLE_S) {
         this.close(c, ts, 'timeout');
-        this.conns.delete(k);
+        this.forget(k, c);
         continue;
       }
       for (const d of [0, 1] as Direction[]) {
@@ -336,6 +412,17 @@ export class TcpTable {
   endAll(): void {
     for (const c of this.conns.values()) this.close(c, { sec: c.lastSec, nsec: c.lastNsec }, 'eof');
     this.conns.clear();
+    this.emptyQ = [];
+    this.emptyHead = 0;
+    this.emptyCount = 0;
+  }
+
+  private forget(k: string, c: Conn): void {
+    this.conns.delete(k);
+    if (c.empty) {
+      c.empty = false;
+      this.emptyCount--;
+    }
   }
 }
 

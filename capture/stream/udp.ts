@@ -103,6 +103,7 @@ export class UdpTable {
 
   sweep(nowSec: number): void {
     for (const [k, f] of this.flows) {
+      if (f.lastSec > nowSec) f.lastSec = nowSec; // the clock stepped back (SweepClock)
       if (nowSec - f.lastSec > UDP_IDLE_S) {
         this.end(f, 'timeout');
         this.flows.delete(k);

@@ -1,6 +1,6 @@
 /**
  * `wirehook items`: dissect a capture (file, pipe or live) and write one item per line (NDJSON)
- * to stdout, in request order.
+ * to stdout: in request order for files, as each exchange completes for live sources.
  */
 import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import type { Item } from '../../capture/item/schema';
@@ -11,7 +11,8 @@ import { openAnnounced, parseSourceArgs, SOURCE_USAGE } from './source-options';
 
 const USAGE = `usage: wirehook items (--pcap FILE|- | --interface IF [--filter BPF]) [options]
 
-Writes one Kubeshark-shaped item per line (NDJSON) to stdout, in request order.
+Writes one Kubeshark-shaped item per line (NDJSON) to stdout: from a file in request order;
+live, from a pipe or with --speed realtime, each item as soon as its exchange completes.
 
 ${SOURCE_USAGE}
   --query Q, -q        keep only items matching the KFL/KFL2 query Q

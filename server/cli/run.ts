@@ -15,6 +15,10 @@ import { PcapStreamWriter } from '../runtime/pcap';
 import type { RuntimeEvent, RuntimeOptions } from '../runtime/types';
 import { UsageError } from './common';
 import { openAnnounced, parseSourceArgs, SOURCE_USAGE } from './source-options';
+import { watchScripts } from './watch';
+
+/** Items kept for replay under --watch (the last ones of a file source). */
+const REPLAY_KEEP = 10_000;
 
 const USAGE = `usage: wirehook run HOOK.js [HOOK2.js …] (--pcap FILE|- | --interface IF [--filter BPF]) [options]
 
@@ -31,6 +35,9 @@ ${SOURCE_USAGE}
   --files-dir DIR      the folder file.* is confined to (default .wirehook/files)
   --node-name NAME     what utils.nodeName() returns (default: the host name)
   --linger S           after a file source ends, keep jobs and timers running S more seconds
+  --watch, -w          reload a script when its file changes (a broken save keeps the old
+                       version). A file source keeps running after its end (Ctrl-C stops) and
+                       its last ${REPLAY_KEEP.toLocaleString('en')} items are replayed through each reloaded version
   --help, -h           this help
 `;
 
@@ -47,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
       'files-dir': { type: 'string' },
       'node-name': { type: 'string' },
       linger: { type: 'string' },
+      watch: { type: 'boolean', short: 'w' },
       help: { type: 'boolean', short: 'h' },
     },
     true,
@@ -67,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
   const memoryMb = num('memory-mb', 1);
   const metricsPort = num('metrics-port', 0);
   const lingerS = num('linger', 0) ?? 0;
+  const watch = values.watch === true;
 
   const scripts = positionals.map((f) => {
     try {
@@ -102,12 +111,13 @@ export async function main(argv: string[]): Promise<number> {
     limits: { ...(timeoutMs ? { timeoutMs } : {}), ...(memoryMb ? { memoryBytes: memoryMb * 1024 * 1024 } : {}) },
   };
   const client = await RuntimeClient.start(opts);
-  const counts = { recorded: 0, sent: 0, errors: 0 };
+  const counts: Counts = { recorded: 0, sent: 0, errors: 0, byPlace: new Map() };
   client.onEvent = (e) => printEvent(e, counts);
 
   try {
     let usesPcap = false;
-    let wantsPackets = false;
+    // Under --watch a reloaded version may start using onPacketCaptured: always send packet infos.
+    let wantsPackets = watch;
     for (const s of scripts) {
       try {
         const loaded = await client.load(s.file, s.source);
@@ -146,6 +156,35 @@ export async function main(argv: string[]): Promise<number> {
         if (r.failed) queriedTotals.failed++;
       }
     };
+    // --watch: the last items of a file source (a ring), replayed through a reloaded version once the file has finished.
+    const kept: Item[] = [];
+    let keptAt = 0;
+    const keep = watch && spec.pcap !== undefined;
+    let finished = false;
+    let reloads: Promise<void> = Promise.resolve();
+    const reload = (file: string, src: string) => {
+      reloads = reloads.then(async () => {
+        let hooks: string[];
+        try {
+          hooks = (await client.load(file, src)).hooks;
+        } catch (e) {
+          if (!(e instanceof ScriptLoadError)) throw e;
+          process.stderr.write(`${e.message}\nwirehook: ${file} not reloaded; the previous version keeps running\n`);
+          return;
+        }
+        process.stderr.write(`wirehook: reloaded ${file}\n`);
+        if (finished && kept.length && hooks.includes('onItemCaptured')) {
+          const items = kept.length < REPLAY_KEEP ? kept : [...kept.slice(keptAt), ...kept.slice(0, keptAt)];
+          process.stderr.write(`wirehook: replaying ${items.length} items through ${file}\n`);
+          await client.replay(file, items);
+          await client.drain();
+        }
+      }).catch((e: Error) => {
+        process.stderr.write(`wirehook: reloading ${file} failed: ${e.message}\n`);
+      });
+    };
+    const watcher = watch ? watchScripts(scripts.map((s) => s.file), new Map(scripts.map((s) => [s.file, s.source])), reload) : null;
+    if (watch) process.stderr.write(`wirehook: watching ${scripts.map((s) => s.file).join(', ')} for changes\n`);
     let stats: CaptureStats;
     try {
       stats = await runPipeline(
@@ -153,6 +192,13 @@ export async function main(argv: string[]): Promise<number> {
         {
           item: (item) => {
             client.captured(item);
+            if (keep) {
+              if (kept.length < REPLAY_KEEP) kept.push(item);
+              else {
+                kept[keptAt] = item;
+                keptAt = (keptAt + 1) % REPLAY_KEEP;
+              }
+            }
             if (query && query.match(item)) queued.push(item);
           },
           packet: wantsPackets ? (s, ns, cl, len, tr, fr) => client.packet(s, ns, cl, len, tr, fr) : undefined,
@@ -166,7 +212,12 @@ export async function main(argv: string[]): Promise<number> {
       );
       await runQueried();
       await client.drain();
-      if (lingerS > 0 && !ac.signal.aborted) {
+      finished = true;
+      if (watch && !ac.signal.aborted) {
+        process.stderr.write('wirehook: capture done; still watching, edits replay the capture (Ctrl-C stops)\n');
+        await new Promise<void>((r) => ac.signal.addEventListener('abort', () => r()));
+        await reloads;
+      } else if (lingerS > 0 && !ac.signal.aborted) {
         process.stderr.write(`wirehook: capture done; jobs keep running for ${lingerS} s (Ctrl-C stops)\n`);
         await new Promise<void>((r) => {
           const t = setTimeout(r, lingerS * 1000);
@@ -174,6 +225,7 @@ export async function main(argv: string[]): Promise<number> {
         });
       }
     } finally {
+      watcher?.close();
       process.off('SIGINT', onSig);
       process.off('SIGTERM', onSig);
       pcapWriter?.close();
@@ -182,7 +234,11 @@ export async function main(argv: string[]): Promise<number> {
     for (const n of stats.notices) process.stderr.write(`wirehook: warning: ${n}\n`);
     const parts = [`${rs.items} items`, `${rs.packets} packet infos`];
     if (query) parts.push(`${queriedTotals.items} queried (${queriedTotals.passed} passed, ${queriedTotals.failed} failed)`);
-    if (counts.errors) parts.push(`${counts.errors} script errors`);
+    if (counts.errors) {
+      const places = [...counts.byPlace].sort((x, y) => y[1] - x[1]);
+      const shown = places.slice(0, 5).map(([p, n]) => `${n} at ${p}`).join(', ');
+      parts.push(`${counts.errors} script errors (${shown}${places.length > 5 ? `, ${places.length - 5} more places` : ''})`);
+    }
     if (counts.recorded) parts.push(`${counts.recorded} network calls recorded, not sent (--allow-net sends them)`);
     if (counts.sent) parts.push(`${counts.sent} network calls sent`);
     process.stderr.write(`wirehook: ran ${scripts.length} script(s) over ${parts.join(', ')}\n`);
@@ -196,7 +252,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-function printEvent(e: RuntimeEvent, counts: { recorded: number; sent: number; errors: number }): void {
+interface Counts { recorded: number; sent: number; errors: number; byPlace: Map<string, number> }
+
+function printEvent(e: RuntimeEvent, counts: Counts): void {
   const hub = 'role' in e && e.role === 'hub' ? '[hub] ' : '';
   switch (e.type) {
     case 'log':
@@ -204,10 +262,14 @@ function printEvent(e: RuntimeEvent, counts: { recorded: number; sent: number; e
       else if (e.stream === 'error') process.stderr.write(`${hub}${e.text}\n`);
       else if (process.stdout.isTTY) process.stdout.write('\x1b[2J\x1b[H');
       break;
-    case 'error':
-      counts.errors++;
-      process.stderr.write(`${hub}${e.message}\n`);
+    case 'error': {
+      counts.errors += e.count;
+      const place = `${e.script}:${e.line}:${e.col}`;
+      counts.byPlace.set(place, (counts.byPlace.get(place) ?? 0) + e.count);
+      // Folded repeats (docs/runtime.md): one line with how many more there were.
+      process.stderr.write(e.repeat ? `${hub}${e.message} (${e.count} more)\n` : `${hub}${e.message}\n`);
       break;
+    }
     case 'disabled':
       process.stderr.write(`wirehook: ${e.script} disabled: ${e.reason}\n`);
       break;

@@ -13,13 +13,16 @@ export const SOURCE_OPTIONS = {
   filter: { type: 'string', short: 'f' },
   count: { type: 'string', short: 'c' },
   duration: { type: 'string', short: 'd' },
+  speed: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
 export const SOURCE_USAGE = `  --pcap FILE|-        read a pcap/pcapng file, or stdin with '-' (e.g. tcpdump -U -w - | …)
   --interface IF, -i   capture live on interface IF (see 'wirehook interfaces')
   --filter BPF, -f     BPF filter for live capture, e.g. 'tcp port 8080'
   --count N, -c        stop after N items (items, not packets)
-  --duration S, -d     stop after S seconds (wall clock live; capture time for files)`;
+  --duration S, -d     stop after S seconds (wall clock live; capture time for files)
+  --speed asap|realtime  files: read as fast as possible (default), or replay paced by the
+                       packets' timestamps, items written as they complete (like live)`;
 
 export interface SourceSpec {
   pcap?: string;
@@ -27,6 +30,7 @@ export interface SourceSpec {
   filter?: string;
   count?: number;
   durationS?: number;
+  speed?: 'asap' | 'realtime';
 }
 
 /** Parses argv with the source options plus `extra`; throws UsageError on bad usage. */
@@ -46,6 +50,11 @@ export function parseSourceArgs<E extends NonNullable<ParseArgsConfig['options']
     if (spec.pcap !== undefined && spec.interface !== undefined) throw new UsageError('give either --pcap or --interface, not both');
     if (spec.pcap === undefined && spec.interface === undefined) throw new UsageError('give --pcap FILE|- or --interface IF');
     if (spec.filter !== undefined && spec.pcap !== undefined) throw new UsageError('--filter applies to live capture (--interface) only');
+  }
+  if (typeof v.speed === 'string') {
+    if (v.speed !== 'asap' && v.speed !== 'realtime') throw new UsageError(`--speed wants asap or realtime, got '${v.speed}'`);
+    if (spec.pcap === undefined || spec.pcap === '-') throw new UsageError('--speed applies to --pcap FILE only');
+    spec.speed = v.speed;
   }
   if (typeof v.count === 'string') {
     if (!/^\d+$/.test(v.count) || Number(v.count) < 1) throw new UsageError(`--count wants a positive whole number, got '${v.count}'`);

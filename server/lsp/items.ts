@@ -17,9 +17,32 @@ export const QUERIED_BACKLOG = 1000;
 /** New matches queued for onItemQueried before the capture waits for the runtime. */
 const QUERIED_BATCH = 256;
 
+/**
+ * The store caches each query's hits by its match function, so the same query must always
+ * come with the same function: compiled queries are kept by text (a few), their matchers by query.
+ */
+const compiledByText = new Map<string, Compiled>();
+const matchers = new WeakMap<CompiledQuery, (it: Item) => boolean>();
+export function matcher(q: CompiledQuery | null): ((it: Item) => boolean) | null {
+  if (!q) return null;
+  let m = matchers.get(q);
+  if (!m) matchers.set(q, (m = (it: Item) => q.match(it)));
+  return m;
+}
+
 export type Compiled = { ok: true; query: CompiledQuery | null; language: SetQueryResult['language'] } | { ok: false; error: SourcePos; language: SetQueryResult['language'] };
 
 export function compile(q: string): Compiled {
+  let c = compiledByText.get(q);
+  if (!c) {
+    c = compileUncached(q);
+    if (compiledByText.size >= 16) compiledByText.delete(compiledByText.keys().next().value as string);
+    compiledByText.set(q, c);
+  }
+  return c;
+}
+
+function compileUncached(q: string): Compiled {
   if (!q.trim()) return { ok: true, query: null, language: 'empty' };
   try {
     const c = compileQuery(q, 'auto');
@@ -49,7 +72,7 @@ export class ItemFeed {
   }
 
   matches(item: Item): boolean {
-    return this.active === null || this.active.match(item);
+    return this.active === null || matcher(this.active)!(item);
   }
 
   /** A new item was stored. */
@@ -98,8 +121,9 @@ export class ItemFeed {
 
   /** Recounts and resends the list (new query, new capture, a script with onItemQueried loaded). */
   async refresh(): Promise<void> {
-    const match = this.active ? (it: Item) => this.active!.match(it) : null;
-    this.matched = this.store.count(match);
+    const match = matcher(this.active);
+    // The first pass over a new query runs in slices, so the server keeps answering meanwhile.
+    this.matched = await this.store.prepare(match);
     this.outbox.resetItems(this.matched);
     const newest = this.store.newest(match, 200);
     for (let i = newest.length - 1; i >= 0; i--) this.outbox.preview(preview(newest[i], this.store.marks(newest[i].id)));

@@ -41,8 +41,6 @@ export interface ScriptHostEvents {
   notice(uri: string, text: string, level: 'info' | 'error'): void;
 }
 
-type RtEvent = RuntimeEvent & { line?: number; col?: number; hook?: string; count?: number; replay?: boolean; where?: string };
-
 export function fileOfUri(uri: string): string {
   try {
     return uri.startsWith('file:') ? fileURLToPath(uri) : uri;
@@ -87,14 +85,18 @@ export class ScriptHost {
   private async ensure(): Promise<RuntimeClient> {
     if (this.client) return this.client;
     this.starting ??= RuntimeClient.start(this.options).then((c) => {
-      c.onEvent = (e) => this.onEvent(e as RtEvent);
-      const withExit = c as RuntimeClient & { onExit?: (e: Error) => void };
-      withExit.onExit = (err) => this.died(c, err);
+      c.onEvent = (e) => this.onEvent(e);
+      c.onExit = (err) => this.died(c, err);
       this.client = c;
       this.starting = null;
       return c;
     });
     return this.starting;
+  }
+
+  /** Resolves once every load, unload and restart asked for so far has finished. */
+  settled(): Promise<void> {
+    return this.chain.then(() => {});
   }
 
   /** Loads or reloads a script. Resolves with the load error (the old version keeps running) or null. */
@@ -111,8 +113,12 @@ export class ScriptHost {
       entry.text = text;
       const client = await this.ensure();
       try {
+        const reload = entry.loaded !== null;
         entry.loaded = await client.load(file, text);
         entry.error = null;
+        // Counted repeats of the old version's errors are flushed by a drain: they must arrive
+        // before the caller clears that version's runtime diagnostics.
+        if (reload) await client.drain();
       } catch (e) {
         if (e instanceof ScriptLoadError) entry.error = { line: e.line, col: e.col, message: e.text };
         else entry.error = { line: 1, col: 1, message: (e as Error).message };
@@ -168,8 +174,8 @@ export class ScriptHost {
   replay(uri: string, items: () => Iterable<Item>): Promise<number> {
     return this.serial(async () => {
       const entry = this.scripts.get(uri);
-      const client = this.client as (RuntimeClient & { replay?(file: string, items: Item[]): Promise<{ items: number }> }) | null;
-      if (!entry?.loaded || !client?.replay || !entry.loaded.hooks.includes('onItemCaptured')) return 0;
+      const client = this.client;
+      if (!entry?.loaded || !client || !entry.loaded.hooks.includes('onItemCaptured')) return 0;
       let n = 0;
       let chunk: Item[] = [];
       for (const it of items()) {
@@ -193,26 +199,20 @@ export class ScriptHost {
 
   /** Per-hook stats of the running scripts, for CodeLens and the status bar. */
   async hookStats(): Promise<HookStats[]> {
-    const client = this.client as (RuntimeClient & { stats?(): Promise<unknown> }) | null;
+    const client = this.client;
     if (!client) return [];
-    const rs = (await (client.stats ? client.stats() : client.drain())) as {
-      scripts: { file: string; hooks: unknown[] }[];
-    };
+    const rs = await client.stats();
     const out: HookStats[] = [];
     for (const s of rs.scripts) {
       const uri = this.uriOf(s.file);
-      for (const h of s.hooks) {
-        if (typeof h !== 'object' || h === null) continue;
-        const x = h as { name: string; line: number; calls: number; errors: number; totalUs: number };
-        out.push({ uri, hook: x.name, line: x.line, calls: x.calls, errors: x.errors, meanUs: x.calls ? x.totalUs / x.calls : 0 });
-      }
+      for (const h of s.hooks) out.push({ uri, hook: h.name, line: h.line, calls: h.calls, errors: h.errors, meanUs: h.calls ? Math.round((h.totalUs / h.calls) * 10) / 10 : 0 });
     }
     return out;
   }
 
-  private onEvent(e: RtEvent): void {
+  private onEvent(e: RuntimeEvent): void {
     const uri = this.uriOf(e.script);
-    const base = { uri, line: e.line ?? 0, col: e.col ?? 0, time: Date.now(), replay: e.replay === true, role: 'role' in e ? e.role : undefined };
+    const base = { uri, line: 'line' in e ? e.line : 0, col: 'col' in e ? e.col : 0, time: Date.now(), replay: 'replay' in e && e.replay === true, role: 'role' in e ? e.role : undefined };
     switch (e.type) {
       case 'log':
         if (e.stream === 'clear') return;
@@ -220,8 +220,9 @@ export class ScriptHost {
         return;
       case 'error': {
         const count = e.count ?? 1;
-        this.events.console({ ...base, level: 'error', text: e.message, count });
-        this.events.runtimeError({ uri, hook: e.hook ?? e.where ?? '', line: e.line ?? 0, col: e.col ?? 0, message: e.message, count, replay: base.replay });
+        // A repeat only adds to the count of the line and diagnostic already shown.
+        if (!e.repeat) this.events.console({ ...base, level: 'error', text: e.message, count });
+        this.events.runtimeError({ uri, hook: e.hook, line: e.line, col: e.col, message: e.text, count, replay: base.replay });
         return;
       }
       case 'disabled':
@@ -233,8 +234,8 @@ export class ScriptHost {
       case 'notice':
         this.events.notice(uri, e.text, 'info');
         return;
-      default:
-        if ((e as { type: string }).type === 'clean') this.events.clean(uri, (e as { hook: string }).hook);
+      case 'clean':
+        this.events.clean(uri, e.hook);
     }
   }
 

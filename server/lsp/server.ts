@@ -47,7 +47,7 @@ import { CaptureSession } from '../session/session';
 import { ItemStore } from '../session/store';
 import { DiagnosticsBook } from './diagnostics';
 import * as features from './features/index';
-import { compile, ItemFeed } from './items';
+import { compile, ItemFeed, matcher } from './items';
 import { Outbox } from './outbox';
 import { fileOfUri, ScriptHost } from './scripts';
 
@@ -269,8 +269,10 @@ export class WirehookServer {
   private wireRequests(): void {
     const c = this.conn;
     c.onRequest(StartCapture, async (p) => {
+      // Scripts opened just before the capture see its first item.
+      await this.scripts.settled();
       this.feed.reset();
-      return this.session.start(p.source, p.speed ?? 'asap');
+      return this.session.start(p.source, p.speed ?? 'asap', p.mode ?? (process.env.WIREHOOK_LIVE_MODE === 'throughput' ? 'throughput' : 'latency'));
     });
     c.onRequest(StopCapture, () => this.session.stop());
     c.onRequest(ListInterfaces, () => {
@@ -281,11 +283,11 @@ export class WirehookServer {
       }
     });
     c.onRequest(SetQuery, (p) => this.feed.setQuery(p.query ?? ''));
-    c.onRequest(CheckQuery, (p) => {
+    c.onRequest(CheckQuery, async (p) => {
       const r = compile(p.query ?? '');
       if (!r.ok) return { ok: false, language: r.language, error: r.error };
       const q = r.query;
-      return { ok: true, language: r.language, matched: this.store.count(q ? (it: Item) => q.match(it) : null) };
+      return { ok: true, language: r.language, matched: await this.store.prepare(matcher(q)) };
     });
     c.onRequest(GetItem, (p) => {
       const it = this.store.get(p.id);
@@ -297,17 +299,17 @@ export class WirehookServer {
       const r = p.query === undefined ? { ok: true as const, query: this.feed.query } : compile(p.query);
       if (!r.ok) return { total: 0, items: [], error: r.error };
       const q = r.query;
-      const res = this.store.query(q ? (it: Item) => q.match(it) : null, Math.max(0, p.offset | 0), Math.min(Math.max(0, p.limit | 0), 5000));
+      const res = this.store.query(matcher(q), Math.max(0, p.offset | 0), Math.min(Math.max(0, p.limit | 0), 5000));
       return { total: res.total, items: res.items.map((it) => preview(it, this.store.marks(it.id))) };
     });
     c.onRequest(ExportItems, async (p) => {
-      let items: Item[];
+      let items: Iterable<Item>;
       if (p.ids) items = p.ids.map((id) => this.store.get(id)).filter((x): x is Item => x !== null);
       else {
         const r = compile(p.query ?? '');
         if (!r.ok) throw new Error(`query ${r.error.line}:${r.error.col}: ${r.error.message}`);
         const q = r.query;
-        items = this.store.query(q ? (it: Item) => q.match(it) : null, 0, Number.MAX_SAFE_INTEGER).items;
+        items = this.store.matches(matcher(q));
       }
       return exportItems(items, p.format, p.path, this.packets);
     });

@@ -6,6 +6,7 @@
  */
 import * as acorn from 'acorn';
 import * as walk from 'acorn-walk';
+import { mergeProjections } from './projection';
 
 /** A projection: `true` = the whole value; otherwise the keys to copy, each with its own projection. */
 export type Projection = true | { [key: string]: Projection };
@@ -18,9 +19,20 @@ export interface HookInfo {
 export interface ScriptAnalysis {
   title: string;
   hooks: Record<string, HookInfo | undefined>;
+  /** 1-based line of each hook's (last top-level) definition. */
+  hookLines: Record<string, number>;
   usesPcap: boolean;
   /** `kfl.match` appears: it must see whole items (the host evaluates it on the full item). */
   usesKflMatch: boolean;
+  /** Direct `console.<method>(…)` calls, in source order: where each starts (see sites.ts). */
+  consoleSites: ConsoleSite[];
+}
+
+/** A `console.x(…)` call: UTF-16 offset of `console` in the source, 1-based line and column. */
+export interface ConsoleSite {
+  offset: number;
+  line: number;
+  col: number;
 }
 
 export class AnalysisSyntaxError extends Error {
@@ -30,6 +42,8 @@ export class AnalysisSyntaxError extends Error {
 }
 
 export const ITEM_HOOKS = ['onItemCaptured', 'onItemQueried', 'onPacketCaptured'] as const;
+export const HOOK_NAMES = ['onItemCaptured', 'onItemQueried', 'onPacketCaptured', 'onJobPassed', 'onJobFailed', 'onHubAction'] as const;
+const CONSOLE_METHODS = new Set(['log', 'info', 'debug', 'warn', 'error', 'clear']);
 
 /** Names found on Object.prototype: reading them is a method/prototype access, not item data. */
 const PROTO_NAMES = new Set(Object.getOwnPropertyNames(Object.prototype));
@@ -57,23 +71,22 @@ export function analyzeScript(source: string): ScriptAnalysis {
   }
   const title = (firstComment ?? '').split('\n').map((l: string) => l.trim()).filter(Boolean)[0] ?? '';
 
-  const fns = new Map<string, Node>();
-  for (const st of ast.body as Node[]) {
-    if (st.type === 'FunctionDeclaration' && st.id) fns.set(st.id.name, st);
-    if (st.type === 'VariableDeclaration') {
-      for (const d of st.declarations as Node[]) {
-        if (d.id.type === 'Identifier' && d.init && /Function/.test(d.init.type)) fns.set(d.id.name, d.init);
-      }
-    }
-  }
+  const defs = hookDefinitions(ast);
   const hooks: Record<string, HookInfo | undefined> = {};
   for (const name of ITEM_HOOKS) {
-    const fn = fns.get(name);
-    hooks[name] = { reads: fn ? paramReads(fn, name === 'onItemQueried') : true };
+    const d = defs.get(name);
+    // Every function the name may end up holding: the hook that runs is the last one assigned.
+    let reads: Projection = d && !d.opaque && d.fns.length ? {} : true;
+    for (const fn of d?.fns ?? []) if (reads !== true) reads = mergeProjections(reads, paramReads(fn, name === 'onItemQueried'));
+    hooks[name] = { reads };
   }
+  const hookLines: Record<string, number> = {};
+  for (const [name, d] of defs) if (d.line) hookLines[name] = d.line;
 
   let usesPcap = false;
   let usesKflMatch = false;
+  let consoleSites: ConsoleSite[] = [];
+  let consoleBound = false;
   walk.simple(ast, {
     MemberExpression(n: Node) {
       if (n.object.type === 'Identifier' && n.object.name === 'pcap') usesPcap = true;
@@ -84,8 +97,77 @@ export function analyzeScript(source: string): ScriptAnalysis {
       if (n.name === 'pcap') usesPcap = true;
       if (n.name === 'kfl') usesKflMatch = true;
     },
+    CallExpression(n: Node) {
+      const c = n.callee as Node;
+      if (c.type === 'MemberExpression' && c.object.type === 'Identifier' && c.object.name === 'console' && CONSOLE_METHODS.has(propKey(c) ?? '')) {
+        consoleSites.push({ offset: c.object.start, line: c.object.loc.start.line, col: c.object.loc.start.column + 1 });
+      }
+    },
+    VariablePattern(n: Node) {
+      if (n.name === 'console') consoleBound = true;
+    },
+    AssignmentExpression(n: Node) {
+      if (n.left.type === 'MemberExpression' && propKey(n.left) === 'console') consoleBound = true; // globalThis.console = …
+    },
+  } as walk.SimpleVisitors<unknown>);
+  // A script that declares or assigns its own `console` keeps it as is (its lines have no location).
+  if (consoleBound) consoleSites = [];
+  consoleSites.sort((a, b) => a.offset - b.offset);
+  return { title, hooks, hookLines, usesPcap, usesKflMatch, consoleSites };
+}
+
+interface HookDef {
+  /** Function values the name is given (declarations, `var x = function`, `x = function`). */
+  fns: Node[];
+  /** Assigned something else too (a call's result, through a member, …): what it reads is unknown. */
+  opaque: boolean;
+  /** Line of the last top-level definition, 0 if none. */
+  line: number;
+}
+
+/**
+ * Where each hook name gets its value. A script may define a hook and reassign it at top level
+ * (`onItemCaptured = function (d) {…}`): the hook that runs is the last one, so the projection
+ * is the union over every function the name is given, and anything we cannot follow reads the
+ * whole item.
+ */
+function hookDefinitions(ast: Node): Map<string, HookDef> {
+  const names = new Set<string>(HOOK_NAMES);
+  const defs = new Map<string, HookDef>();
+  const def = (name: string) => {
+    let d = defs.get(name);
+    if (!d) defs.set(name, (d = { fns: [], opaque: false, line: 0 }));
+    return d;
+  };
+  const isFn = (n: Node | null | undefined) => !!n && /Function/.test(n.type);
+  for (const st of ast.body as Node[]) {
+    if (st.type === 'FunctionDeclaration' && st.id && names.has(st.id.name)) {
+      def(st.id.name).fns.push(st);
+      def(st.id.name).line = st.loc!.start.line;
+    }
+    if (st.type === 'VariableDeclaration') {
+      for (const d of st.declarations as Node[]) {
+        if (d.id.type !== 'Identifier' || !names.has(d.id.name) || !d.init) continue;
+        if (isFn(d.init)) def(d.id.name).fns.push(d.init);
+        else def(d.id.name).opaque = true;
+        def(d.id.name).line = d.loc!.start.line;
+      }
+    }
+    const e = st.type === 'ExpressionStatement' ? (st.expression as Node) : null;
+    if (e?.type === 'AssignmentExpression' && e.left.type === 'Identifier' && names.has(e.left.name) && isFn(e.right)) {
+      def(e.left.name).line = st.loc!.start.line;
+    }
+  }
+  walk.simple(ast, {
+    AssignmentExpression(n: Node) {
+      const l = n.left as Node;
+      const name = l.type === 'Identifier' ? l.name : l.type === 'MemberExpression' ? propKey(l) : null;
+      if (name === null || !names.has(name)) return;
+      if (l.type === 'Identifier' && n.operator === '=' && isFn(n.right)) def(name).fns.push(n.right);
+      else def(name).opaque = true;
+    },
   });
-  return { title, hooks, usesPcap, usesKflMatch };
+  return defs;
 }
 
 /** What the function's first parameter may read; `queried` hooks that return or write get everything. */
@@ -155,7 +237,15 @@ function paramReads(fn: Node, queried: boolean): Projection {
       if (parent && isWrite(parent, top)) { whole = true; return; }
       if (path.length === 0 && n === top && parent && isKnownHelperArg(parent, n)) return;
       if (parent?.type === 'VariableDeclarator' && parent.init === top && parent.id?.type === 'Identifier' && roots.get(parent.id.name)?.join('.') === path.join('.')) {
-        return; // the alias declaration itself reads nothing
+        // The alias's own value is read only where it is used, but evaluating the declaration
+        // walks the chain: the objects along it must exist (else `var p = data.a.b` throws).
+        let t = tree;
+        for (const k of path.slice(0, -1)) {
+          const next = t[k];
+          if (next === true) break;
+          t = (t[k] = next ?? {}) as { [k: string]: Projection };
+        }
+        return;
       }
       if (path.length === 0) { whole = true; return; }
       addPath(tree, path);

@@ -2,7 +2,8 @@
  * The capture thread's handle on the runtime worker: buffers items and packet infos into
  * batches, keeps a bounded number of batches in flight (flush() awaits when the worker falls
  * behind, which backs up the pipeline instead of growing memory), and turns replies into
- * promises.
+ * promises. If the worker dies, every pending and later call rejects with the reason and
+ * `onExit` is called.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -10,13 +11,14 @@ import { Worker } from 'node:worker_threads';
 import type { Item } from '../../capture/item/schema';
 import { ScriptLoadError } from './errors';
 import type { FromWorker, ToWorker } from './protocol';
-import type { RuntimeStats } from './runtime';
-import type { LoadedScript, QueriedItem, RuntimeEvent, RuntimeOptions } from './types';
-import type { Projection } from './analyze';
-import { compileProjection, mergeProjections, type Projector } from './projection';
+import type { LoadedScript, QueriedItem, RuntimeEvent, RuntimeOptions, RuntimeStats } from './types';
+import { analyzeScript, type Projection } from './analyze';
+import { compileProjection, itemProjection, mergeProjections, type Projector } from './projection';
 
 const PACKETS_PER_BATCH = 4096;
 const MAX_IN_FLIGHT = 8;
+/** Replay batches in flight at once (each holds one JSON batch). */
+const REPLAY_IN_FLIGHT = 4;
 
 /** dist/runtime-worker.js next to the bundle; from source (tests, benches under tsx), worker.ts through tsx. */
 function startWorker(): Worker {
@@ -28,7 +30,10 @@ function startWorker(): Worker {
 
 export class RuntimeClient {
   onEvent: (e: RuntimeEvent) => void = () => {};
+  /** Called once if the worker dies (crash, out of memory, terminated) other than by close(). */
+  onExit?: (err: Error) => void;
   private worker: Worker;
+  private closing = false;
   private seq = 0;
   private waiters = new Map<number, (m: FromWorker) => void>();
   private items: Item[] = [];
@@ -40,6 +45,8 @@ export class RuntimeClient {
   private readyP: Promise<void>;
   /** Per script, what onItemCaptured reads; items are projected here, on the capture thread. */
   private projections = new Map<string, Projection>();
+  /** Projections of versions being loaded (by request id): items captured meanwhile carry their fields too. */
+  private loading = new Map<number, Projection>();
   private project: Projector | null = null;
   private projectKey = 'true';
 
@@ -61,11 +68,13 @@ export class RuntimeClient {
           break;
         case 'ack':
           this.inFlight--;
+          // Idle again: what was buffered meanwhile goes now (live traffic may send no more packets to flush it).
+          if (this.inFlight === 0 && !this.failed) this.sendBuffered();
           this.ackWaiters.shift()?.();
           break;
         case 'fatal':
-          this.failed = new Error(`runtime worker failed: ${m.message}`);
-          fail(this.failed);
+          this.die(new Error(`runtime worker failed: ${m.message}`));
+          void this.worker.terminate();
           break;
         default: {
           const w = this.waiters.get(m.id);
@@ -74,13 +83,23 @@ export class RuntimeClient {
         }
       }
     });
-    this.worker.on('error', (e) => {
-      this.failed = e;
-      fail(e);
-      for (const w of this.waiters.values()) w({ t: 'fatal', message: e.message });
-      for (const a of this.ackWaiters.splice(0)) a();
-    });
+    this.worker.on('error', (e) => this.die(new Error(`runtime worker failed: ${e.message}`)));
+    this.worker.on('exit', (code) => this.die(new Error(this.closing ? 'runtime closed' : `runtime worker exited (code ${code})`)));
+    this.failReady = fail;
     this.post({ t: 'init', opts });
+  }
+
+  private failReady: (e: Error) => void;
+
+  /** The worker is gone: reject everything waiting (and everything later) with the reason. */
+  private die(err: Error): void {
+    if (this.failed) return;
+    this.failed = err;
+    this.failReady(err);
+    for (const w of [...this.waiters.values()]) w({ t: 'fatal', message: err.message });
+    this.waiters.clear();
+    for (const a of this.ackWaiters.splice(0)) a();
+    if (!this.closing) this.onExit?.(err);
   }
 
   static async start(opts: RuntimeOptions): Promise<RuntimeClient> {
@@ -96,20 +115,41 @@ export class RuntimeClient {
 
   private request<T extends FromWorker>(m: ToWorker & { id: number }): Promise<T> {
     return new Promise((resolve, reject) => {
+      if (this.failed) return reject(this.failed);
       this.waiters.set(m.id, (r) => (r.t === 'fatal' ? reject(new Error(r.message)) : resolve(r as T)));
       this.post(m);
     });
   }
 
-  /** Loads or hot-reloads a script; rejects with ScriptLoadError (the old version keeps running). */
+  /**
+   * Loads or hot-reloads a script; rejects with ScriptLoadError (the old version keeps running).
+   * Atomic for items: what was captured before the call goes to the old version; what is
+   * captured during the round trip is projected for both versions (the new one's fields come
+   * from analysing the source here), so whichever runs it finds the fields it reads.
+   */
   async load(file: string, source: string): Promise<LoadedScript> {
     this.sendBuffered();
-    const r = await this.request<Extract<FromWorker, { t: 'loaded' }>>({ t: 'load', id: ++this.seq, file, source });
-    if (r.ok) {
-      this.projections.set(file, r.script.itemProjection);
-      this.reproject();
-      return r.script;
+    const id = ++this.seq;
+    let next: Projection | null = null;
+    try {
+      const a = analyzeScript(source);
+      next = itemProjection(a.hooks.onItemCaptured!.reads, a.usesKflMatch, a.usesPcap);
+    } catch {
+      next = null; // a syntax error: the load fails and the old version stays
     }
+    if (next !== null) {
+      this.loading.set(id, next);
+      this.reproject();
+    }
+    let r: Extract<FromWorker, { t: 'loaded' }>;
+    try {
+      r = await this.request<Extract<FromWorker, { t: 'loaded' }>>({ t: 'load', id, file, source });
+    } finally {
+      this.loading.delete(id);
+    }
+    if (r.ok) this.projections.set(file, r.script.itemProjection);
+    this.reproject();
+    if (r.ok) return r.script;
     const e = r.error;
     if (e.name === 'ScriptLoadError') throw new ScriptLoadError(e.file!, e.line!, e.col!, e.text!);
     throw new Error(e.message);
@@ -130,6 +170,7 @@ export class RuntimeClient {
   private reproject(): void {
     let p: Projection = {};
     for (const x of this.projections.values()) p = mergeProjections(p, x);
+    for (const x of this.loading.values()) p = mergeProjections(p, x);
     this.project = p === true ? null : compileProjection(p);
     this.projectKey = JSON.stringify(p);
   }
@@ -175,8 +216,16 @@ export class RuntimeClient {
     this.sendPackets();
   }
 
-  /** Backpressure point (the pipeline's flush sink): resolves once few enough batches are in flight. */
+  /**
+   * The pipeline's flush sink, called after each packet batch: sends partial batches when the
+   * worker is idle, and is the backpressure point (resolves once few enough batches are in
+   * flight; rejects if the worker died).
+   */
   flush(): void | Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    // An idle worker gets what is buffered now, so a trickle of live items is not held back
+    // until a batch fills; a busy one lets batches fill.
+    if (this.inFlight === 0) this.sendBuffered();
     if (this.inFlight < MAX_IN_FLIGHT) return;
     return new Promise<void>((r) => this.ackWaiters.push(r)).then(() => this.flush());
   }
@@ -195,6 +244,40 @@ export class RuntimeClient {
     return r.stats;
   }
 
+  /**
+   * The runtime's counters (per script, per hook). Does not send buffered items; it does queue
+   * behind the batches already sent (at most 8 in flight, so it waits for those, not for a
+   * drain). Cheap enough for a status bar refresh.
+   */
+  async stats(): Promise<RuntimeStats> {
+    const r = await this.request<Extract<FromWorker, { t: 'stats' }>>({ t: 'stats', id: ++this.seq });
+    return r.stats;
+  }
+
+  /**
+   * Runs `file`'s onItemCaptured (only that script) over `items` (whole items; projected here
+   * for that script), after buffered items. Its events come marked `replay: true`. Sent in
+   * batches with a few in flight, so memory stays bounded by the caller's array. Resolves with
+   * how many items ran (0 if the script is not loaded, disabled, or has no onItemCaptured).
+   */
+  async replay(file: string, items: Item[]): Promise<{ items: number }> {
+    this.sendBuffered();
+    const p = this.projections.get(file);
+    if (p === undefined) return { items: 0 };
+    const project = p === true ? null : compileProjection(p);
+    const key = JSON.stringify(p);
+    const pending: Promise<Extract<FromWorker, { t: 'replayed' }>>[] = [];
+    let ran = 0;
+    for (let o = 0; o < items.length; o += this.batchSize) {
+      const chunk = items.slice(o, o + this.batchSize);
+      const json = JSON.stringify(project ? chunk.map(project) : chunk);
+      pending.push(this.request({ t: 'replay', id: ++this.seq, file, json, count: chunk.length, key }));
+      if (pending.length >= REPLAY_IN_FLIGHT) ran += (await pending.shift()!).items;
+    }
+    for (const r of await Promise.all(pending)) ran += r.items;
+    return { items: ran };
+  }
+
   /** Current metrics text; with `port`, also starts the /metrics endpoint (once). */
   async metrics(port?: number): Promise<{ text: string; port?: number }> {
     const r = await this.request<Extract<FromWorker, { t: 'metrics' }>>({ t: 'metrics', id: ++this.seq, port });
@@ -203,6 +286,7 @@ export class RuntimeClient {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await this.worker.terminate();
   }
 }

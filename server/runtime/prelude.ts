@@ -6,12 +6,14 @@
  * it can be walked back through `.caller`. It closes over `H`; user code never sees it.
  *
  * Driver results: a string — the loop index alone when there is nothing else to report (the
- * hot path), or JSON {i, l: log lines, e: errors, q: onItemQueried results}.
+ * hot path), or JSON {i, o: output, q: onItemQueried results}. `o` holds console lines
+ * (`KIND SITE ':' text`, KIND L/E/C, SITE the console call's number or empty, see sites.ts) and
+ * errors ({h, i, n, m, s}) in the order they happened.
  */
 export const PRELUDE = String.raw`(function (H, G, CFG) {
 'use strict';
 var parse = JSON.parse, stringify = JSON.stringify, now = Date.now, isArray = Array.isArray;
-var logs = [], errs = [], qout = [];
+var out = [], qout = [];
 var hooks = {}, jobsTab = {}, timers = {}, timerSeq = 0;
 var batch = null, curObj, cur = -1, curHook = '', base = 0;
 var SLICE = CFG.sliceMs;
@@ -41,12 +43,12 @@ function errorOf(e) {
   return { n: 'Error', m: show(e), s: '' };
 }
 function report(where, e, idx) {
-  var r = errorOf(e); r.h = where; r.i = idx; errs.push(r);
+  var r = errorOf(e); r.h = where; r.i = idx; out.push(r);
 }
 function result(i) {
-  if (!logs.length && !errs.length && !qout.length) return '' + i;
-  var r = stringify({ i: i, l: logs, e: errs, q: qout });
-  logs = []; errs = []; qout = [];
+  if (!out.length && !qout.length) return '' + i;
+  var r = stringify({ i: i, o: out, q: qout });
+  out = []; qout = [];
   return r;
 }
 /** Names a helper namespace so an unknown member fails with a clear message instead of "not a function". */
@@ -72,14 +74,24 @@ var shared = new Proxy({}, {
   },
 });
 
+// Located calls reach these through a site object (sites.ts) whose prototype is console and
+// which holds the line prefixes for its site number under private symbols; a plain or detached
+// call has none.
+var PFX = { L: Symbol('L'), E: Symbol('E'), C: Symbol('C') };
+function printer(kind) {
+  var k = PFX[kind];
+  return function () { var t = this, p = t && t[k]; out.push((p === undefined ? kind + ':' : p) + line(arguments)); };
+}
 G.console = {
-  log: function () { logs.push('L' + line(arguments)); },
-  info: function () { logs.push('L' + line(arguments)); },
-  debug: function () { logs.push('L' + line(arguments)); },
-  warn: function () { logs.push('E' + line(arguments)); },
-  error: function () { logs.push('E' + line(arguments)); },
-  clear: function () { logs.push('C'); },
+  log: printer('L'), info: printer('L'), debug: printer('L'),
+  warn: printer('E'), error: printer('E'),
+  clear: function () { var t = this, p = t && t[PFX.C]; out.push(p === undefined ? 'C:' : p); },
 };
+for (var si = 0; si < CFG.sites.length; si++) {
+  var site = Object.create(G.console);
+  site[PFX.L] = 'L' + si + ':'; site[PFX.E] = 'E' + si + ':'; site[PFX.C] = 'C' + si + ':';
+  Object.defineProperty(G, CFG.sites[si], { value: Object.freeze(site) });
+}
 G.test = ns('test', {
   pass: function (d) { if (d && typeof d === 'object') d.passed = true; return d; },
   fail: function (d) { if (d && typeof d === 'object') d.failed = true; return d; },

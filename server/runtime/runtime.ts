@@ -24,8 +24,11 @@ import { sentiment } from './helpers/sentiment';
 import { JobScheduler } from './jobs';
 import { PcapHelpers } from './pcap';
 import { compileProjection, itemProjection, readsKey, type Projector } from './projection';
-import { ScriptInstance } from './script';
-import { DEFAULT_LIMITS, type LoadedScript, type QueriedItem, type RuntimeEvent, type RuntimeLimits, type RuntimeOptions } from './types';
+import { ErrorFolder } from './fold';
+import { ScriptInstance, type ScriptError } from './script';
+import { DEFAULT_LIMITS, type HookStats, type LoadedScript, type QueriedItem, type RuntimeEvent, type RuntimeLimits, type RuntimeOptions, type RuntimeStats } from './types';
+
+export type { RuntimeStats } from './types';
 
 interface Loaded {
   file: string;
@@ -37,17 +40,17 @@ interface Loaded {
   faults: number[];
   consecutive: number;
   faultedThisCall: boolean;
-  timers: Set<NodeJS.Timeout>;
-  errorCounts: Map<string, number>;
+  /** Pending setTimeout timers by `role#id` (ids restart at 1 in each instance). */
+  timers: Map<string, NodeJS.Timeout>;
+  folder: ErrorFolder;
+  /** Errors reported (every one). */
+  errors: number;
+  /** Hooks that reported an error and have not run cleanly since; errors in the crossing running now. */
+  erroredHooks: Set<string>;
+  crossingErrors: Set<string>;
+  hookStats: Map<string, HookStats>;
   /** Wall time spent in this script's crossings (hooks, jobs, timers), ms. */
   busyMs: number;
-}
-
-export interface RuntimeStats {
-  scripts: { file: string; title: string; hooks: string[]; disabled: string | null; faults: number; busyMs: number }[];
-  items: number;
-  packets: number;
-  jobs: number;
 }
 
 let modulePromise: Promise<QuickJSWASMModule> | null = null;
@@ -103,7 +106,8 @@ export class HookRuntime {
       throw e;
     }
     const entry: Loaded = {
-      file, analysis, worker: null as unknown as ScriptInstance, hub: null, disabled: null, faults: [], consecutive: 0, faultedThisCall: false, timers: new Set(), errorCounts: new Map(), busyMs: 0,
+      file, analysis, worker: null as unknown as ScriptInstance, hub: null, disabled: null, faults: [], consecutive: 0, faultedThisCall: false,
+      timers: new Map(), folder: new ErrorFolder((e) => this.onEvent(e)), errors: 0, erroredHooks: new Set(), crossingErrors: new Set(), hookStats: new Map(), busyMs: 0,
       projectors: {
         captured: compileProjection(analysis.hooks.onItemCaptured!.reads),
         queried: compileProjection(analysis.hooks.onItemQueried!.reads),
@@ -123,8 +127,11 @@ export class HookRuntime {
       }
     } catch (e) {
       for (const m of made) this.disposeInstance(m);
-      for (const t of entry.timers) clearTimeout(t);
+      this.clearTimers(entry);
       throw e;
+    }
+    for (const name of new Set([...entry.worker.hooks, ...(entry.hub?.hooks ?? [])])) {
+      entry.hookStats.set(name, { name, line: analysis.hookLines[name] ?? 0, calls: 0, errors: 0, totalUs: 0 });
     }
     const old = this.scripts.get(file);
     if (old) this.retire(old);
@@ -141,10 +148,22 @@ export class HookRuntime {
   }
 
   private retire(s: Loaded): void {
-    for (const t of s.timers) clearTimeout(t);
-    s.timers.clear();
+    s.folder.flush(true);
+    this.clearTimers(s);
     this.disposeInstance(s.worker);
     if (s.hub) this.disposeInstance(s.hub);
+  }
+
+  private clearTimers(s: Loaded): void {
+    for (const t of s.timers.values()) clearTimeout(t);
+    s.timers.clear();
+  }
+
+  /** Pending setTimeout timers of all scripts. */
+  get pendingTimers(): number {
+    let n = 0;
+    for (const s of this.scripts.values()) n += s.timers.size;
+    return n;
   }
 
   private disposeInstance(i: ScriptInstance): void {
@@ -159,7 +178,7 @@ export class HookRuntime {
   private describe(s: Loaded): LoadedScript {
     const a = s.analysis;
     const captured = s.worker.hooks.has('onItemCaptured') ? a.hooks.onItemCaptured!.reads : {};
-    return { file: s.file, title: a.title, hooks: [...s.worker.hooks], usesPcap: a.usesPcap, itemProjection: itemProjection(captured, a.usesKflMatch, a.usesPcap) };
+    return { file: s.file, title: a.title, hooks: [...s.worker.hooks], hookLines: { ...a.hookLines }, usesPcap: a.usesPcap, itemProjection: itemProjection(captured, a.usesKflMatch, a.usesPcap) };
   }
 
   /** Whether any loaded script mentions `pcap` (then the capture side should record stream pcaps). */
@@ -177,29 +196,45 @@ export class HookRuntime {
     const file = entry.file;
     // eslint-disable-next-line prefer-const -- the dispatcher closes over the instance it belongs to
     let inst: ScriptInstance;
-    const emit = (e: RuntimeEvent) => this.onEvent(e);
     const pktReads = entry.analysis.hooks.onPacketCaptured!.reads;
     inst = new ScriptInstance(
       this.module,
-      { file, source, role, nodeName: role === 'hub' ? 'hub' : this.nodeName, env: this.env, limits: this.limits, pktNeedsTs: readsKey(pktReads, 'timestamp'), pktReuse: pktReads !== true },
+      {
+        file, source, role, nodeName: role === 'hub' ? 'hub' : this.nodeName, env: this.env, limits: this.limits,
+        consoleSites: entry.analysis.consoleSites, pktNeedsTs: readsKey(pktReads, 'timestamp'), pktReuse: pktReads !== true,
+      },
       (op, a, b, c) => this.dispatch(entry, inst, op, a, b, c),
       {
-        log: (stream, text) => emit({ type: 'log', script: file, role, stream, text }),
-        error: (where, message, stack, fault) => {
-          // A hook that throws on every item would flood the console: the same message is
-          // shown 10 times, then at 100, 1000, … with its count.
-          const n = (entry.errorCounts.get(message) ?? 0) + 1;
-          if (entry.errorCounts.size < 1000 || entry.errorCounts.has(message)) entry.errorCounts.set(message, n);
-          if (n <= 10 || /^10+$/.test(String(n))) {
-            emit({ type: 'error', script: file, role, where, message: n > 10 ? `${message} (${n} times)` : message, stack, fault });
-          }
-          if (fault) this.fault(entry, `${message}`);
-        },
+        log: (stream, text, line, col) =>
+          this.onEvent(this.replaying ? { type: 'log', script: file, role, stream, text, line, col, replay: true } : { type: 'log', script: file, role, stream, text, line, col }),
+        error: (e) => this.scriptError(entry, role, e),
         queried: (index, flags, replaced) => this.queriedOut?.(index, flags, replaced),
       },
     );
     return inst;
   }
+
+  /** Counts the error, folds repeats (fold.ts), and applies the fault policy. */
+  private scriptError(s: Loaded, role: 'worker' | 'hub', e: ScriptError): void {
+    s.errors++;
+    const hs = s.hookStats.get(e.hook);
+    if (hs) hs.errors++;
+    s.crossingErrors.add(e.hook);
+    s.erroredHooks.add(e.hook);
+    s.folder.report({
+      type: 'error', script: s.file, role, where: e.where, hook: e.hook, message: e.message, text: e.text, stack: e.stack, line: e.line, col: e.col, count: 1,
+      ...(e.fault ? { fault: e.fault } : {}), ...(this.replaying ? { replay: true } : {}),
+    });
+    if (e.fault) this.fault(s, e.message);
+  }
+
+  /** Sends the counts of folded errors that are due (all of them with `all`, e.g. at drain). */
+  flushRepeats(all: boolean): void {
+    for (const s of this.scripts.values()) s.folder.flush(all);
+  }
+
+  /** Set while replay() runs: its events are marked. */
+  private replaying = false;
 
   // -------------------------------------------------------------- feeding
 
@@ -218,7 +253,7 @@ export class HookRuntime {
           json = JSON.stringify(s.projectors.capturedKey === 'true' ? chunk : chunk.map(s.projectors.captured));
           jsonByKey.set(s.projectors.capturedKey, json);
         }
-        this.guard(s, () => s.worker.items('onItemCaptured', json!, chunk.length, 0));
+        this.guard(s, 'onItemCaptured', chunk.length, () => s.worker.items('onItemCaptured', json!, chunk.length, 0));
       }
     }
     this.batchOf = () => [];
@@ -244,9 +279,47 @@ export class HookRuntime {
         j = JSON.stringify(items().map(s.projectors.captured));
         jsonByKey.set(s.projectors.capturedKey, j);
       }
-      this.guard(s, () => s.worker.items('onItemCaptured', j!, count, 0));
+      this.guard(s, 'onItemCaptured', count, () => s.worker.items('onItemCaptured', j!, count, 0));
     }
     this.batchOf = () => [];
+    this.deliverHub();
+  }
+
+  /**
+   * Replays stored items through one script's onItemCaptured (after a reload, for a capture
+   * that has finished): only that script runs, its events are marked `replay`, and the items do
+   * not count as captured. Returns how many items it ran (0 if the script has no such hook or
+   * is disabled). `items` are whole items.
+   */
+  replay(file: string, items: Item[]): number {
+    const s = this.scripts.get(file);
+    if (!s || s.disabled || !s.worker.hooks.has('onItemCaptured')) return 0;
+    for (let o = 0; o < items.length; o += this.batchSize) {
+      const chunk = items.slice(o, o + this.batchSize);
+      this.replayBatch(s, JSON.stringify(chunk.map(s.projectors.captured)), chunk.length, () => chunk);
+    }
+    return items.length;
+  }
+
+  /** replay() for a batch that arrives as JSON, projected to `key` (RuntimeClient.replay sends the script's own projection). */
+  replayJson(file: string, json: string, count: number, key: string): number {
+    const s = this.scripts.get(file);
+    if (!s || s.disabled || !s.worker.hooks.has('onItemCaptured')) return 0;
+    let parsed: Item[] | null = null;
+    const items = () => (parsed ??= JSON.parse(json) as Item[]);
+    this.replayBatch(s, key === s.projectors.capturedKey ? json : JSON.stringify(items().map(s.projectors.captured)), count, items);
+    return count;
+  }
+
+  private replayBatch(s: Loaded, json: string, count: number, items: () => Item[]): void {
+    this.replaying = true;
+    this.batchOf = items;
+    try {
+      this.guard(s, 'onItemCaptured', count, () => s.worker.items('onItemCaptured', json, count, 0));
+    } finally {
+      this.replaying = false;
+      this.batchOf = () => [];
+    }
     this.deliverHub();
   }
 
@@ -273,7 +346,7 @@ export class HookRuntime {
             }
           }
         };
-        this.guard(s, () => s.worker.items('onItemQueried', json, chunk.length, 0, query));
+        this.guard(s, 'onItemQueried', chunk.length, () => s.worker.items('onItemQueried', json, chunk.length, 0, query));
         this.queriedOut = null;
       }
     }
@@ -287,18 +360,35 @@ export class HookRuntime {
     this.packetCount += infos.length / 5;
     for (const s of this.scripts.values()) {
       if (s.disabled || !s.worker.hooks.has('onPacketCaptured')) continue;
-      this.guard(s, () => s.worker.packets(infos));
+      this.guard(s, 'onPacketCaptured', infos.length / 5, () => s.worker.packets(infos));
     }
     this.deliverHub();
   }
 
-  /** Runs one crossing and applies the fault policy ("N in a row" resets on a clean call). */
-  private guard(s: Loaded, fn: () => void): void {
+  /**
+   * Runs one crossing (`calls` runs of `hook`), counts it in the hook's stats, and applies the
+   * fault policy ("N in a row" resets on a clean call). A hook that had reported errors and got
+   * through a whole crossing without one is announced clean.
+   */
+  private guard(s: Loaded, hook: string, calls: number, fn: () => void): void {
     s.faultedThisCall = false;
+    s.crossingErrors.clear();
     const t0 = performance.now();
     fn();
-    s.busyMs += performance.now() - t0;
+    const ms = performance.now() - t0;
+    s.busyMs += ms;
+    const hs = s.hookStats.get(hook);
+    if (hs) {
+      hs.calls += calls;
+      hs.totalUs += ms * 1000;
+    }
     if (!s.faultedThisCall) s.consecutive = 0;
+    if (s.erroredHooks.has(hook) && !s.crossingErrors.has(hook)) {
+      s.erroredHooks.delete(hook);
+      s.folder.forget(hook);
+      this.onEvent({ type: 'clean', script: s.file, hook });
+    }
+    s.folder.flush(false);
   }
 
   private fault(s: Loaded, message: string): void {
@@ -315,8 +405,7 @@ export class HookRuntime {
       s.disabled = reason;
       this.jobs.removeAll(s.worker);
       if (s.hub) this.jobs.removeAll(s.hub);
-      for (const t of s.timers) clearTimeout(t);
-      s.timers.clear();
+      this.clearTimers(s);
       this.onEvent({ type: 'disabled', script: s.file, reason });
     }
   }
@@ -355,7 +444,11 @@ export class HookRuntime {
         this.kfl(String(a));
         return 's1';
       case 'jsched':
-        this.jobs.schedule(inst, String(a), String(b), Number(c) || 0, (tag) => this.guard(s, () => { if (!s.disabled) { inst.job(tag); this.deliverHub(); } }));
+        this.jobs.schedule(inst, String(a), String(b), Number(c) || 0, (tag) => {
+          if (s.disabled) return;
+          this.guard(s, 'job', 1, () => inst.job(tag));
+          this.deliverHub();
+        });
         return undefined;
       case 'jremove':
         this.jobs.remove(inst, String(a));
@@ -417,31 +510,29 @@ export class HookRuntime {
       case 'sentiment':
         return `=${JSON.stringify(sentiment(String(a)))}`;
       case 'timer': {
+        // Keyed by role too: the worker and hub instances of a script both number from 1.
+        const key = `${inst.cfg.role}#${Number(a)}`;
         const id = Number(a);
         const t = setTimeout(() => {
-          s.timers.delete(t);
-          if (!s.disabled) this.guard(s, () => inst.timer(id));
+          s.timers.delete(key);
+          if (s.disabled) return;
+          this.guard(s, 'timer', 1, () => inst.timer(id));
           this.deliverHub();
         }, Math.max(0, Number(b) || 0));
         t.unref();
-        s.timers.add(t);
-        this.timerIds.set(`${s.file}#${id}`, t);
+        s.timers.set(key, t);
         return undefined;
       }
       case 'untimer': {
-        const t = this.timerIds.get(`${s.file}#${a}`);
-        if (t) {
-          clearTimeout(t);
-          s.timers.delete(t);
-        }
+        const key = `${inst.cfg.role}#${Number(a)}`;
+        clearTimeout(s.timers.get(key));
+        s.timers.delete(key);
         return undefined;
       }
       default:
         throw new Error(`${op} is not a Wirehook helper`);
     }
   }
-
-  private timerIds = new Map<string, NodeJS.Timeout>();
 
   private kfl(q: string): CompiledQuery {
     let c = this.kflCache.get(q);
@@ -467,7 +558,7 @@ export class HookRuntime {
         const [action, json] = this.hubQueue.shift()!;
         for (const s of this.scripts.values()) {
           if (s.disabled || !s.hub || !s.hub.hooks.has('onHubAction')) continue;
-          this.guard(s, () => s.hub!.hubAction(action, json));
+          this.guard(s, 'onHubAction', 1, () => s.hub!.hubAction(action, json));
         }
       }
     } finally {
@@ -478,13 +569,16 @@ export class HookRuntime {
   /** Runs a job now (the editor's Jobs panel). */
   runJob(file: string, tag: string): void {
     const s = this.scripts.get(file);
-    if (s && !s.disabled) this.guard(s, () => s.worker.job(tag));
+    if (s && !s.disabled) this.guard(s, 'job', 1, () => s.worker.job(tag));
     this.deliverHub();
   }
 
   stats(): RuntimeStats {
     return {
-      scripts: [...this.scripts.values()].map((s) => ({ file: s.file, title: s.analysis.title, hooks: [...s.worker.hooks], disabled: s.disabled, faults: s.faults.length, busyMs: Math.round(s.busyMs * 10) / 10 })),
+      scripts: [...this.scripts.values()].map((s) => ({
+        file: s.file, title: s.analysis.title, hooks: [...s.hookStats.values()].map((h) => ({ ...h, totalUs: Math.round(h.totalUs) })),
+        disabled: s.disabled, faults: s.faults.length, errors: s.errors, busyMs: Math.round(s.busyMs * 10) / 10,
+      })),
       items: this.itemCount,
       packets: this.packetCount,
       jobs: this.jobs.size,

@@ -4,17 +4,47 @@
  * the prelude's driver (strings in, strings out), a few crossings per batch.
  */
 import type { QuickJSContext, QuickJSHandle, QuickJSRuntime, QuickJSWASMModule } from 'quickjs-emscripten';
+import { HOOK_NAMES, type ConsoleSite } from './analyze';
 import { PRELUDE } from './prelude';
 import { firstLocation, locationFixer, ScriptLoadError } from './errors';
+import { instrument, siteName } from './sites';
 import type { RuntimeLimits } from './types';
 
 /** The helpers' host side: `op` plus up to three string/number arguments; see prelude `call()`. */
 export type Dispatch = (op: string, a: string | number | undefined, b: string | number | undefined, c: string | number | undefined) => string | undefined;
 
+export type Fault = 'timeout' | 'memory' | 'stack';
+
+/** One error as the instance reports it. */
+export interface ScriptError {
+  /** What ran: a hook name, `top level`, `job TAG`, `setTimeout callback`. */
+  where: string;
+  /** `where` as a hook id: a hook name, or `load` / `job` / `timer`. */
+  hook: string;
+  /** `FILE:LINE:COL: text` (or `FILE: text` when no frame of the script is on the stack). */
+  message: string;
+  /** The message without its location. */
+  text: string;
+  stack: string;
+  /** The script frame that threw (1-based), 0 when unknown. */
+  line: number;
+  col: number;
+  fault?: Fault;
+}
+
 export interface ScriptSink {
-  log(stream: 'log' | 'error' | 'clear', text: string): void;
-  error(where: string, message: string, stack: string, fault?: 'timeout' | 'memory' | 'stack'): void;
+  /** A console line; line/col of the `console.*` call, 0 when not known. */
+  log(stream: 'log' | 'error' | 'clear', text: string, line: number, col: number): void;
+  error(e: ScriptError): void;
   queried?(index: number, flags: number, replacedJson: string | null): void;
+}
+
+/** `where` (what the driver was running) as the hook id of events and stats. */
+export function hookOf(where: string): string {
+  if (where === 'top level') return 'load';
+  if (where === 'setTimeout callback') return 'timer';
+  if (where.startsWith('job ')) return 'job';
+  return where;
 }
 
 export interface ScriptConfig {
@@ -24,16 +54,18 @@ export interface ScriptConfig {
   nodeName: string;
   env: Record<string, unknown>;
   limits: RuntimeLimits;
+  /** The script's direct console calls (analyze.ts), located through sites.ts. */
+  consoleSites: ConsoleSite[];
   pktNeedsTs: boolean;
   /** onPacketCaptured only reads fields of its argument: one info object can be refilled. */
   pktReuse: boolean;
 }
 
 const PREFIX = '(function(){';
-const HOOK_NAMES = ['onItemCaptured', 'onItemQueried', 'onPacketCaptured', 'onJobPassed', 'onJobFailed', 'onHubAction'];
 const SUFFIX = `\n;return [${HOOK_NAMES.map((n) => `typeof ${n}==='function'?${n}:undefined`).join(',')}];})`;
 
-interface DriverResult { i: number; l: string[]; e: { h: string; i: number; n: string; m: string; s: string }[]; q: [number, number, string | null][] }
+interface DriverError { h: string; i: number; n: string; m: string; s: string }
+interface DriverResult { i: number; o: (string | DriverError)[]; q: [number, number, string | null][] }
 
 export class ScriptInstance {
   readonly hooks = new Set<string>();
@@ -42,12 +74,18 @@ export class ScriptInstance {
   private driver: Record<string, QuickJSHandle> = {};
   private deadline = Infinity;
   private fix: (s: string) => string;
+  /** The evaluated source (console sites renamed) and where each site is. */
+  private source: string;
+  private sites: ConsoleSite[];
+  /** A host stack fault left the VM untrustworthy: nothing more runs in it. */
+  private stopped = false;
   private disposed = false;
   /** Set by a fault; read by the owner to apply the fault policy. */
   lastFault: 'timeout' | 'memory' | 'stack' | null = null;
 
   constructor(module: QuickJSWASMModule, readonly cfg: ScriptConfig, private dispatch: Dispatch, private sink: ScriptSink) {
     this.fix = locationFixer(cfg.file, PREFIX.length);
+    ({ source: this.source, sites: this.sites } = instrument(cfg.source, cfg.consoleSites));
     this.rt = module.newRuntime();
     this.rt.setMemoryLimit(cfg.limits.memoryBytes);
     this.rt.setMaxStackSize(cfg.limits.stackBytes);
@@ -76,7 +114,7 @@ export class ScriptInstance {
       }
       return r === undefined ? ctx.undefined : ctx.newString(r);
     });
-    const cfg = { sliceMs: this.cfg.limits.timeoutMs, env: JSON.stringify(this.cfg.env ?? {}), nodeName: this.cfg.nodeName, pktNeedsTs: this.cfg.pktNeedsTs, pktReuse: this.cfg.pktReuse };
+    const cfg = { sites: this.sites.map((_, i) => siteName(i)), sliceMs: this.cfg.limits.timeoutMs, env: JSON.stringify(this.cfg.env ?? {}), nodeName: this.cfg.nodeName, pktNeedsTs: this.cfg.pktNeedsTs, pktReuse: this.cfg.pktReuse };
     const factory = ctx.unwrapResult(ctx.evalCode(PRELUDE, 'wirehook:prelude'));
     const cfgH = ctx.unwrapResult(ctx.evalCode(`(${JSON.stringify(cfg)})`));
     const drv = ctx.unwrapResult(ctx.callFunction(factory, ctx.undefined, h, ctx.global, cfgH));
@@ -91,7 +129,8 @@ export class ScriptInstance {
 
   /** Runs the top-level code. Throws ScriptLoadError with the user's `file:line:col`. */
   load(): string[] {
-    const { file, source } = this.cfg;
+    const { file } = this.cfg;
+    const source = this.source;
     const ctx = this.ctx;
     this.deadline = Date.now() + this.cfg.limits.loadTimeoutMs;
     const compiled = ctx.evalCode(PREFIX + source + SUFFIX, file);
@@ -190,7 +229,7 @@ export class ScriptInstance {
    * runaway; report it and resume after it.
    */
   private enter(first: () => ReturnType<QuickJSContext['callFunction']>, where: string, resume: ((from: number) => ReturnType<QuickJSContext['callFunction']>) | null): void {
-    if (this.disposed) return;
+    if (this.stopped || this.disposed) return;
     const ctx = this.ctx;
     const budget = this.cfg.limits.timeoutMs;
     let call = first;
@@ -201,10 +240,11 @@ export class ScriptInstance {
         r = call();
       } catch (e) {
         // The host (wasm) stack gave out before QuickJS's own limit: the VM state cannot be
-        // trusted any more, so this instance stops here.
+        // trusted any more, so this instance stops here (dispose() still frees it).
         this.deadline = Infinity;
-        this.disposed = true;
-        this.sink.error(where, `${this.cfg.file}: ${where}: ${(e as Error).message}; the script was stopped`, '', 'stack');
+        this.stopped = true;
+        const text = `${where}: ${(e as Error).message}; the script was stopped`;
+        this.sink.error({ where, hook: hookOf(where), message: `${this.cfg.file}: ${text}`, text, stack: '', line: 0, col: 0, fault: 'stack' });
         return;
       }
       this.deadline = Infinity;
@@ -246,19 +286,27 @@ export class ScriptInstance {
   private handleLoad(out: string): ScriptLoadError | null {
     if (out.charCodeAt(0) !== 123) return null;
     const r = JSON.parse(out) as DriverResult;
-    const topErr = r.e.find((e) => e.h === 'top level');
-    this.flush({ ...r, e: r.e.filter((e) => e !== topErr) });
+    const topErr = r.o.find((e): e is DriverError => typeof e === 'object' && e.h === 'top level');
+    this.flush({ ...r, o: r.o.filter((e) => e !== topErr) });
     return topErr ? this.loadError({ name: topErr.n, message: topErr.m, stack: topErr.s }) : null;
   }
 
+  /** Console lines and errors, in the order they happened. */
   private flush(r: DriverResult): void {
-    for (const l of r.l) {
+    for (const l of r.o) {
+      if (typeof l !== 'string') {
+        this.reportError(l.h, { name: l.n, message: l.m, stack: l.s }, faultOf(l.m));
+        continue;
+      }
       const k = l.charCodeAt(0);
-      if (k === 76 /* L */) this.sink.log('log', l.slice(1));
-      else if (k === 69 /* E */) this.sink.log('error', l.slice(1));
-      else this.sink.log('clear', '');
+      const colon = l.indexOf(':');
+      const site = colon > 1 ? this.sites[Number(l.slice(1, colon))] : undefined;
+      const line = site?.line ?? 0;
+      const col = site?.col ?? 0;
+      if (k === 76 /* L */) this.sink.log('log', l.slice(colon + 1), line, col);
+      else if (k === 69 /* E */) this.sink.log('error', l.slice(colon + 1), line, col);
+      else this.sink.log('clear', '', line, col);
     }
-    for (const e of r.e) this.reportError(e.h, { name: e.n, message: e.m, stack: e.s }, faultOf(e.m));
     if (this.sink.queried) for (const q of r.q) this.sink.queried(q[0], q[1], q[2]);
   }
 
@@ -272,7 +320,7 @@ export class ScriptInstance {
     else if (fault === 'stack') text = `${where}: stack overflow (limit ${Math.round(this.cfg.limits.stackBytes / 1024)} KB)`;
     else text = `${where}: ${err?.name ?? 'Error'}: ${err?.message ?? String(err)}`;
     this.lastFault = fault;
-    this.sink.error(where, `${at}: ${text}`, stack, fault ?? undefined);
+    this.sink.error({ where, hook: hookOf(where), message: `${at}: ${text}`, text, stack, line: loc?.line ?? 0, col: loc?.col ?? 0, fault: fault ?? undefined });
   }
 
   private state(): { hook: string; i: number } {
@@ -310,12 +358,20 @@ export class ScriptInstance {
     return v.memory_used_size ?? 0;
   }
 
+  /** Whether dispose() released the instance's QuickJS memory (all of it but a stopped runtime's leftovers, see dispose). */
+  get released(): boolean {
+    return !this.ctx.alive && (this.stopped || !this.rt.alive);
+  }
+
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     for (const h of Object.values(this.driver)) h.dispose();
     this.ctx.dispose();
-    this.rt.dispose();
+    // After a host stack fault the unwound wasm frames never released the objects they held, and
+    // JS_FreeRuntime aborts on them (a QuickJS assertion; measured). The context and its objects
+    // are freed above; what the runtime still holds is left behind, once per stopped instance.
+    if (!this.stopped) this.rt.dispose();
   }
 }
 

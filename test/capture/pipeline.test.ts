@@ -128,3 +128,37 @@ test("detection by content: 'maybe' waits for more bytes, false drops a candidat
   assert.ok(declinedCalls > 0);
   assert.equal(Object.values(stats.itemsByProtocol).length, 0);
 });
+
+test('reorder buffer: a never-answered request does not pin superseded marks (bounded heap)', () => {
+  const out: string[] = [];
+  const rb = new ReorderBuffer<string>((s) => void out.push(s));
+  rb.setPending(1, 10, 0); // stream 1: a request that is never answered
+  // 100,000 exchanges on other streams, each owing then settling, as a dissector reports them.
+  for (let i = 0; i < 100_000; i++) {
+    const id = 2 + (i % 50);
+    rb.setPending(id, 11 + i / 1000, 0);
+    rb.setPending(id, 11 + i / 1000, 500);
+    rb.push(`x${i}`, 11 + i / 1000, 0);
+    rb.setPending(id, null);
+    rb.release(11 + i / 1000);
+  }
+  assert.ok(rb.marksHeld < 2 * 51 + 1100, `marks held: ${rb.marksHeld}`);
+  // Order is kept: stream 1 still owes t=10, so everything waited (until MAX_WAIT_S).
+  assert.equal(out[0], 'x0');
+  assert.deepEqual(out, [...out].sort((a, b) => Number(a.slice(1)) - Number(b.slice(1))));
+});
+
+test('reorder buffer: held items are bounded in bytes, not only in count', () => {
+  const out: string[] = [];
+  const rb = new ReorderBuffer<string>((s) => void out.push(s));
+  rb.setPending(1, 10, 0);
+  const MiB = 1024 * 1024;
+  for (let i = 0; i < 100; i++) {
+    rb.push(`big${i}`, 11, i, MiB); // 100 items of 1 MiB: far below MAX_HELD's count
+    rb.release(11);
+  }
+  // At most MAX_HELD_BYTES (64 MiB) stay held; the oldest go out first, in order.
+  assert.equal(rb.held, 64);
+  assert.deepEqual(out, Array.from({ length: 36 }, (_, i) => `big${i}`));
+  assert.equal(rb.bytesCapReleases, 36);
+});

@@ -9,7 +9,7 @@ import { openSourceSpec } from '../../capture/sources/open';
 import { ReadableSource, fileSource } from '../../capture/sources/file';
 import type { CommandSource } from '../../capture/sources/command';
 import type { Item } from '../../capture/item/schema';
-import { mixCapture } from './lib';
+import { cli, mixCapture, pollCapture } from './lib';
 
 async function items(src: Awaited<ReturnType<typeof openSourceSpec>>, opts: Parameters<typeof runPipeline>[2] = {}): Promise<Item[]> {
   const out: Item[] = [];
@@ -45,7 +45,7 @@ test('command source: failures carry the exit code and the stderr tail', async (
   // Exits 0 without writing a capture.
   await assert.rejects(
     openSourceSpec({ command: ['sh', '-c', 'echo not a capture'] }).then((s) => items(s)),
-    /exited with code 0: .*bad magic/,
+    /command 'sh' (exited with code 0|was stopped \(its output is not a capture\)): .*bad magic/,
   );
   // Good packets, then a failure: the items are kept, the error still reported.
   const { file } = await mixCapture();
@@ -110,4 +110,17 @@ test('one stream counter over several runs: ids never repeat (same base name, re
   assert.equal(ids.size, a.length + b.length);
   const unnumbered = (i: Item) => strip(i).replace(/\d{12}/g, '');
   assert.deepEqual(b.map(unnumbered), a.map(unnumbered));
+});
+
+test('CLI --speed realtime replays a file with the same items; bad values are usage errors', async () => {
+  const file = await pollCapture();
+  const asap = cli(['items', '--pcap', file]);
+  const real = cli(['items', '--pcap', file, '--speed', 'realtime']);
+  assert.equal(real.code, 0, real.stderr);
+  const sorted = (out: string) => out.trim().split('\n').sort();
+  assert.deepEqual(sorted(real.stdout), sorted(asap.stdout));
+  const bad = cli(['items', '--pcap', file, '--speed', 'fast']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--speed wants asap or realtime, got 'fast'/);
+  assert.match(cli(['items', '--pcap', '-', '--speed', 'realtime']).stderr, /--speed applies to --pcap FILE only/);
 });

@@ -33,6 +33,8 @@ export interface LspClient {
   states: CaptureState[];
   stats: StatsNotification[];
   diagnostics: Map<string, Diagnostic[]>;
+  /** Called with each console batch as it arrives (benches time lines with it). */
+  onConsole: ((lines: ConsoleLine[]) => void) | null;
   stderr(): string;
   /** Resolves when `cond()` holds (checked on every message), rejects after `ms` with `what`. */
   until(what: string, cond: () => boolean, ms?: number): Promise<void>;
@@ -45,7 +47,9 @@ export interface LspClient {
 export const uriOf = (p: string) => pathToFileURL(p).href;
 
 export async function startServer(root: string, settings: Partial<WirehookSettings> = {}): Promise<LspClient> {
-  const proc = spawn(process.execPath, [resolve('dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  // WIREHOOK_SERVER_NODE_ARGS: node flags for the server only (e.g. --cpu-prof when profiling a bench).
+  const extra = (process.env.WIREHOOK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const proc = spawn(process.execPath, [...extra, resolve('dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += d));
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
@@ -57,6 +61,7 @@ export async function startServer(root: string, settings: Partial<WirehookSettin
     states: [],
     stats: [],
     diagnostics: new Map(),
+    onConsole: null,
     stderr: () => stderr,
     until: (what, cond, ms = 20_000) =>
       new Promise((res, rej) => {
@@ -99,7 +104,7 @@ export async function startServer(root: string, settings: Partial<WirehookSettin
   const versions = new Map<string, number>();
   const waiters = new Set<() => void>();
   const poke = () => { for (const w of [...waiters]) w(); };
-  conn.onNotification(ConsoleNotificationType, (n) => { c.console.push(...n.lines); poke(); });
+  conn.onNotification(ConsoleNotificationType, (n) => { c.console.push(...n.lines); c.onConsole?.(n.lines); poke(); });
   conn.onNotification(ItemsNotificationType, (n) => { c.items.push(n); poke(); });
   conn.onNotification(StateNotificationType, (n) => { c.states.push(n); poke(); });
   conn.onNotification(StatsNotificationType, (n) => { c.stats.push(n); poke(); });

@@ -175,3 +175,86 @@ jobs.schedule('tick', '* * * * * *', function () { console.log('tick'); });`);
   assert.ok(lines.filter((l) => l === 'tick').length >= 1, out);
   assert.match(err, new RegExp(`wirehook: ran 1 script\\(s\\) over ${sent.length} items`));
 });
+
+/** A running CLI whose output can be awaited (bounded: rejects after 20 s or when it exits). */
+function startCli(args: string[]) {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const waiters: (() => void)[] = [];
+  const poke = () => { for (const w of waiters.splice(0)) w(); };
+  child.stdout.on('data', (d) => { out += d; poke(); });
+  child.stderr.on('data', (d) => { err += d; poke(); });
+  const closed = new Promise<number | null>((r) => child.on('close', (c) => { poke(); r(c); }));
+  const until = (what: string, ok: () => boolean) => new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`timed out waiting for ${what}\nstdout: ${out}\nstderr: ${err}`)), 20_000);
+    const check = () => {
+      if (ok()) { clearTimeout(t); resolve(); }
+      else if (child.exitCode !== null) { clearTimeout(t); reject(new Error(`exited waiting for ${what}\nstderr: ${err}`)); }
+      else waiters.push(check);
+    };
+    check();
+  });
+  return { out: () => out, err: () => err, until, interrupt: () => (child.kill('SIGINT'), closed) };
+}
+
+test('run --watch: an edit reloads the script and replays the finished file through it; a broken save keeps the old version', async () => {
+  const { file, http, dns } = await scenarioPcap();
+  const total = http.length + dns.length;
+  const dir = fs.mkdtempSync(tmpName('watch-'));
+  const hook = path.join(dir, 'w.js');
+  fs.writeFileSync(hook, 'function onItemCaptured(d) { console.log("v1", d.protocol.name); }\n');
+  const cli = startCli(['run', hook, '--pcap', file, '--watch']);
+  const count = (prefix: string) => cli.out().split('\n').filter((l) => l.startsWith(prefix)).length;
+  await cli.until('the end of the file', () => /capture done; still watching/.test(cli.err()));
+  assert.equal(count('v1 '), total);
+  fs.writeFileSync(hook, 'function onItemCaptured(d) { console.log("v2", d.src.port > 0); }\n');
+  await cli.until('the replay', () => count('v2 ') === total);
+  assert.match(cli.err(), new RegExp(`wirehook: reloaded ${hook}\\nwirehook: replaying ${total} items through ${hook}\\n`));
+  assert.equal(count('v2 true'), total);
+  // A broken save: the error with its place, and the previous version stays.
+  fs.writeFileSync(hook, 'function onItemCaptured(d) {\n  console.log("v3" d);\n}\n');
+  await cli.until('the load error', () => /not reloaded/.test(cli.err()));
+  assert.match(cli.err(), new RegExp(`${hook}:2:\\d+: SyntaxError: [^\\n]+\\nwirehook: ${hook} not reloaded; the previous version keeps running\\n`));
+  const code = await cli.interrupt();
+  assert.equal(code, 0, cli.err());
+  assert.equal(count('v3'), 0);
+  assert.match(cli.err(), new RegExp(`wirehook: ran 1 script\\(s\\) over ${total} items`));
+});
+
+test('run: errors are counted one by one and grouped by place in the summary', async () => {
+  const { file, http, dns } = await scenarioPcap();
+  const hook = script('throws.js', 'function onItemCaptured(d) {\n  if (d.protocol.name === "dns") undefined.x;\n  else null.y;\n}\n');
+  const r = run([hook, '--pcap', file]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stderr.split('\n');
+  // One line for the first of each error, one with the count of the rest.
+  assert.equal(lines.filter((l) => /throws\.js:2:\d+: onItemCaptured: TypeError/.test(l)).length, dns.length > 1 ? 2 : 1);
+  if (dns.length > 1) assert.ok(lines.some((l) => l.endsWith(`(${dns.length - 1} more)`)), r.stderr);
+  assert.match(r.stderr, new RegExp(`${http.length + dns.length} script errors \\((${http.length}|${dns.length}) at ${hook}:\\d+:\\d+, (${http.length}|${dns.length}) at ${hook}:\\d+:\\d+\\)`));
+});
+
+test('run --interface lo --watch: lines come while capturing; an edit reloads the script for the next items (no replay live)', async () => {
+  const { startHttpServer, httpScenario } = await import('../helpers/traffic');
+  const h = await startHttpServer();
+  const dir = fs.mkdtempSync(tmpName('watch-live-'));
+  const hook = path.join(dir, 'live.js');
+  fs.writeFileSync(hook, 'function onItemCaptured(d) { console.log("v1", d.response.status); }\n');
+  const cli = startCli(['run', hook, '-i', 'lo', '-f', `tcp port ${h.port}`, '--watch']);
+  const count = (prefix: string) => cli.out().split('\n').filter((l) => l.startsWith(prefix)).length;
+  try {
+    await cli.until('the capture to start', () => /capturing on lo/.test(cli.err()) && /watching/.test(cli.err()));
+    const first = await httpScenario(h.port);
+    await cli.until('v1 lines during the capture', () => count('v1 ') === first.length);
+    fs.writeFileSync(hook, 'function onItemCaptured(d) { console.log("v2", d.request.method); }\n');
+    await cli.until('the reload', () => /wirehook: reloaded /.test(cli.err()));
+    const second = await httpScenario(h.port);
+    await cli.until('v2 lines', () => count('v2 ') === second.length);
+    assert.deepEqual(cli.out().split('\n').filter((l) => l.startsWith('v2 ')), second.map((s) => `v2 ${s.method}`));
+    assert.doesNotMatch(cli.err(), /replaying/);
+  } finally {
+    const code = await cli.interrupt();
+    await h.close();
+    assert.equal(code, 0, cli.err());
+  }
+});

@@ -3,13 +3,15 @@
  * test/helpers/traffic.ts, recorded with tcpdump filtered on our own ports), made once per
  * process, and the sample items.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import type { Item } from '../../capture/item/schema';
 import { scenarioCapture } from '../helpers/capture';
 
-export const HTTP_SAMPLE = JSON.parse(readFileSync(new URL('../../../shared/reference/samples/kubeshark-http-item-2023.json', import.meta.url), 'utf8')) as Item;
+// The shared references sit next to the checkout (/work/shared beside /work/main); worktrees are one level deeper.
+const SAMPLE = ['../../../shared/', '../../../../shared/'].map((p) => new URL(`${p}reference/samples/kubeshark-http-item-2023.json`, import.meta.url)).find((u) => existsSync(u))!;
+export const HTTP_SAMPLE = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Item;
 
 export const CLI = resolve('dist/cli.js');
 

@@ -9,7 +9,10 @@ export interface Harness {
   rt: HookRuntime;
   events: RuntimeEvent[];
   logs(script?: string): string[];
+  /** Messages of error events, repeat counts left out (each distinct error once, see fold.ts). */
   errors(script?: string): string[];
+  /** How many errors occurred: the sum of `count` once folded repeats are flushed. */
+  errorCount(script?: string): number;
   filesDir: string;
 }
 
@@ -23,7 +26,11 @@ export async function harness(opts: RuntimeOptions = {}): Promise<Harness> {
     events,
     filesDir,
     logs: (script) => events.flatMap((e) => (e.type === 'log' && e.stream === 'log' && (!script || e.script === script) ? [e.text] : [])),
-    errors: (script) => events.flatMap((e) => (e.type === 'error' && (!script || e.script === script) ? [e.message] : [])),
+    errors: (script) => events.flatMap((e) => (e.type === 'error' && !e.repeat && (!script || e.script === script) ? [e.message] : [])),
+    errorCount: (script) => {
+      rt.flushRepeats(true);
+      return events.reduce((n, e) => n + (e.type === 'error' && (!script || e.script === script) ? e.count : 0), 0);
+    },
   };
 }
 

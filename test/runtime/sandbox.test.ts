@@ -7,7 +7,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ScriptLoadError } from '../../server/runtime/errors';
 import { HTTP_SAMPLE } from './fixture';
-import { harness } from './harness';
+import type { RuntimeEvent } from '../../server/runtime/types';
+import { harness, until } from './harness';
 
 const item = () => structuredClone(HTTP_SAMPLE);
 
@@ -107,7 +108,8 @@ test('repeated faults disable the script with a visible reason; other scripts ke
   const disabled = h.events.filter((e) => e.type === 'disabled');
   assert.equal(disabled.length, 1);
   assert.match((disabled[0] as { reason: string }).reason, /^3 faults in a row \(last: bad\.js:1:\d+: onItemCaptured ran longer than 10 ms; stopped\)$/);
-  assert.equal(h.errors('bad.js').length, 3);
+  assert.equal(h.errors('bad.js').length, 1); // the same timeout, folded
+  assert.equal(h.errorCount('bad.js'), 3);
   assert.equal(h.logs('good.js').length, 5);
   assert.equal(h.rt.stats().scripts.find((s) => s.file === 'bad.js')!.disabled !== null, true);
   h.rt.close();
@@ -178,15 +180,73 @@ function onJobPassed() {}`);
   h.rt.close();
 });
 
-test('a hook that throws on every item is reported 10 times, then at 100, 1000 … with a count', async () => {
+test('a hook that throws on each of 260 items: sent once at once, the repeats as one counted event; every error counted', async () => {
   const h = await harness();
-  h.rt.load('t.js', 'function onItemCaptured(d) { null.x; }');
-  h.rt.captured(Array.from({ length: 1200 }, item));
-  const errs = h.errors();
-  assert.equal(errs.length, 12);
-  assert.match(errs[9], /^t\.js:1:\d+: onItemCaptured: TypeError: cannot read property 'x' of null$/);
-  assert.match(errs[10], /of null \(100 times\)$/);
-  assert.match(errs[11], /of null \(1000 times\)$/);
+  h.rt.load('t.js', 'function onItemCaptured(d) {\n  null.x;\n}');
+  h.rt.captured(Array.from({ length: 260 }, item));
+  const first = h.events.filter((e) => e.type === 'error');
+  assert.equal(first.length, 1);
+  assert.match(h.errors()[0], /^t\.js:2:\d+: onItemCaptured: TypeError: cannot read property 'x' of null$/);
+  assert.equal(h.errorCount(), 260);
+  const all = h.events.filter((e) => e.type === 'error');
+  assert.equal(all.length, 2);
+  assert.deepEqual(all.map((e) => e.type === 'error' && [e.count, e.repeat ?? false, e.line, e.hook]), [[1, false, 2, 'onItemCaptured'], [259, true, 2, 'onItemCaptured']]);
+  assert.equal(h.rt.stats().scripts[0].errors, 260);
   assert.equal(h.rt.stats().scripts[0].disabled, null); // exceptions are not faults
+  h.rt.close();
+});
+
+test('errors fold by place and message; a place with ever-new messages folds into one entry that says so', async () => {
+  const h = await harness();
+  h.rt.load('m.js', `function onItemCaptured(d) {
+  if (d.index % 2) throw new Error('odd');
+  throw new Error('item ' + d.index);
+}`);
+  h.rt.captured(Array.from({ length: 100 }, (_, i) => ({ ...item(), index: i })));
+  assert.equal(h.errorCount(), 100);
+  const errs = h.events.filter((e) => e.type === 'error') as Extract<RuntimeEvent, { type: 'error' }>[];
+  const at2 = errs.filter((e) => e.line === 2);
+  assert.deepEqual(at2.map((e) => [e.text, e.count]), [['onItemCaptured: Error: odd', 1], ['onItemCaptured: Error: odd', 49]]);
+  const at3 = errs.filter((e) => e.line === 3);
+  // 10 distinct messages are sent, the 11th opens the catch-all, the other 39 are counted there.
+  assert.equal(at3.filter((e) => !e.repeat).length, 11);
+  assert.match(at3[at3.length - 1].text, /^onItemCaptured: 39 more error\(s\) with other messages here \(first: Error: item 20\)$/);
+  assert.equal(at3.reduce((n, e) => n + e.count, 0), 50);
+  h.rt.close();
+});
+
+test('setTimeout: worker and hub timers of one script do not clash; fired, cleared and reloaded timers are forgotten', async () => {
+  const h = await harness();
+  // Both roles run the top level, so each has a timer numbered 1; the worker clears its own.
+  h.rt.load('t.js', `var t = setTimeout(function () { console.log('fired', utils.nodeName()); }, 20);
+function onItemCaptured(d) { clearTimeout(t); }
+function onHubAction() {}`);
+  assert.equal(h.rt.pendingTimers, 2);
+  h.rt.captured([item()]);
+  assert.equal(h.rt.pendingTimers, 1);
+  // Timers of equal delay fire in the order they were set: the worker's would come first.
+  assert.ok(await until(() => h.logs().length > 0));
+  assert.deepEqual(h.logs(), ['fired hub']);
+  assert.equal(h.rt.pendingTimers, 0);
+  h.rt.load('t.js', 'for (var i = 0; i < 50; i++) setTimeout(function () {}, 60000);');
+  assert.equal(h.rt.pendingTimers, 50);
+  h.rt.load('t.js', '// nothing pending');
+  assert.equal(h.rt.pendingTimers, 0);
+  h.rt.close();
+});
+
+test('a host stack fault stops the instance and its QuickJS context is still freed on reload', async () => {
+  // Above ~400 KB of QuickJS stack, the host (wasm) stack gives out before QuickJS's own check.
+  const h = await harness({ limits: { stackBytes: 1024 * 1024 } });
+  h.rt.load('deep.js', 'function deep(x) { return deep(x + 1) + 1; }\nfunction onItemCaptured(d) { deep(0); }');
+  const inst = (h.rt as unknown as { scripts: Map<string, { worker: { released: boolean } }> }).scripts.get('deep.js')!.worker;
+  h.rt.captured([item()]);
+  const errs = h.events.filter((e) => e.type === 'error');
+  assert.equal(errs.length, 1);
+  assert.match((errs[0] as { message: string }).message, /^deep\.js: onItemCaptured: .*; the script was stopped$/);
+  h.rt.load('deep.js', 'function onItemCaptured(d) { console.log("v2"); }');
+  assert.equal(inst.released, true);
+  h.rt.captured([item()]);
+  assert.deepEqual(h.logs(), ['v2']);
   h.rt.close();
 });

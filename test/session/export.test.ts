@@ -166,6 +166,18 @@ test('the packet keeper stays under its byte bound by dropping the oldest stream
     assert.equal(await k.write([last], join(base, `keeper-${process.pid}.pcap`)), cap.packets.filter((p) => p.stream === cap.packets[0].stream).length);
     assert.equal(k.has(`r0-${cap.packets[0].stream}`), false);
     assert.equal(await k.write([`r0-${cap.packets[0].stream}`], join(base, `keeper-${process.pid}.pcap`)), 0);
+    // An export of everything kept while the capture goes on past the bound: what it started
+    // with stays readable until it is done, then the bound holds again.
+    const kept = Array.from({ length: rounds }, (_, r) => [...new Set(cap.packets.map((p) => `r${r}-${p.stream}`))]).flat().filter((s) => k.has(s));
+    const before = k.stats().packets;
+    const out = join(base, `keeper-all-${process.pid}.pcap`);
+    const exporting = k.write(kept, out);
+    for (let r = rounds; r < rounds + 100; r++) for (const { stream, pkt } of cap.packets) k.add(`r${r}-${stream}`, pkt);
+    assert.equal(await exporting, before);
+    assert.equal(tshark(out, 'frame', ['frame.number']).length, before);
+    rmSync(out, { force: true });
+    const used = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+    assert.ok(used <= maxBytes, `${used} bytes on disk after the export`);
     k.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -45,6 +45,7 @@ test('items come back as they went in, by id, in order, and queries match what a
     assert.equal(store.count(c.match), want.length);
     assert.deepEqual(store.query(c.match, 2, 3).items.map((i) => i.id), want.slice(2, 5), `${q}: offset from the oldest match`);
     assert.deepEqual(store.newest(c.match, 4).map((i) => i.id), want.slice(-4).reverse(), `${q}: newest first`);
+    assert.deepEqual([...store.matches(c.match)].map((i) => i.id), want, `${q}: matches()`);
   }
   assert.equal(store.query(null, 0, 5).total, items.length);
   const st = store.stats();
@@ -113,8 +114,16 @@ test('with a spill directory the last maxItems stay queryable past the byte boun
     assert.ok(want.length > 10);
     assert.deepEqual(store.query(q.match, 0, 10_000).items.map((i) => i.id), want);
     assert.deepEqual(store.newest(q.match, 3).map((i) => i.id), want.slice(-3).reverse());
+    // matches() is lazy: items evicted while it runs are skipped, not served stale.
+    const lazy = store.matches(q.match)[Symbol.iterator]();
+    assert.equal(lazy.next().value?.id, want[0]);
+    for (const it of items.slice(0, 500)) store.add(cloneAs(it, `late-${it.id}`));
+    const rest = [...{ [Symbol.iterator]: () => lazy }].map((i) => i.id);
+    const kept2 = new Set(kept.slice(500).map((i) => i.id));
+    assert.deepEqual(rest, want.slice(1).filter((id) => kept2.has(id)));
+    for (const it of items.slice(0, 500)) assert.ok(store.has(`late-${it.id}`));
     let n = 0;
-    for (const it of store.iterate()) assert.equal(it.id, kept[n++].id);
+    for (const it of store.iterate()) assert.equal(it.id, (n < 3500 ? kept[n + 500] : { id: `late-${items[n - 3500].id}` }).id, `iterate ${n++}`);
     assert.equal(n, 4000);
     store.clear();
     assert.deepEqual(readdirSync(dir), []);
@@ -181,4 +190,86 @@ test('bad input: invalid bounds and items that are not JSON get clear errors, an
   store.add(items[1]);
   assert.equal(store.size, 1);
   assert.deepEqual(json(store.get(items[1].id)), json(items[1]));
+});
+
+test('prepare() tests a full store in slices (items may arrive meanwhile) and can be aborted', async () => {
+  const items = await many(7000);
+  const store = new ItemStore({ maxItems: 100_000, maxBytes: 32 << 20 });
+  for (const it of items.slice(0, 6000)) store.add(it);
+  const q = compileQuery('dns or response.status >= 400', 'auto');
+  const want = (upto: number) => items.slice(0, upto).filter((i) => q.match(json(i))).map((i) => i.id);
+  const stop = new AbortController();
+  stop.abort();
+  const partial = await store.prepare(q.match, stop.signal);
+  assert.ok(partial < want(6000).length, 'aborted after the first slice');
+  // Its first slice runs now; the items arrive before the next one.
+  const p = store.prepare(q.match);
+  for (const it of items.slice(6000)) store.add(it);
+  assert.equal(await p, want(7000).length);
+  assert.deepEqual(store.query(q.match, 0, 100_000).items.map((i) => i.id), want(7000));
+});
+
+test('random adds, replacements, queries and lookups agree with a plain model of the last maxItems adds', async () => {
+  const { items } = await captureItems();
+  const dir = tmp();
+  try {
+    const maxItems = 300;
+    const store = new ItemStore({ maxItems, maxBytes: 256 << 10, spillDir: dir });
+    const qs = ['', 'http and response.status >= 400', 'dns', 'request.method == "GET"'].map((q) => compileQuery(q, 'auto'));
+    // The model: every add in order; an add under a live id kills the older one.
+    const log: { item: Item; dead: boolean; hit: boolean[] }[] = [];
+    let seed = 7;
+    const rnd = (k: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) >>> 16) % k;
+    for (let step = 0; step < 3000; step++) {
+      const op = rnd(20);
+      const entries = () => log.slice(Math.max(0, log.length - maxItems)).filter((e) => !e.dead);
+      const window = () => entries().map((e) => e.item);
+      if (op < 14) {
+        const reuse = op === 0 && log.length > 0;
+        const id = reuse ? log[log.length - 1 - rnd(Math.min(log.length, 400))].item.id : `r-${step}`;
+        const it = cloneAs(items[rnd(items.length)], id);
+        for (const e of log) if (e.item.id === id) e.dead = true;
+        const j = json(it);
+        log.push({ item: it, dead: false, hit: qs.map((q) => q.match(j)) });
+        store.add(it);
+      } else if (op < 18) {
+        const qi = rnd(qs.length);
+        const q = qs[qi];
+        const want = entries().filter((e) => e.hit[qi]).map((e) => e.item.id);
+        const off = rnd(Math.max(1, want.length));
+        const r = store.query(q.match, off, 20);
+        assert.equal(r.total, want.length, `step ${step}: total of ${q.source}`);
+        assert.deepEqual(r.items.map((i) => i.id), want.slice(off, off + 20), `step ${step}: page of ${q.source}`);
+        if (op === 17) assert.deepEqual(store.newest(q.match, 5).map((i) => i.id), want.slice(-5).reverse(), `step ${step}: newest`);
+      } else {
+        const live = window();
+        assert.equal(store.size, live.length, `step ${step}: size`);
+        if (live.length) {
+          const pick = live[rnd(live.length)];
+          assert.deepEqual(json(store.get(pick.id)), json(pick), `step ${step}: get`);
+        }
+        const old = log[rnd(Math.max(1, log.length - maxItems))];
+        if (old && log.length > maxItems && !live.some((i) => i.id === old.item.id)) assert.equal(store.get(old.item.id), null, `step ${step}: evicted`);
+      }
+    }
+    assert.ok(store.stats().spillBytes > 0, 'part of the store was spilled');
+    assert.deepEqual([...store.iterate()].map((i) => i.id), log.slice(log.length - maxItems).filter((e) => !e.dead).map((e) => e.item.id));
+    store.clear();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a match function that throws leaves the query cache consistent', async () => {
+  const { items } = await captureItems();
+  const store = new ItemStore({ maxItems: 1000, maxBytes: 8 << 20 });
+  for (const it of items) store.add(it);
+  let calls = 0;
+  const flaky = (it: Item) => {
+    if (++calls === 30) throw new Error('flaky');
+    return it.protocol.name === 'dns';
+  };
+  assert.throws(() => store.query(flaky, 0, 10), /flaky/);
+  const r = store.query(flaky, 0, 1000);
+  assert.deepEqual(r.items.map((i) => i.id), items.filter((i) => i.protocol.name === 'dns').map((i) => i.id));
 });

@@ -10,6 +10,8 @@ import { deref, MODEL, membersOf, PROTOCOL_NAMES, sigLabel, typeText, type SeenM
 import { chainEndingAt, narrowAt, resolveChain, type Val } from './resolve';
 import { docOf, inComment, scopeOf, tokenBefore, type Doc } from './structure';
 import { offsetToPosition } from './text';
+import { itemPaths } from './paths';
+import { LEGACY_MACROS } from '../../kfl/legacy/macros';
 
 const isP = (t: Tok | undefined, v: string) => !!t && t.type === 'punc' && t.v === v;
 const isDot = (t: Tok | undefined) => isP(t, '.') || isP(t, '?.');
@@ -52,7 +54,7 @@ function members(d: Doc, end: number, ctx: FeatureContext): CompletionItem[] {
   const narrow = v.path === null ? null : narrowAt(d, end);
   const t = deref(v.type);
   const ms = membersOf(t, narrow);
-  if (ms.length) return ms.map((m, n) => memberItem(m, n, v));
+  if (ms.length) return ms.map((m, n) => memberItem(m, n));
   if (t.k === 'map' && v.path !== null) {
     return ctx.observed.values(`${v.path}.*`, 50).filter((k) => /^[A-Za-z_$][\w$]*$/.test(k))
       .map((k, n) => ({ label: k, kind: CompletionItemKind.Field, detail: 'seen in traffic', sortText: pad(n) }));
@@ -62,7 +64,7 @@ function members(d: Doc, end: number, ctx: FeatureContext): CompletionItem[] {
   return [];
 }
 
-function memberItem(m: SeenMember, n: number, owner: Val): CompletionItem {
+function memberItem(m: SeenMember, n: number): CompletionItem {
   const fn = m.type.k === 'fn' ? m.type : null;
   const proto = m.protos.length ? m.protos.join(', ') : '';
   const item: CompletionItem = {
@@ -75,7 +77,6 @@ function memberItem(m: SeenMember, n: number, owner: Val): CompletionItem {
   const doc = md(fn ? fn.sigs[0].doc || m.doc : m.doc);
   if (doc) item.documentation = doc;
   if (fn) item.commitCharacters = ['('];
-  if (owner.path !== null) item.data = { path: owner.path === '' ? m.name : `${owner.path}.${m.name}` };
   return item;
 }
 
@@ -125,7 +126,7 @@ function stringValues(d: Doc, i: number, offset: number, ctx: FeatureContext): C
   const t = toks[i];
   const prev = toks[i - 1];
   let values: string[] = [];
-  let detail = 'seen in traffic';
+  const detail = 'seen in traffic';
   if (isP(prev, '[')) {
     const v = chainAt(d, i - 2);
     if (!v) return [];
@@ -140,9 +141,8 @@ function stringValues(d: Doc, i: number, offset: number, ctx: FeatureContext): C
     const v = chainAt(d, brace - 2);
     if (!v) return [];
     values = valuesAt(v, ctx);
-  } else if (isP(prev, '(') && toks[i - 2]?.v === 'match' && isDot(toks[i - 3]) && toks[i - 4]?.v === 'kfl') {
-    values = [...PROTOCOL_NAMES];
-    detail = 'legacy KFL macro';
+  } else if (isP(prev, '(') && /^(match|validate)$/.test(toks[i - 2]?.v ?? '') && isDot(toks[i - 3]) && toks[i - 4]?.v === 'kfl') {
+    return kflWords(d, t, offset);
   } else {
     return [];
   }
@@ -203,3 +203,23 @@ function escapeFor(v: string, quote: string): string {
   return quote === "'" ? j.replace(/\\"/g, '"').replace(/'/g, "\\'") : j;
 }
 
+
+/** Inside a kfl.match("…") query: macros and item field paths for the word being typed. */
+function kflWords(d: Doc, t: Tok, offset: number): CompletionItem[] {
+  const before = d.text.slice(t.s + 1, offset);
+  const word = /[\w.]*$/.exec(before)![0];
+  const start = offsetToPosition(d.text, offset - word.length);
+  const end = offsetToPosition(d.text, offset);
+  const range = { start, end };
+  const out: CompletionItem[] = [];
+  let n = 0;
+  if (!word.includes('.')) {
+    for (const [m, exp] of Object.entries(LEGACY_MACROS)) {
+      out.push({ label: m, kind: CompletionItemKind.Keyword, detail: `macro: ${exp}`, sortText: `${PROTOCOL_NAMES.includes(m) ? 0 : 1}${pad(n++)}`, textEdit: { range, newText: m } });
+    }
+  }
+  for (const p of itemPaths()) {
+    out.push({ label: p, kind: CompletionItemKind.Field, detail: 'item field', sortText: `2${pad(n++)}`, textEdit: { range, newText: p } });
+  }
+  return out;
+}

@@ -45,17 +45,26 @@ export function diagnostics(text: string, ctx: FeatureContext): Diagnostic[] {
     const e = Math.min(text.length, p.error.pos + Math.max(1, (/^[\w$]+/.exec(text.slice(p.error.pos))?.[0].length ?? 1)));
     out.push(mkDiag(text, p.error.pos, e, CODES.syntax, p.error.message, DiagnosticSeverity.Error));
   }
-  hookTypos(d, out);
-  goCased(d, out);
-  s3Order(d, out);
-  packetConsole(d, out);
-  kflDiagnostics(d, ctx, out);
-  if (ctx.es5Warning && p.ast) {
-    for (const f of es5Findings(p.ast, text)) {
+  // One lint's bug must not hide the others' findings (nor take the server down).
+  const run = (name: string, f: () => void) => {
+    try {
+      f();
+    } catch (e) {
+      console.error(`wirehook lint ${name}: ${(e as Error).stack ?? e}`);
+    }
+  };
+  run('hook names', () => hookTypos(d, out));
+  run('go-cased', () => goCased(d, out));
+  run('s3 order', () => s3Order(d, out));
+  run('packet console', () => packetConsole(d, out));
+  run('kfl', () => kflDiagnostics(d, ctx, out));
+  const ast = p.ast;
+  if (ctx.es5Warning && ast) run('es5', () => {
+    for (const f of es5Findings(ast, text)) {
       const fixes = f.fix ? [{ title: `Use "var"`, edits: [{ range: rangeOf(text, f.fix.s, f.fix.e), newText: f.fix.text }] }] : [];
       out.push(mkDiag(text, f.s, f.e, CODES.es5, `${cap(f.what)} are newer than ES5; Kubeshark runs hook scripts in an ES5 engine (wirehook.es5Warning: false hides this).`, DiagnosticSeverity.Warning, fixes));
     }
-  }
+  });
   return out;
 }
 
@@ -100,10 +109,10 @@ function goCased(d: Doc, out: Diagnostic[]): void {
     for (const st of c.steps) {
       if (!cur) break;
       if (st.k !== 'prop') { cur = walkSteps(cur, [st], null); continue; }
-      const next = prop(cur, st.name, null);
-      if (next) { cur = next; continue; }
-      const m = membersOf(deref(cur.type), null).find((x) => x.name.toLowerCase() === st.name.toLowerCase());
-      if (!m) break;
+      // Before prop(): the request/response unions end in a catch-all map that accepts any key.
+      const ms = membersOf(deref(cur.type), null);
+      const m = ms.some((x) => x.name === st.name) ? null : ms.find((x) => x.name.toLowerCase() === st.name.toLowerCase());
+      if (!m) { cur = prop(cur, st.name, null); continue; }
       bad.push({ tok: st.tok, name: m.name });
       cur = prop(cur, m.name, null);
     }

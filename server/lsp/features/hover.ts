@@ -2,8 +2,8 @@
 import { MarkupKind, type Hover } from 'vscode-languageserver';
 import type { FeatureContext } from './index';
 import type { Tok } from './lexer';
-import { deref, firstLine, MODEL, sigLabel, typeText } from './model';
-import { chainEndingAt, resolveChain, type Val } from './resolve';
+import { deref, elementOf, firstLine, MODEL, sigLabel, typeText } from './model';
+import { chainEndingAt, hookParam, prop, resolveChain, type Val } from './resolve';
 import { docOf, hooksIn, inComment, tokenBefore } from './structure';
 import { rangeOf } from './text';
 
@@ -21,6 +21,14 @@ export function hover(text: string, offset: number, ctx: FeatureContext): Hover 
   if (hook) {
     const h = MODEL.hooks.find((x) => x.name === hook.hook)!;
     return { contents: { kind: MarkupKind.Markdown, value: `\`\`\`ts\n${sigLabel(h.name, h.sig)}\n\`\`\`\n${h.doc}` }, range };
+  }
+  const decl = hooksIn(d).find((h) => i > h.fn.at && i < h.fn.open && t.type === 'name' && h.fn.params.includes(t.v));
+  if (decl) {
+    const v = hookParam(decl.hook, decl.fn.params.indexOf(t.v));
+    return v ? { contents: { kind: MarkupKind.Markdown, value: describe(v, ctx) }, range } : null;
+  }
+  if (t.type === 'str' && isP(d.toks[i - 1], '(') && d.toks[i - 2]?.type === 'name' && /^(match|validate)$/.test(d.toks[i - 2].v) && d.toks[i - 4]?.v === 'kfl') {
+    return kflHover(text, t, offset, ctx);
   }
   let end = -1;
   if (t.type === 'name') end = i;
@@ -46,9 +54,9 @@ function describe(v: Val, ctx: FeatureContext): string {
   const shown = v.path !== null && v.kind === 'member' ? `data.${v.path}` : v.name;
   const typ = v.text && !v.text.startsWith('{') ? v.text : typeText(v.type);
   lines.push('```ts', `(${what}) ${shown}: ${typ}`, '```');
-  if (v.protos.length) lines.push(`*${v.protos.join(', ')} only*`, '');
+  if (v.protos.length) lines.push(`*${v.protos.join(', ')} only*`);
   const doc = v.kind === 'member' ? firstLine(v.doc) : v.doc;
-  if (doc) lines.push(doc);
+  if (doc) lines.push('', doc);
   if (v.path) {
     const seen = ctx.observed.recent(v.path, RECENT);
     if (seen.length) lines.push('', `Seen lately: ${seen.map((x) => `\`${short(x)}\``).join(', ')}`);
@@ -59,4 +67,25 @@ function describe(v: Val, ctx: FeatureContext): string {
 function short(x: unknown): string {
   const s = typeof x === 'string' ? JSON.stringify(x) : JSON.stringify(x) ?? String(x);
   return (s.length > 60 ? `${s.slice(0, 57)}…` : s).replace(/`/g, "'");
+}
+
+/** A field path inside a kfl.match("…") query: its schema type and doc, values seen lately. */
+function kflHover(text: string, t: Tok, offset: number, ctx: FeatureContext): Hover | null {
+  if (offset <= t.s || offset >= t.e) return null;
+  const left = /[\w.[\]]*$/.exec(text.slice(t.s + 1, offset))![0];
+  const right = /^\w*/.exec(text.slice(offset, t.e))![0]; // up to the end of the segment under the cursor
+  const path = (left + right).replace(/^\.+|\.+$/g, '');
+  let v: Val | null = { type: { k: 'ref', name: 'Item' }, path: '', text: 'Item', doc: '', protos: [], kind: 'param', name: 'data' };
+  for (const k of path.split(/\.|(?=\[)/)) {
+    if (!v || !k) return null;
+    // `[0]` and a plain field after an array both mean an element (the path drops indices).
+    if (/^\[\d+\]$/.test(k) || (deref(v.type).k === 'array' && k !== 'length')) {
+      const el = elementOf(v.type, null);
+      v = el ? { ...v, type: el, text: '' } : null;
+      if (!v || k.startsWith('[')) continue;
+    }
+    v = prop(v, k, null);
+  }
+  if (!v || !path) return null;
+  return { contents: { kind: MarkupKind.Markdown, value: describe(v, ctx) }, range: rangeOf(text, offset - left.length, offset + right.length) };
 }

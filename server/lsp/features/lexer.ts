@@ -29,6 +29,8 @@ const PUNCS = [
   '=>', '==', '!=', '<=', '>=', '&&', '||', '??', '?.', '++', '--', '+=', '-=', '*=', '/=', '%=',
   '&=', '|=', '^=', '<<', '>>', '**',
 ];
+const PUNC_START = new Set(PUNCS.map((q) => q[0]));
+const PUNC_SET: Set<string>[] = [0, 1, 2, 3, 4].map((n) => new Set(PUNCS.filter((q) => q.length === n)));
 /** After these names a `/` starts a regex, not a division. */
 const REGEX_AFTER_NAME = new Set(['return', 'typeof', 'case', 'do', 'else', 'in', 'of', 'new', 'delete', 'void', 'throw', 'instanceof', 'yield', 'await']);
 
@@ -138,8 +140,11 @@ export function lex(src: string): Lexed {
       continue;
     }
     let p = src[i];
-    for (const q of PUNCS) {
-      if (src.startsWith(q, i)) { p = q; break; }
+    if (PUNC_START.has(p)) {
+      for (let len = 4; len >= 2; len--) {
+        const q = src.substr(i, len);
+        if (PUNC_SET[len].has(q)) { p = q; break; }
+      }
     }
     // `a?.5:b` is a conditional, not optional chaining.
     if (p === '?.' && /[0-9]/.test(src[i + 2] ?? '')) p = '?';

@@ -115,9 +115,9 @@ export function paramLabel(p: Param): string {
   return `${p.rest ? '...' : ''}${p.name}${p.optional ? '?' : ''}: ${p.type}`;
 }
 
-/** The first sentence or line of a doc comment (hover's one-liner). */
+/** The first sentence of a doc comment (hover's one-liner). */
 export function firstLine(doc: string): string {
-  const line = doc.split('\n')[0] ?? '';
-  const m = /^(.*?[.!?])(\s|$)/.exec(line);
-  return m ? m[1] : line;
+  const para = (doc.split(/\n\s*\n/)[0] ?? '').replace(/\s*\n\s*/g, ' ').trim();
+  const m = /^([\s\S]*?[.!?])(?=\s+[A-Z(]|\s*$)/.exec(para);
+  return m ? m[1] : para;
 }

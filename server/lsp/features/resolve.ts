@@ -149,7 +149,7 @@ export function resolveRoot(d: Doc, name: string, at: number, depth: number): Va
   return null;
 }
 
-function hookParam(hook: string, k: number): Val | null {
+export function hookParam(hook: string, k: number): Val | null {
   const h = MODEL.hooks.find((x) => x.name === hook);
   const p = h?.params[k];
   if (!p) return null;
@@ -164,8 +164,14 @@ interface Cond { pos: string[]; neg: string[] }
 /** Protocols the item is narrowed to at token i by the enclosing if/switch/early return. */
 export function narrowAt(d: Doc, i: number): Narrow {
   const { toks } = d;
+  const here = bracelessIf(d, i);
+  if (here) return here;
   for (let p = d.parent[i]; p >= 0; p = d.parent[p]) {
     const t = toks[p];
+    if (!isP(t, '{')) {
+      const outer = bracelessIf(d, p);
+      if (outer) return outer;
+    }
     if (isP(t, '(') && (toks[p - 1]?.v === 'if' || toks[p - 1]?.v === 'while')) {
       // Inside the condition, after `proto === "dns" &&`.
       const c = conditions(d, p + 1, i);
@@ -188,8 +194,36 @@ export function narrowAt(d: Doc, i: number): Narrow {
         }
       }
     }
+    // `if (<not dns>) {…} else { here }`
+    if (toks[p - 1]?.v === 'else' && isP(toks[p - 2], '}')) {
+      const ob = d.rmatch[p - 2];
+      if (ob > 0 && isP(toks[ob - 1], ')') && toks[d.rmatch[ob - 1] - 1]?.v === 'if') {
+        const c = conditions(d, d.rmatch[ob - 1] + 1, ob - 1);
+        if (c.neg.length && !c.pos.length) return new Set(c.neg);
+      }
+    }
     const fn = d.fns.get(p);
     if (fn?.top) break;
+  }
+  return null;
+}
+
+/** `if (<dns>) statement` without braces: the statement that holds token i. */
+function bracelessIf(d: Doc, i: number): Narrow {
+  const { toks } = d;
+  const lvl = d.parent[i];
+  for (let k = i - 1; k > lvl; k--) {
+    if (d.parent[k] !== lvl) continue;
+    const t = toks[k];
+    if (t.type === 'punc' && (t.v === ';' || t.v === '{' || t.v === '}')) return null;
+    if (isP(t, ')')) {
+      const o = d.rmatch[k];
+      if (o > 0 && toks[o - 1].v === 'if') {
+        const c = conditions(d, o + 1, k);
+        return c.pos.length && !c.neg.length ? new Set(c.pos) : null;
+      }
+      if (o >= 0) k = o;
+    }
   }
   return null;
 }

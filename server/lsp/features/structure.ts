@@ -117,11 +117,19 @@ function findFunctions(d: Doc): void {
   for (let i = 0; i < toks.length; i++) {
     if (!isP(toks[i], '=>') || !isP(toks[i + 1], '{')) continue;
     let params: string[] = [];
+    let start = i - 1;
     const p = toks[i - 1];
     if (p?.type === 'name') params = [p.v];
     else if (isP(p, ')')) {
       const o = d.rmatch[i - 1];
       if (o >= 0) params = paramNames(toks, o + 1, i - 1, parent, o);
+      start = o;
+    }
+    // `var onItemCaptured = (data) => {…}` is a (non-ES5) hook declaration too.
+    if (start > 2 && isP(toks[start - 1], '=') && toks[start - 2]?.type === 'name' && /^(var|let|const)$/.test(toks[start - 3]?.v ?? '')) {
+      const at = start - 2;
+      d.fns.set(i + 1, { name: toks[at].v, at, params, open: i + 1, close: match[i + 1], top: parent[at] === -1 });
+      continue;
     }
     d.fns.set(i + 1, { name: null, at: i, params, open: i + 1, close: match[i + 1], top: false });
   }
