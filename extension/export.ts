@@ -22,7 +22,7 @@ export async function exportItems(backend: Backend, query: string, ids?: string[
   if (!target) return undefined;
   const c = await backend.require();
   const r = await c.sendRequest(ExportItems, { format: pick.format, path: target.fsPath, ...(ids?.length ? { ids } : { query }) });
-  const extra = r.packets !== undefined ? ` (${r.packets} packets)` : '';
+  const extra = (r.packets !== undefined ? ` (${r.packets} packets)` : '') + (r.skipped ? `; ${r.skipped} items this format cannot hold were left out` : '');
   void vscode.window.showInformationMessage(`Wirehook: exported ${r.items} items${extra} to ${r.path}`, 'Open').then((a) => {
     if (a === 'Open' && pick.format !== 'pcap') void vscode.window.showTextDocument(vscode.Uri.file(r.path));
   });
