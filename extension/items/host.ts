@@ -12,6 +12,7 @@ import { itemUri } from './document';
 export class ItemsHub implements vscode.Disposable {
   private readonly hosts = new Set<ItemsHost>();
   query = '';
+  queryLanguage = 'empty';
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(readonly backend: Backend) {
@@ -83,7 +84,7 @@ export class ItemsHost implements vscode.Disposable {
     switch (m.type) {
       case 'ready': {
         this.post(this.hub.statusMessage());
-        this.post({ type: 'query', query: this.hub.query, ok: true });
+        this.post({ type: 'query', query: this.hub.query, ok: true, language: this.hub.queryLanguage });
         // The view starts (or restarts after being hidden) empty: it asks for rows itself.
         const c = await backend.ensure();
         this.post(this.hub.statusMessage());
@@ -114,7 +115,10 @@ export class ItemsHost implements vscode.Disposable {
       case 'setQuery': {
         const c = await backend.require();
         const r = await c.sendRequest(SetQuery, { query: m.query });
-        if (r.ok) this.hub.query = m.query;
+        if (r.ok) {
+          this.hub.query = m.query;
+          this.hub.queryLanguage = r.language;
+        }
         return this.hub.broadcast({ type: 'query', query: m.query, ok: r.ok, language: r.language, error: r.error, matched: r.matched });
       }
       case 'getItem': {

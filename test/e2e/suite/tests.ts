@@ -234,6 +234,8 @@ describe('trusted workspace', function () {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'wirehook-item', path: `/${items[0].id}.json` }));
     assert.equal(JSON.parse(doc.getText()).id, items[0].id);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    // The README's picture: a script with its inline output above the items panel.
+    await vscode.window.showTextDocument(file('hooks.js'));
     await vscode.commands.executeCommand('wirehook.items.focus');
     await ui('panelState', { mode: 'panel' });
     await screenshot('items-panel-dark');
