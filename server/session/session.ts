@@ -156,7 +156,9 @@ function validate(src: CaptureSource): void {
   if (n !== 1) throw Object.assign(new Error('give exactly one of source.pcap, source.interface or source.command'), { name: 'CaptureError' });
   if (src.command !== undefined && (!Array.isArray(src.command) || !src.command.length || src.command.some((a) => typeof a !== 'string')))
     throw Object.assign(new Error('source.command must be a non-empty array of strings (argv, no shell)'), { name: 'CaptureError' });
-  if (src.pcap !== undefined && src.pcap !== '-' && !fs.existsSync(src.pcap))
+  // The server's stdin is its LSP channel: a pcap stream comes from a command instead.
+  if (src.pcap === '-') throw Object.assign(new Error("source.pcap '-' (stdin) is not available here: give a command whose stdout is the pcap stream, e.g. {command: ['cat', 'file.pcap']}"), { name: 'CaptureError' });
+  if (src.pcap !== undefined && !fs.existsSync(src.pcap))
     throw Object.assign(new Error(`no such capture file: ${src.pcap}`), { name: 'CaptureError' });
 }
 

@@ -232,3 +232,14 @@ test('item ids never repeat across captures of the same file', async () => {
   assert.ok(a.length > 0 && b.length === a.length);
   assert.equal(a.filter((id) => b.includes(id)).length, 0);
 });
+
+test('bad sources get clear errors and the server keeps working', async () => {
+  await assert.rejects(c.conn.sendRequest(StartCapture, { source: { pcap: path.join(ws, 'nope.pcap') } }), /no such capture file/);
+  await assert.rejects(c.conn.sendRequest(StartCapture, { source: { pcap: '-' } }), /stdin/);
+  // A command fails after it started: the state says how.
+  const f = await c.conn.sendRequest(StartCapture, { source: { command: ['false'] } });
+  await c.until('the failed command in the state', () => c.states.some((s) => s.session === f.session && !s.running && /exit|status|code/i.test(s.error ?? '')));
+  await assert.rejects(c.conn.sendRequest(StartCapture, { source: { interface: 'no-such-if0' } }), /no-such-if0/);
+  const r = await c.conn.sendRequest(StartCapture, { source: { pcap: cap.file } });
+  await c.until('a capture after the failures', () => c.states.some((s) => s.session === r.session && s.finished));
+});
