@@ -125,7 +125,7 @@ async function deliveryLatency(): Promise<void> {
   const responder = spawn(process.execPath, ['-e', DNS_RESPONDER], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((res) => responder.stdout!.once('data', (d) => res(Number(String(d).trim()))));
   const uri = uriOf(path.join(ws, 'd.js'));
-  c.open(uri, `function onItemCaptured(data) {\n  console.log(data.request.questions[0].name);\n}\n`);
+  if (process.env.LSP_BENCH_NO_SCRIPT !== "1") c.open(uri, `function onItemCaptured(data) {\n  console.log(data.request.questions[0].name);\n}\n`);
   await c.conn.sendRequest(StartCapture, { source: { interface: 'lo', filter: `udp port ${port}` } });
   const sentAt = new Map<number, number>();
   const lat: number[] = [];

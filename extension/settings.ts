@@ -13,5 +13,6 @@ export function readSettings(): WirehookSettings {
     envFile: c.get<string>('envFile', DEFAULT_SETTINGS.envFile),
     maxItems: c.get<number>('maxItems', DEFAULT_SETTINGS.maxItems),
     maxStoreMB: c.get<number>('maxStoreMB', DEFAULT_SETTINGS.maxStoreMB),
+    liveMode: c.get<'latency' | 'throughput'>('liveMode', DEFAULT_SETTINGS.liveMode),
   };
 }

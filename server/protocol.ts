@@ -132,10 +132,11 @@ export interface StartCaptureParams {
   source: CaptureSource;
   speed?: PlaySpeed;
   /**
-   * Live capture: `latency` (default) hands each packet over as it arrives (output follows
-   * traffic within milliseconds; sustained floods of >~10k packets/s on lo lose packets, and
-   * the drops are reported); `throughput` hands packets over in kernel blocks (no loss at 250k
-   * packets/s, but up to a second late when traffic is light).
+   * Live capture: `throughput` hands packets over in kernel blocks (no loss at 250k packets/s;
+   * up to a second late when traffic is light); `latency` hands each packet over as it arrives
+   * (output follows traffic within milliseconds, but on lo its ring holds only ~50 ms of a 20k
+   * packets/s flood, and a longer stall loses packets; drops are reported). Default: the
+   * `liveMode` setting (docs/protocol.md has the measurements).
    */
   mode?: 'latency' | 'throughput';
 }
@@ -273,6 +274,8 @@ export interface WirehookSettings {
   /** Store bounds. */
   maxItems: number;
   maxStoreMB: number;
+  /** How live captures hand packets over when `startCapture` does not say (see StartCaptureParams.mode). */
+  liveMode: 'latency' | 'throughput';
 }
 
 export const DEFAULT_SETTINGS: WirehookSettings = {
@@ -283,6 +286,7 @@ export const DEFAULT_SETTINGS: WirehookSettings = {
   envFile: '',
   maxItems: 100_000,
   maxStoreMB: 64,
+  liveMode: 'throughput',
 };
 
 /**

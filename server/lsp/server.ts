@@ -272,7 +272,7 @@ export class WirehookServer {
       // Scripts opened just before the capture see its first item.
       await this.scripts.settled();
       this.feed.reset();
-      return this.session.start(p.source, p.speed ?? 'asap', p.mode ?? (process.env.WIREHOOK_LIVE_MODE === 'throughput' ? 'throughput' : 'latency'));
+      return this.session.start(p.source, p.speed ?? 'asap', p.mode ?? this.settings.liveMode);
     });
     c.onRequest(StopCapture, () => this.session.stop());
     c.onRequest(ListInterfaces, () => {

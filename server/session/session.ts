@@ -67,14 +67,14 @@ export class CaptureSession {
   }
 
   /** Stops what runs, clears the store, opens the new source and starts playing it. Throws CaptureError. */
-  async start(src: CaptureSource, speed: PlaySpeed = 'asap', mode: 'latency' | 'throughput' = 'latency'): Promise<StartCaptureResult> {
+  async start(src: CaptureSource, speed: PlaySpeed = 'asap', mode: 'latency' | 'throughput' = 'throughput'): Promise<StartCaptureResult> {
     validate(src);
     await this.stop();
     const session = ++this.seq;
     this.st = { session, source: describe(src), running: false, speed, finished: false };
     let source: PacketSource;
     try {
-      // By default live packets are handed over at once: the editor shows output as traffic happens.
+      // `latency`: each live packet is handed over at once (docs/protocol.md, "Live mode").
       source = await openSourceSpec({ ...src, ...(src.pcap !== undefined ? { speed } : {}), immediate: mode === 'latency' });
     } catch (e) {
       this.st.error = (e as Error).message;
