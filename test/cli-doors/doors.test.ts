@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { scenarioCapture } from '../helpers/capture';
@@ -189,12 +189,16 @@ test('unreadable capture file and script: exit 2 with the reason', { skip: proce
   const hook = join(dir, 'hook.js');
   writeFileSync(hook, 'function onItemCaptured(d) {}');
   chmodSync(hook, 0o600);
-  const r = cli(['items', '--pcap', pcap], { as: 'nobody' });
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^wirehook: cannot read .*secret\.pcap: (permission denied|EACCES)[^\n]*\n$/i);
-  const s = cli(['run', hook, '--pcap', DEMO], { as: 'nobody' });
-  assert.equal(s.code, 2, s.stderr);
-  assert.match(s.stderr, /^wirehook: cannot read hook script .*hook\.js: EACCES\n$/);
+  try {
+    const r = cli(['items', '--pcap', pcap], { as: 'nobody' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /^wirehook: cannot read .*secret\.pcap: (permission denied|EACCES)[^\n]*\n$/i);
+    const s = cli(['run', hook, '--pcap', DEMO], { as: 'nobody' });
+    assert.equal(s.code, 2, s.stderr);
+    assert.match(s.stderr, /^wirehook: cannot read hook script .*hook\.js: EACCES\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   usageError(['items', '--pcap', '/tmp'], /^wirehook: cannot read \/tmp: is a directory\n$/);
 });
 
