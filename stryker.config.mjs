@@ -1,0 +1,25 @@
+// Mutation testing (`npm run mutate`; not in CI: each mutant re-runs a test subset).
+// The `command` runner has no per-test coverage, so every mutant runs the whole command:
+// narrow both with the environment for a bounded run, e.g.
+//   WIREHOOK_MUTATE=capture/stream/order.ts WIREHOOK_MUTATE_TESTS=capture/pipeline npm run mutate
+// Figures and how to read the report: docs/reliability.md.
+const mutate = (process.env.WIREHOOK_MUTATE ?? 'capture/stream/**/*.ts,capture/item/**/*.ts,server/kfl/**/*.ts').split(',');
+const tests = (process.env.WIREHOOK_MUTATE_TESTS ?? 'test/capture/ test/dissectors/ test/kfl/ test/hardening/fuzz-pipeline').split(/\s+/);
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  testRunner: 'command',
+  commandRunner: { command: `node scripts/run-tests.mjs ${tests.join(' ')}` },
+  mutate,
+  // Test output, builds and reports stay out of the sandbox copy.
+  ignorePatterns: ['test/.out', 'dist', 'reports', '.stryker-tmp', 'extension/out', '*.vsix'],
+  concurrency: Number(process.env.WIREHOOK_MUTATE_CONCURRENCY ?? 1),
+  // Runs are wall-clock bound on a shared machine: be generous before calling a mutant a timeout.
+  timeoutFactor: 2,
+  timeoutMS: 20000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: 'always',
+};
