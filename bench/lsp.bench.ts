@@ -229,7 +229,7 @@ async function completionsAndRss(): Promise<void> {
   const uri = uriOf(path.join(ws, 'long.js'));
   const text = body.join('\n') + '\n';
   c.open(uri, text);
-  const r = await c.conn.sendRequest(StartCapture, { source: { command: [process.execPath, 'bench/pcap-repeat.mjs', BASE, '10'] } });
+  const r = await c.conn.sendRequest(StartCapture, { source: { command: [process.execPath, 'test/e2e/pcap-feed.mjs', BASE, '10', '0', '0'] } });
   await c.until('100k items stored', () => (c.stats.at(-1)?.stored ?? 0) >= 100_000, 300_000);
   const line = body.length - 3;
   const lat: number[] = [];

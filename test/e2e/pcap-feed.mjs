@@ -1,6 +1,7 @@
 // A pcap stream on stdout for the speed figures: FILE's records repeated BURST times at once,
 // then RATE copies a second for SECONDS (each copy shifted in time after the last, so streams
-// do not overlap). Used as a `command` capture source by the e2e speed test.
+// do not overlap). Used as a `command` capture source by the e2e speed test, and with RATE 0 by
+// the LSP bench (`FILE 10 0 0`: ten copies, then the stream ends).
 import { readFileSync, writeSync } from 'node:fs';
 
 const [file, burstArg, rateArg, secondsArg] = process.argv.slice(2);
@@ -30,7 +31,8 @@ const copy = () => {
 };
 write(buf.subarray(0, 24));
 for (let i = 0; i < Number(burstArg); i++) copy();
-const rate = Number(rateArg);
+const rate = Number(rateArg) || 0;
+if (rate <= 0) process.exit(0);
 const end = Date.now() + Number(secondsArg) * 1000;
 const timer = setInterval(() => {
   for (let i = 0; i < Math.max(1, Math.round(rate / 10)); i++) copy();
