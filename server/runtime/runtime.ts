@@ -3,55 +3,35 @@
  * items and packets in batches, runs their jobs/timers, and applies limits and the fault
  * policy. Used directly (tests, benchmarks) or inside the worker thread (server/runtime/worker.ts).
  *
+ * This file is the scripts' lifecycle (load, reload, unload) and the batching of items and
+ * packets into crossings. The parts: loaded.ts (what is kept per script), faults.ts (crossings,
+ * error counting and the fault policy: every per-script limit), helper-calls.ts (the host side
+ * of every helper a script calls).
+ *
  * Shared between scripts: the `this` store (JSON values, see docs/runtime.md), the job
  * scheduler's running state, the metrics registry and the files folder. Nothing survives a
  * reload: a new version gets a fresh context, old jobs and timers stop.
  */
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import * as yaml from 'js-yaml';
 import { getQuickJS, type QuickJSWASMModule } from 'quickjs-emscripten';
 import type { Item } from '../../capture/item/schema';
-import type { CompiledQuery } from '../kfl/api';
-import { compileLegacy } from '../kfl/legacy/index';
 import { analyzeScript, AnalysisSyntaxError, type ScriptAnalysis } from './analyze';
 import { ScriptLoadError } from './errors';
 import { FileSandbox } from './helpers/files';
-import { buildHar } from './helpers/har';
 import { MetricsRegistry } from './helpers/metrics';
 import { NetHelpers } from './helpers/net';
-import { sentiment } from './helpers/sentiment';
 import { JobScheduler } from './jobs';
 import { PcapHelpers } from './pcap';
-import { compileProjection, itemProjection, readsKey, type Projector } from './projection';
+import { compileProjection, itemProjection, readsKey } from './projection';
 import { ErrorFolder } from './fold';
-import { ScriptInstance, type ScriptError } from './script';
-import { DEFAULT_LIMITS, type HookStats, type LoadedScript, type QueriedItem, type RuntimeEvent, type RuntimeLimits, type RuntimeOptions, type RuntimeStats } from './types';
+import { FaultPolicy } from './faults';
+import { HelperCalls } from './helper-calls';
+import { clearTimers, type Loaded } from './loaded';
+import { ScriptInstance } from './script';
+import { DEFAULT_LIMITS, type LoadedScript, type QueriedItem, type RuntimeEvent, type RuntimeLimits, type RuntimeOptions, type RuntimeStats } from './types';
 
 export type { RuntimeStats } from './types';
-
-interface Loaded {
-  file: string;
-  analysis: ScriptAnalysis;
-  worker: ScriptInstance;
-  hub: ScriptInstance | null;
-  projectors: { captured: Projector; queried: Projector; capturedKey: string; queriedKey: string };
-  disabled: string | null;
-  faults: number[];
-  consecutive: number;
-  faultedThisCall: boolean;
-  /** Pending setTimeout timers by `role#id` (ids restart at 1 in each instance). */
-  timers: Map<string, NodeJS.Timeout>;
-  folder: ErrorFolder;
-  /** Errors reported (every one). */
-  errors: number;
-  /** Hooks that reported an error and have not run cleanly since; errors in the crossing running now. */
-  erroredHooks: Set<string>;
-  crossingErrors: Set<string>;
-  hookStats: Map<string, HookStats>;
-  /** Wall time spent in this script's crossings (hooks, jobs, timers), ms. */
-  busyMs: number;
-}
 
 let modulePromise: Promise<QuickJSWASMModule> | null = null;
 /** The QuickJS wasm module, loaded once per thread (~15 ms). */
@@ -66,13 +46,12 @@ export class HookRuntime {
   readonly files: FileSandbox;
   readonly pcapDir: string;
   private scripts = new Map<string, Loaded>();
-  private shared = new Map<string, string>();
-  private kflCache = new Map<string, CompiledQuery | Error>();
   private net: NetHelpers;
   private pcap: PcapHelpers;
+  private helpers: HelperCalls;
+  private policy: FaultPolicy;
   /** Items of the batch being run (lazily parsed when they came as JSON), for kfl.match by index. */
   private batchOf: () => Item[] = () => [];
-  private hubQueue: [string, string][] = [];
   private delivering = false;
   private env: Record<string, unknown>;
   private nodeName: string;
@@ -94,6 +73,20 @@ export class HookRuntime {
     this.files = new FileSandbox(filesDir, [this.pcapDir]);
     this.pcap = new PcapHelpers(this.pcapDir, () => this.files.root, (d) => this.files.resolve(d, true));
     this.net = new NetHelpers(opts.allowNetwork ?? false, opts.networkTimeoutMs ?? 10_000);
+    this.policy = new FaultPolicy(this.limits, (e) => this.onEvent(e), (s) => {
+      this.jobs.removeAll(s.worker);
+      if (s.hub) this.jobs.removeAll(s.hub);
+      clearTimers(s);
+    }, () => this.replaying);
+    this.helpers = new HelperCalls(
+      {
+        batch: () => this.batchOf(),
+        crossing: (s, hook, calls, fn) => this.guard(s, hook, calls, fn),
+        deliverHub: () => this.deliverHub(),
+        onEvent: (e) => this.onEvent(e),
+      },
+      { jobs: this.jobs, metrics: this.metrics, files: this.files, pcap: this.pcap, net: this.net },
+    );
   }
 
   /** Loads (or hot-reloads) a script. On failure the previous version, if any, keeps running. */
@@ -127,7 +120,7 @@ export class HookRuntime {
       }
     } catch (e) {
       for (const m of made) this.disposeInstance(m);
-      this.clearTimers(entry);
+      clearTimers(entry);
       throw e;
     }
     for (const name of new Set([...entry.worker.hooks, ...(entry.hub?.hooks ?? [])])) {
@@ -149,14 +142,9 @@ export class HookRuntime {
 
   private retire(s: Loaded): void {
     s.folder.flush(true);
-    this.clearTimers(s);
+    clearTimers(s);
     this.disposeInstance(s.worker);
     if (s.hub) this.disposeInstance(s.hub);
-  }
-
-  private clearTimers(s: Loaded): void {
-    for (const t of s.timers.values()) clearTimeout(t);
-    s.timers.clear();
   }
 
   /** Pending setTimeout timers of all scripts. */
@@ -203,29 +191,15 @@ export class HookRuntime {
         file, source, role, nodeName: role === 'hub' ? 'hub' : this.nodeName, env: this.env, limits: this.limits,
         consoleSites: entry.analysis.consoleSites, pktNeedsTs: readsKey(pktReads, 'timestamp'), pktReuse: pktReads !== true,
       },
-      (op, a, b, c) => this.dispatch(entry, inst, op, a, b, c),
+      (op, a, b, c) => this.helpers.dispatch(entry, inst, op, a, b, c),
       {
         log: (stream, text, line, col) =>
           this.onEvent(this.replaying ? { type: 'log', script: file, role, stream, text, line, col, replay: true } : { type: 'log', script: file, role, stream, text, line, col }),
-        error: (e) => this.scriptError(entry, role, e),
+        error: (e) => this.policy.error(entry, role, e),
         queried: (index, flags, replaced) => this.queriedOut?.(index, flags, replaced),
       },
     );
     return inst;
-  }
-
-  /** Counts the error, folds repeats (fold.ts), and applies the fault policy. */
-  private scriptError(s: Loaded, role: 'worker' | 'hub', e: ScriptError): void {
-    s.errors++;
-    const hs = s.hookStats.get(e.hook);
-    if (hs) hs.errors++;
-    s.crossingErrors.add(e.hook);
-    s.erroredHooks.add(e.hook);
-    s.folder.report({
-      type: 'error', script: s.file, role, where: e.where, hook: e.hook, message: e.message, text: e.text, stack: e.stack, line: e.line, col: e.col, count: 1,
-      ...(e.fault ? { fault: e.fault } : {}), ...(this.replaying ? { replay: true } : {}),
-    });
-    if (e.fault) this.fault(s, e.message);
   }
 
   /** Sends the counts of folded errors that are due (all of them with `all`, e.g. at drain). */
@@ -365,197 +339,21 @@ export class HookRuntime {
     this.deliverHub();
   }
 
-  /**
-   * Runs one crossing (`calls` runs of `hook`), counts it in the hook's stats, and applies the
-   * fault policy ("N in a row" resets on a clean call). A hook that had reported errors and got
-   * through a whole crossing without one is announced clean.
-   */
+  /** Runs one crossing into `s` (faults.ts: stats, error folding, the fault policy). */
   private guard(s: Loaded, hook: string, calls: number, fn: () => void): void {
-    s.faultedThisCall = false;
-    s.crossingErrors.clear();
-    const t0 = performance.now();
-    fn();
-    const ms = performance.now() - t0;
-    s.busyMs += ms;
-    const hs = s.hookStats.get(hook);
-    if (hs) {
-      hs.calls += calls;
-      hs.totalUs += ms * 1000;
-    }
-    if (!s.faultedThisCall) s.consecutive = 0;
-    if (s.erroredHooks.has(hook) && !s.crossingErrors.has(hook)) {
-      s.erroredHooks.delete(hook);
-      s.folder.forget(hook);
-      this.onEvent({ type: 'clean', script: s.file, hook });
-    }
-    s.folder.flush(false);
+    this.policy.crossing(s, hook, calls, fn);
   }
 
-  private fault(s: Loaded, message: string): void {
-    if (s.disabled) return;
-    s.faultedThisCall = true;
-    s.consecutive++;
-    const now = Date.now();
-    s.faults = s.faults.filter((t) => now - t < 60_000);
-    s.faults.push(now);
-    let reason: string | null = null;
-    if (s.consecutive >= this.limits.maxConsecutiveFaults) reason = `${s.consecutive} faults in a row (last: ${message})`;
-    else if (s.faults.length >= this.limits.maxFaultsPerMinute) reason = `${s.faults.length} faults within a minute (last: ${message})`;
-    if (reason) {
-      s.disabled = reason;
-      this.jobs.removeAll(s.worker);
-      if (s.hub) this.jobs.removeAll(s.hub);
-      this.clearTimers(s);
-      this.onEvent({ type: 'disabled', script: s.file, reason });
-    }
-  }
-
-  // -------------------------------------------------------------- helpers (host side)
-
-  private dispatch(s: Loaded, inst: ScriptInstance, op: string, a: string | number | undefined, b: string | number | undefined, c: string | number | undefined): string | undefined {
-    switch (op) {
-      case 'sget': {
-        return this.shared.get(String(a));
-      }
-      case 'sset':
-        this.shared.set(String(a), String(b));
-        return undefined;
-      case 'shas':
-        return this.shared.has(String(a)) ? '1' : '0';
-      case 'sdel':
-        this.shared.delete(String(a));
-        return undefined;
-      case 'skeys':
-        return JSON.stringify([...this.shared.keys()]);
-      case 'kfl': {
-        const item = this.batchOf()[Number(b)];
-        return `s${this.kfl(String(a)).match(item) ? '1' : '0'}`;
-      }
-      case 'kflj': {
-        let item: unknown;
-        try {
-          item = JSON.parse(String(b));
-        } catch {
-          item = null;
-        }
-        return `s${this.kfl(String(a)).match(item as Item) ? '1' : '0'}`;
-      }
-      case 'kflv':
-        this.kfl(String(a));
-        return 's1';
-      case 'jsched':
-        this.jobs.schedule(inst, String(a), String(b), Number(c) || 0, (tag) => {
-          if (s.disabled) return;
-          this.guard(s, 'job', 1, () => inst.job(tag));
-          this.deliverHub();
-        });
-        return undefined;
-      case 'jremove':
-        this.jobs.remove(inst, String(a));
-        return undefined;
-      case 'jremoveAll':
-        this.jobs.removeAll(inst);
-        return undefined;
-      case 'jrunning':
-        return this.jobs.isRunning ? 's1' : 's0';
-      case 'jstart':
-        this.jobs.start();
-        return undefined;
-      case 'jstop':
-        this.jobs.stop();
-        return undefined;
-      case 'yaml': {
-        let v: unknown;
-        try {
-          v = JSON.parse(String(a));
-        } catch (e) {
-          throw new Error(`utils.json2Yaml: not JSON: ${(e as Error).message}`);
-        }
-        return `s${yaml.dump(v, { lineWidth: -1 })}`;
-      }
-      case 'hub':
-        this.hubQueue.push([String(a), String(b)]);
-        return undefined;
-      case 'har':
-        return `s${buildHar(JSON.parse(String(a)))}`;
-      case 'prom': {
-        const [name, help, type, value, labels] = JSON.parse(String(a)) as unknown[];
-        return `s${this.metrics.update(name, help, type, value, labels)}`;
-      }
-      case 'file': {
-        const r = this.files.call(String(a), JSON.parse(String(b)) as unknown[]);
-        return r === undefined ? undefined : `s${r}`;
-      }
-      case 'pcap': {
-        const args = JSON.parse(String(b)) as unknown[];
-        if (a === 'path') return `s${this.pcap.path(args[0])}`;
-        if (a === 'snapshot') return `s${this.pcap.snapshot(args[0], args[1])}`;
-        return `=${JSON.stringify(this.pcap.nameResolutionHistory())}`;
-      }
-      case 'net': {
-        const helper = String(a);
-        const t0 = Date.now();
-        try {
-          const r = this.net.call(
-            helper,
-            JSON.parse(String(b)) as unknown[],
-            (rep) => this.onEvent({ type: 'network', script: s.file, ...rep }),
-            (text) => this.onEvent({ type: 'notice', script: s.file, text }),
-          );
-          return `s${r}`;
-        } finally {
-          inst.extendDeadline(Date.now() - t0);
-        }
-      }
-      case 'sentiment':
-        return `=${JSON.stringify(sentiment(String(a)))}`;
-      case 'timer': {
-        // Keyed by role too: the worker and hub instances of a script both number from 1.
-        const key = `${inst.cfg.role}#${Number(a)}`;
-        const id = Number(a);
-        const t = setTimeout(() => {
-          s.timers.delete(key);
-          if (s.disabled) return;
-          this.guard(s, 'timer', 1, () => inst.timer(id));
-          this.deliverHub();
-        }, Math.max(0, Number(b) || 0));
-        t.unref();
-        s.timers.set(key, t);
-        return undefined;
-      }
-      case 'untimer': {
-        const key = `${inst.cfg.role}#${Number(a)}`;
-        clearTimeout(s.timers.get(key));
-        s.timers.delete(key);
-        return undefined;
-      }
-      default:
-        throw new Error(`${op} is not a Wirehook helper`);
-    }
-  }
-
-  private kfl(q: string): CompiledQuery {
-    let c = this.kflCache.get(q);
-    if (c === undefined) {
-      try {
-        c = compileLegacy(q);
-      } catch (e) {
-        c = e as Error;
-      }
-      if (this.kflCache.size > 1000) this.kflCache.clear();
-      this.kflCache.set(q, c);
-    }
-    if (c instanceof Error) throw c;
-    return c;
-  }
+  // -------------------------------------------------------------- hub actions
 
   /** Delivers queued `hub.action` calls to the hub instances' `onHubAction` (after the current crossing). */
   private deliverHub(): void {
     if (this.delivering) return;
     this.delivering = true;
     try {
-      for (let guard = 0; this.hubQueue.length && guard < 10_000; guard++) {
-        const [action, json] = this.hubQueue.shift()!;
+      const queue = this.helpers.hubQueue;
+      for (let guard = 0; queue.length && guard < 10_000; guard++) {
+        const [action, json] = queue.shift()!;
         for (const s of this.scripts.values()) {
           if (s.disabled || !s.hub || !s.hub.hooks.has('onHubAction')) continue;
           this.guard(s, 'onHubAction', 1, () => s.hub!.hubAction(action, json));
