@@ -64,17 +64,21 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length === 0) throw new UsageError('give at least one hook script (wirehook run HOOK.js --pcap FILE)');
-  const num = (name: string, min: number): number | undefined => {
+  const num = (name: string, min: number, max: number): number | undefined => {
     const v = (values as Record<string, unknown>)[name];
     if (v === undefined) return undefined;
     const n = Number(v);
     if (!/^\d+(\.\d+)?$/.test(String(v)) || n < min) throw new UsageError(`--${name} wants a number ≥ ${min}, got '${String(v)}'`);
+    if (n > max) throw new UsageError(`--${name} wants a number ≤ ${max}, got '${String(v)}'`);
     return n;
   };
-  const timeoutMs = num('timeout-ms', 1);
-  const memoryMb = num('memory-mb', 1);
-  const metricsPort = num('metrics-port', 0);
-  const lingerS = num('linger', 0) ?? 0;
+  // Upper bounds: what the value feeds must take it. A timer longer than 2^31-1 ms fires at
+  // once (Node's TimeoutOverflowWarning); a port is 16 bits; the sandbox is 32-bit wasm.
+  const MAX_TIMER_MS = 2 ** 31 - 1;
+  const timeoutMs = num('timeout-ms', 1, MAX_TIMER_MS);
+  const memoryMb = num('memory-mb', 1, 4095);
+  const metricsPort = num('metrics-port', 0, 65535);
+  const lingerS = num('linger', 0, Math.floor(MAX_TIMER_MS / 1000)) ?? 0;
   const watch = values.watch === true;
 
   const scripts = positionals.map((f) => {

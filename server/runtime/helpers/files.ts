@@ -72,7 +72,10 @@ export class FileSandbox {
         return undefined;
       case 'mkdirTemp': {
         const dir = this.resolve(a[1] ? String(a[1]) : '.');
-        return fs.mkdtempSync(path.join(dir, a[0] ? String(a[0]) : 'tmp'));
+        // The prefix is a path too ('../x' climbs): check where the new folder will be.
+        const prefix = path.join(dir, a[0] ? String(a[0]) : 'tmp');
+        this.resolve(`${prefix}XXXXXX`);
+        return fs.mkdtempSync(prefix);
       }
       case 'temp': {
         const dir = this.resolve(a[1] ? String(a[1]) : '.');
@@ -109,14 +112,29 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : v === undefined ? '' : JSON.stringify(v);
 }
 
-/** realpath of `p` if it exists, else realpath of its deepest existing ancestor + the rest. */
-function realOfDeepest(p: string): string {
+/**
+ * realpath of `p` if it exists, else realpath of its deepest existing ancestor + the rest. A
+ * dangling symlink on the way is followed to where it points (a write through it would create
+ * its target): realpath fails on it, yet it exists, so it is not a missing component.
+ */
+function realOfDeepest(p: string, depth = 0): string {
   let cur = p;
   const rest: string[] = [];
   for (;;) {
     try {
       return path.join(fs.realpathSync(cur), ...rest);
     } catch {
+      let link: string | null = null;
+      try {
+        if (fs.lstatSync(cur).isSymbolicLink()) link = fs.readlinkSync(cur);
+      } catch {
+        /* missing: climb */
+      }
+      if (link !== null) {
+        // A loop or a very long chain: say it is outside (refused) rather than guess.
+        if (depth >= 40) return path.sep + '\0symlink-loop';
+        return realOfDeepest(path.join(path.resolve(path.dirname(cur), link), ...rest), depth + 1);
+      }
       const parent = path.dirname(cur);
       if (parent === cur) return p;
       rest.unshift(path.basename(cur));
