@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import type { Item } from '../../capture/item/schema';
 import { ScriptLoadError } from './errors';
 import type { FromWorker, ToWorker } from './protocol';
-import type { LoadedScript, QueriedItem, RuntimeEvent, RuntimeOptions, RuntimeStats } from './types';
+import { DEFAULT_LIMITS, type LoadedScript, type QueriedItem, type RuntimeEvent, type RuntimeOptions, type RuntimeStats } from './types';
 import { analyzeScript, type Projection } from './analyze';
 import { compileProjection, itemProjection, mergeProjections, type Projector } from './projection';
 
@@ -20,12 +20,25 @@ const MAX_IN_FLIGHT = 8;
 /** Replay batches in flight at once (each holds one JSON batch). */
 const REPLAY_IN_FLIGHT = 4;
 
+/**
+ * The worker's own stack, sized from the QuickJS stack limit. QuickJS counts only its shadow
+ * stack in wasm memory; the wasm frames themselves run on this thread's native stack, and some
+ * recursions (JSON.stringify through toJSON: measured ~12.5 bytes of native stack per byte
+ * QuickJS counts) use far more of it. With too little, the host stack gives out first and the
+ * instance has to be stopped (script.ts enter()) instead of reporting a catchable stack overflow.
+ * 32x leaves room: 8 MB for the default 256 KB limit.
+ */
+export function workerStackMb(stackBytes: number): number {
+  return Math.max(4, Math.ceil((stackBytes * 32) / (1024 * 1024)));
+}
+
 /** dist/runtime-worker.js next to the bundle; from source (tests, benches under tsx), worker.ts through tsx. */
-function startWorker(): Worker {
+function startWorker(stackBytes: number): Worker {
+  const resourceLimits = { stackSizeMb: workerStackMb(stackBytes) };
   const built = path.join(__dirname, 'runtime-worker.js');
-  if (__filename.endsWith('.js') && fs.existsSync(built)) return new Worker(built);
+  if (__filename.endsWith('.js') && fs.existsSync(built)) return new Worker(built, { resourceLimits });
   const src = path.join(__dirname, 'worker.ts');
-  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(src)});`, { eval: true });
+  return new Worker(`require('tsx/cjs'); require(${JSON.stringify(src)});`, { eval: true, resourceLimits });
 }
 
 export class RuntimeClient {
@@ -51,7 +64,7 @@ export class RuntimeClient {
   private projectKey = 'true';
 
   private constructor(opts: RuntimeOptions, private batchSize = opts.batchSize ?? 256) {
-    this.worker = startWorker();
+    this.worker = startWorker(opts.limits?.stackBytes ?? DEFAULT_LIMITS.stackBytes);
     let ready!: () => void;
     let fail!: (e: Error) => void;
     this.readyP = new Promise((res, rej) => {

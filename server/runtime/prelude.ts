@@ -13,6 +13,37 @@
 export const PRELUDE = String.raw`(function (H, G, CFG) {
 'use strict';
 var parse = JSON.parse, stringify = JSON.stringify, now = Date.now, isArray = Array.isArray;
+var keysOf = Object.keys, protoOf = Object.getPrototypeOf, OP = Object.prototype, AP = Array.prototype;
+var ownProp = Function.prototype.call.bind(OP.hasOwnProperty);
+/**
+ * The driver's own results (console lines, errors, hook names) must reach the host as written,
+ * whatever the script did to the prototypes: a top-level 'Object.prototype.toJSON = …' once
+ * turned them into garbage and the load into a wasm crash. JSON.stringify consults toJSON on
+ * Object.prototype and Array.prototype (and whatever Array.prototype now inherits from), so
+ * while those are untouched it is used as is (the fast path); otherwise enc() writes the
+ * driver's plain data by hand, reading own properties only (a primitive string's JSON form
+ * never looks toJSON up).
+ */
+function encode(v) {
+  if (protoOf(AP) === OP && !ownProp(OP, 'toJSON') && !ownProp(AP, 'toJSON')) return stringify(v);
+  return enc(v);
+}
+function enc(v) {
+  if (v === null || v === undefined) return 'null';
+  var t = typeof v, s, i;
+  if (t === 'string') return stringify(v);
+  if (t === 'number') return isFinite(v) ? '' + v : 'null';
+  if (t === 'boolean') return v ? 'true' : 'false';
+  if (isArray(v)) {
+    s = '[';
+    for (i = 0; i < v.length; i++) s += (i ? ',' : '') + enc(v[i]);
+    return s + ']';
+  }
+  var ks = keysOf(v);
+  s = '{';
+  for (i = 0; i < ks.length; i++) s += (i ? ',' : '') + stringify(ks[i]) + ':' + enc(v[ks[i]]);
+  return s + '}';
+}
 var out = [], qout = [];
 var hooks = {}, jobsTab = {}, timers = {}, timerSeq = 0;
 var batch = null, curObj, cur = -1, curHook = '', base = 0;
@@ -47,7 +78,7 @@ function report(where, e, idx) {
 }
 function result(i) {
   if (!out.length && !qout.length) return '' + i;
-  var r = stringify({ i: i, o: out, q: qout });
+  var r = encode({ i: i, o: out, q: qout });
   out = []; qout = [];
   return r;
 }
@@ -268,7 +299,7 @@ return {
     for (var i = 0; i < NAMES.length; i++) if (typeof found[i] === 'function') hooks[NAMES[i]] = found[i];
     var has = [];
     for (var k in hooks) has.push(k);
-    return stringify({ hooks: has, r: result(0) });
+    return encode({ hooks: has, r: result(0) });
   },
   items: function (s, hook, b, q) { batch = parse(s); curHook = hook; base = b; queried = q; return loop(0); },
   resume: function (from) { return loop(from); },
@@ -283,7 +314,7 @@ return {
     if (hooks.onHubAction) { curHook = 'onHubAction'; try { hooks.onHubAction.call(shared, action, parse(json)); } catch (e) { report('onHubAction', e, -1); } }
     return result(0);
   },
-  state: function () { var r = stringify({ hook: curHook, i: cur }); cur = -1; curObj = undefined; return r; },
+  state: function () { var r = encode({ hook: curHook, i: cur }); cur = -1; curObj = undefined; return r; },
   drain: function () { return result(-1); },
 };
 })`;

@@ -147,8 +147,17 @@ export class ScriptInstance {
       this.drainQuietly();
       throw this.loadError(err);
     }
-    const out = JSON.parse(ctx.getString(r.value)) as { hooks: string[]; r: string };
+    const raw = ctx.getString(r.value);
     r.value.dispose();
+    let out: { hooks: string[]; r: string };
+    try {
+      out = JSON.parse(raw) as { hooks: string[]; r: string };
+      if (!Array.isArray(out.hooks) || typeof out.r !== 'string') throw new Error('unexpected shape');
+    } catch {
+      // The driver's answer was tampered with (prelude.ts encode() should prevent it): refuse
+      // the script cleanly rather than run it half understood.
+      throw new ScriptLoadError(file, 1, 1, 'Error: the script changed the runtime so that its result could not be read back');
+    }
     const loadErr = this.handleLoad(out.r);
     if (loadErr) throw loadErr;
     for (const h of out.hooks) this.hooks.add(h);

@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
+import { RuntimeClient, workerStackMb } from '../../server/runtime/client';
 import { ScriptLoadError } from '../../server/runtime/errors';
+import type { RuntimeEvent } from '../../server/runtime/types';
 import { HTTP_SAMPLE, OUT } from '../runtime/fixture';
 import { harness } from '../runtime/harness';
 
@@ -144,13 +146,25 @@ test('deep recursion through a getter is a reported stack fault; the next item r
   h.rt.close();
 });
 
-test('endless toJSON nesting in JSON.stringify is a reported stack fault at the default stack limit; the script keeps running', { todo: 'BUG: QuickJS JSON.stringify recursion through toJSON exhausts the host wasm stack before the 256 KB QuickJS limit: the instance is stopped ("Maximum call stack size exceeded; the script was stopped") and the batch\'s earlier console lines ("item 1") are lost' }, async () => {
-  const h = await harness({ limits: { timeoutMs: 2000 } });
-  h.rt.load('deepjson.js', abuser(`var o = { toJSON: function () { return { a: o }; } }; console.log(JSON.stringify(o));`));
-  h.rt.captured(items(3));
-  assert.deepEqual(h.logs('deepjson.js'), ['item 1', 'item 3']);
-  assert.match(h.errors('deepjson.js')[0], /stack overflow/);
-  h.rt.close();
+test('endless toJSON nesting in JSON.stringify is a reported stack fault at the default stack limit; the script keeps running (was: the host stack gave out first, the instance was stopped, earlier lines lost)', async () => {
+  // Through the worker, as the CLI and the server run scripts: its stack is sized from the
+  // QuickJS limit (client.ts workerStackMb). On the main thread's ~1 MB stack the host gives out
+  // first at this limit (docs/runtime.md).
+  // (Node's default worker stack, 4 MB, held ~16k levels with a margin of 1-2x; now 8 MB.)
+  for (const stackBytes of [256 * 1024]) {
+    const c = await RuntimeClient.start({ filesDir: join(mkdtempSync(join(OUT, 'deepjson-')), 'files'), limits: { timeoutMs: 2000, stackBytes } });
+    const events: RuntimeEvent[] = [];
+    c.onEvent = (e) => events.push(e);
+    await c.load('deepjson.js', abuser(`var o = { toJSON: function () { return { a: o }; } }; console.log(JSON.stringify(o));`));
+    for (const it of items(3)) c.captured(it as never);
+    await c.drain();
+    await c.close();
+    assert.deepEqual(events.flatMap((e) => (e.type === 'log' ? [e.text] : [])), ['item 1', 'item 3'], `stack ${stackBytes}`);
+    const errs = events.flatMap((e) => (e.type === 'error' ? [e.message] : []));
+    assert.equal(errs.length, 1, errs.join('\n'));
+    assert.match(errs[0], /stack overflow/);
+  }
+  assert.equal(workerStackMb(256 * 1024), 8);
 });
 
 /** A files folder, a secret outside it, and symlinks planted inside pointing out. */
@@ -237,14 +251,20 @@ console.log(file.mkdirTemp('ok-').indexOf('ok-') > 0);`);
   assert.equal(readdirSync(filesDir).filter((n) => n.startsWith('ok-')).length, 1);
 });
 
-test('a top level that sets Object.prototype.toJSON fails with a clear load error, and the runtime keeps working', { todo: 'BUG: the driver\'s JSON result goes through the script\'s toJSON; load() then throws a wasm RuntimeError (QuickJS JS_FreeRuntime assertion) instead of a ScriptLoadError' }, async () => {
+test('prototype toJSON tricks at top level (Object, Array, a Proxy under Array.prototype) do not garble the runtime: the script loads and runs, others too (was: a wasm RuntimeError on load)', async () => {
   const h = await harness();
-  assert.throws(
-    () => h.rt.load('tojson.js', `Object.prototype.toJSON = function () { return { i: 0, o: [], q: [] }; };\nfunction onItemCaptured(d) {}`),
-    (e: unknown) => e instanceof ScriptLoadError,
-  );
-  h.rt.load('good.js', 'function onItemCaptured(d) { console.log("good") }');
-  h.rt.captured(items(1));
-  assert.deepEqual(h.logs('good.js'), ['good']);
+  h.rt.load('tojson.js', `Object.prototype.toJSON = function () { return { i: 0, o: [], q: [] }; };
+var n = 0; function onItemCaptured(d) { n++; console.log("seen " + n); throw new Error("boom " + n); }`);
+  h.rt.load('arr.js', `Array.prototype.toJSON = function () { return "garbage"; };
+var n = 0; function onItemCaptured(d) { n++; console.log("arr " + n); }`);
+  h.rt.load('proxy.js', `Object.setPrototypeOf(Array.prototype, new Proxy({}, { get: function () { throw new Error("trap"); }, has: function () { throw new Error("trap"); } }));
+var n = 0; function onItemCaptured(d) { n++; console.log("proxy " + n); }`);
+  h.rt.load('good.js', 'var n = 0; function onItemCaptured(d) { n++; console.log("good " + n) }');
+  h.rt.captured(items(2));
+  assert.deepEqual(h.logs('tojson.js'), ['seen 1', 'seen 2']);
+  assert.deepEqual(h.errors('tojson.js').map((m) => m.replace(/^.*: /, '')), ['boom 1', 'boom 2']);
+  assert.deepEqual(h.logs('arr.js'), ['arr 1', 'arr 2']);
+  assert.deepEqual(h.logs('proxy.js'), ['proxy 1', 'proxy 2']);
+  assert.deepEqual(h.logs('good.js'), ['good 1', 'good 2']);
   h.rt.close();
 });
