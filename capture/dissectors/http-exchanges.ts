@@ -5,7 +5,9 @@
 import type { DissectorContext, L7Message, Timestamp } from '../types';
 import type { ItemError } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
+import { BodyCollector } from './http-body';
 import { buildRequest, buildResponse, type Message } from './http-item';
+import { MAX_HELD_BODY_BYTES, MAX_HELD_EXCHANGES, httpWork } from './http-limits';
 import type { ReqLine, StatusLine } from './http-wire';
 
 /** An exchange waiting to be emitted, in request order. */
@@ -16,6 +18,10 @@ export interface Pending {
   resDone: boolean;
   /** Bytes of skipped 1xx interim responses, counted into responseSize. */
   interimBytes: number;
+  /** Body-preview bytes of its finished messages, counted in Exchanges.heldBodyBytes. */
+  bodyBytes: number;
+  /** Not in the queue: the response to a request emitted early (MAX_HELD_EXCHANGES). */
+  detached?: boolean;
 }
 
 const EMPTY_TS: Timestamp = { sec: 0, nsec: 0 };
@@ -24,41 +30,73 @@ const LEAN: Record<string, unknown> = Object.freeze({}) as Record<string, unknow
 export class Exchanges {
   readonly queue: Pending[] = [];
   private lastPending: Timestamp | null | undefined = undefined;
+  /** Body-preview bytes held by queued exchanges (MAX_HELD_BODY_BYTES). */
+  private heldBodyBytes = 0;
+  /** Responses still to come for requests emitted early: skipped, so later ones pair right. */
+  skipResponses = 0;
 
   constructor(private readonly ctx: DissectorContext) {}
 
   /** Queues a new exchange (a request, or a response with no request seen). */
   push(p: Pending): Pending {
     this.queue.push(p);
+    this.cap();
     return p;
+  }
+
+  /**
+   * Holds at most MAX_HELD_EXCHANGES exchanges, MAX_HELD_BODY_BYTES of their previews: past
+   * that the oldest goes out now, without the response it waits for (a peer that never answers
+   * pipelined requests once cost quadratic time and all their bodies' memory).
+   */
+  private cap(): void {
+    const q = this.queue;
+    if (q.length > httpWork.maxHeldExchanges) httpWork.maxHeldExchanges = q.length;
+    if (this.heldBodyBytes > httpWork.maxHeldBodyBytes) httpWork.maxHeldBodyBytes = this.heldBodyBytes;
+    while (q.length > 1 && (q.length > MAX_HELD_EXCHANGES || this.heldBodyBytes > MAX_HELD_BODY_BYTES)) {
+      const which = q.length > MAX_HELD_EXCHANGES ? `${MAX_HELD_EXCHANGES} held exchanges` : '8 MiB of held body previews';
+      const p = q.shift()!;
+      this.heldBodyBytes -= p.bodyBytes;
+      p.detached = true;
+      if (!p.res) this.skipResponses++;
+      this.ctx.warn('http', `exchange emitted before its response: over the ${which} cap`);
+      this.emit(p, p.res ? null : { type: 'pair-not-found', msg: 'no response before the connection held too many unanswered requests (capped, see --stats)' });
+      // A message still arriving goes on being parsed, into a collector that only counts.
+      if (p.req && !p.reqDone) p.req.body = new BodyCollector(0);
+      if (p.res && !p.resDone) p.res.body = new BodyCollector(0);
+    }
   }
 
   get last(): Pending | undefined {
     return this.queue[this.queue.length - 1];
   }
 
-  /** The queued exchange holding `msg` (a loop, not find(): no closure per message). */
-  of(msg: Message): Pending | undefined {
-    const q = this.queue;
-    for (let i = 0; i < q.length; i++) if (q[i].req === msg || q[i].res === msg) return q[i];
-    return undefined;
-  }
-
   /** The first queued exchange without a response yet (a loop: no closure per response). */
   unanswered(): Pending | undefined {
     const q = this.queue;
-    for (let i = 0; i < q.length; i++) if (!q[i].res) return q[i];
+    for (let i = 0; i < q.length; i++) {
+      httpWork.pairingSteps++;
+      if (!q[i].res) return q[i];
+    }
     return undefined;
   }
 
-  /** `msg` is complete (or abandoned): mark its half of the exchange done and emit what can go. */
-  done(msg: Message): void {
-    const p = this.of(msg);
+  /**
+   * `msg` is complete (or abandoned): mark its half of exchange `p` done and emit what can go.
+   * The side knows its exchange (no search: a search per message was quadratic over a long queue).
+   */
+  done(msg: Message, p: Pending | null): void {
     if (p) {
       if (p.req === msg) p.reqDone = true;
       else p.resDone = true;
+      if (!p.detached) {
+        const kept = msg.body.kept;
+        p.bodyBytes += kept;
+        this.heldBodyBytes += kept;
+      }
     }
     this.flush();
+    if (p && !p.detached) this.cap();
   }
 
   /** Emits finished exchanges from the front of the queue, keeping request order. */
@@ -67,6 +105,7 @@ export class Exchanges {
       const p = this.queue[0];
       if (!p.reqDone || !p.res || !p.resDone) return;
       this.queue.shift();
+      this.heldBodyBytes -= p.bodyBytes;
       this.emit(p, null);
     }
   }
@@ -84,6 +123,7 @@ export class Exchanges {
       }
     }
     this.queue.length = 0;
+    this.heldBodyBytes = 0;
   }
 
   private emit(p: Pending, error: ItemError | null): void {

@@ -8,8 +8,8 @@ import type { Direction, DissectorContext, Timestamp } from '../types';
 import { BodyCollector, settleBorrowed } from './http-body';
 import { Exchanges } from './http-exchanges';
 import type { Message } from './http-item';
-import { MAX_CHUNK_LINE, MAX_HEAD, MAX_HELD, MAX_START_LINE } from './http-limits';
-import { Side, headEnd, type State } from './http-side';
+import { MAX_CHUNK_LINE, MAX_HEAD, MAX_HELD, MAX_START_LINE, MAX_TRAILERS, httpWork } from './http-limits';
+import { Side, headComplete, headEnd, type State } from './http-side';
 import { CR, LF, addHeaderLines, readHead, parseChunkSize, parseLength, parseRequestLine, parseStatusLine, type Head, type ReqLine, type StatusLine } from './http-wire';
 
 /**
@@ -48,15 +48,16 @@ export class HttpParser {
     const side = this.sides[dir];
     if (side.state === 'tunnel') return;
     if (side.state === 'hold') { this.hold(side, bytes, ts); return; }
-    side.buf = side.buf.length === 0 ? bytes : Buffer.concat([side.buf, bytes]);
+    side.buf = side.buf.length === 0 ? bytes : side.append(bytes);
     try {
       this.run(side, ts);
     } catch (e) {
       // A parser bug must not take the capture down: drop this stream's state and resync.
       this.ctx.warn('http', `internal error: ${(e as Error).message}`);
       side.state = 'resync';
-      side.buf = Buffer.alloc(0);
+      side.clear();
       side.msg = null;
+      side.pend = null;
     } finally {
       // No body may keep a view of `bytes` past this call.
       settleBorrowed();
@@ -92,7 +93,7 @@ export class HttpParser {
       if (st === 'head' && (dir === 0 || why === 'snaplen')) this.partialHead(side, ts, cause);
       if (side.msg) this.abandon(side, `message cut by ${cause}`);
       side.state = 'resync';
-      side.buf = Buffer.alloc(0);
+      side.clear();
       // Lost segments usually end at message boundaries, so try the first line after the hole.
       side.atLineStart = true;
       side.headTs = null;
@@ -110,7 +111,7 @@ export class HttpParser {
         this.abandon(side, `stream ended (${reason}) inside a message`);
       }
       if (side.state !== 'tunnel') side.state = 'resync';
-      side.buf = Buffer.alloc(0);
+      side.clear();
       side.headTs = null;
     }
     if (dir === null) {
@@ -133,7 +134,7 @@ export class HttpParser {
     for (const side of this.sides) {
       side.held = [];
       side.heldBytes = 0;
-      side.buf = NO_BYTES;
+      side.clear();
     }
     return out;
   }
@@ -205,15 +206,19 @@ export class HttpParser {
           const size = parseChunkSize(b, pos, lineEnd);
           pos = nl + 1;
           if (size < 0) { this.malformed(side, 'bad chunk size'); continue; }
-          if (size === 0) side.state = 'trailers';
+          if (size === 0) { side.state = 'trailers'; side.trailerBytes = 0; }
           else { side.remaining = size; side.state = 'chunk-data'; }
         } else {
           if (lineEnd === pos) {
             pos = nl + 1;
             this.finishMessage(side, ts);
           } else {
-            addHeaderLines(msg.head, b.toString('latin1', pos, lineEnd));
+            const start = pos;
             pos = nl + 1;
+            side.trailerBytes += pos - start;
+            // A trailer is a head: past the head's cap the message is cut (it once grew an 80 MB value).
+            if (side.trailerBytes > MAX_TRAILERS) { this.malformed(side, 'trailers over the 64 KiB cap: message cut'); continue; }
+            addHeaderLines(msg.head, b.toString('latin1', start, lineEnd));
           }
         }
         continue;
@@ -227,8 +232,9 @@ export class HttpParser {
       // 'tunnel': the rest is not HTTP; it stays in side.buf for the hand-off (http.ts).
       break;
     }
-    // Keep the unconsumed tail (copied: the caller may reuse its buffer).
-    side.buf = pos >= b.length ? NO_BYTES : Buffer.from(b.subarray(pos));
+    // Keep the unconsumed tail (copied unless it is in the side's own storage: the caller may reuse its buffer).
+    if (pos >= b.length) side.clear();
+    else side.keep(b.subarray(pos));
   }
 
   /** Finds the next start line at a line boundary: its offset, or `-1 - keepFrom` when none yet. */
@@ -256,6 +262,13 @@ export class HttpParser {
 
   /** Parses a complete head at b[pos..]; returns the offset after it, or -1 when incomplete. */
   private parseHead(side: Side, b: Buffer, pos: number, ts: Timestamp): number {
+    // A head already found incomplete: scan only the new bytes for its end (side.ts headComplete).
+    if (side.headWaits && !headComplete(side, b, pos)) {
+      if (b.length - pos > MAX_HEAD) { this.malformed(side, 'head too large'); return b.length; }
+      return -1;
+    }
+    side.headWaits = false;
+    httpWork.headParses++;
     // Start line first, then the header lines in one pass that also finds the blank line ending
     // the head (measured: ~2x faster than an indexOf per line + one toString per head). An
     // incomplete head is parsed again when more bytes come; its partial Head is dropped.
@@ -275,6 +288,10 @@ export class HttpParser {
     }
     if (end < 0) {
       if (b.length - pos > MAX_HEAD) { this.malformed(side, 'head too large'); return b.length; }
+      side.headWaits = true;
+      side.scanned = 0;
+      side.lineStart = 0;
+      headComplete(side, b, pos);
       return -1;
     }
     if (!head) {
@@ -307,19 +324,19 @@ export class HttpParser {
     if (lastNl > nl0) addHeaderLines(head, b.toString('latin1', nl0 + 1, lastNl + 1));
     const msg: Message = { head, startTs: side.headTs ?? ts, endTs: ts, wireBytes: b.length, body: NO_BODY, problem: `${side.dir === 0 ? 'request' : 'response'} head cut by ${cause}` };
     if (side.dir === 0) {
-      this.exchanges.push({ req: msg, res: null, reqDone: true, resDone: false, interimBytes: 0 });
+      this.exchanges.push({ req: msg, res: null, reqDone: true, resDone: false, interimBytes: 0, bodyBytes: 0 });
       return;
     }
     const st = (line as StatusLine).status;
     if (st >= 100 && st < 200) return; // an interim response is not the answer
-    const p = this.exchanges.unanswered() ?? this.exchanges.push({ req: null, res: null, reqDone: true, resDone: false, interimBytes: 0 });
+    const p = this.exchanges.unanswered() ?? this.exchanges.push({ req: null, res: null, reqDone: true, resDone: false, interimBytes: 0, bodyBytes: 0 });
     p.res = msg;
     p.resDone = true;
     this.exchanges.flush();
   }
 
   private startRequest(side: Side, msg: Message): void {
-    this.exchanges.push({ req: msg, res: null, reqDone: false, resDone: false, interimBytes: 0 });
+    side.pend = this.exchanges.push({ req: msg, res: null, reqDone: false, resDone: false, interimBytes: 0, bodyBytes: 0 });
     if (!this.frameBody(side, msg, 'head')) return;
     if (side.state === 'head') this.finishMessage(side, msg.startTs);
   }
@@ -352,11 +369,16 @@ export class HttpParser {
       side.state = 'head';
       return;
     }
-    if (!p) {
+    if (this.exchanges.skipResponses > 0) {
+      // The answer to a request emitted early (over the held-exchanges cap): not queued.
+      this.exchanges.skipResponses--;
+      p = { req: null, res: null, reqDone: true, resDone: false, interimBytes: 0, bodyBytes: 0, detached: true };
+    } else if (!p) {
       // A response with no request seen (capture started mid-stream, or lost request).
-      p = this.exchanges.push({ req: null, res: null, reqDone: true, resDone: false, interimBytes: 0 });
+      p = this.exchanges.push({ req: null, res: null, reqDone: true, resDone: false, interimBytes: 0, bodyBytes: 0 });
     }
     p.res = msg;
+    side.pend = p;
     const method = p.req ? (p.req.head.line as ReqLine).method : '';
     if (st === 101 || (method === 'CONNECT' && st >= 200 && st < 300)) {
       this.finishMessage(side, ts);
@@ -385,7 +407,9 @@ export class HttpParser {
       const upgrade = h['Upgrade'] !== undefined && /upgrade/i.test(h['Connection'] ?? '');
       if ((msg.head.line as ReqLine).method === 'CONNECT' || upgrade) side.state = 'hold';
     }
-    this.exchanges.done(msg);
+    const p = side.pend;
+    side.pend = null;
+    this.exchanges.done(msg, p);
   }
 
   /** The message on `side` cannot complete: keep what we have and mark it. */
@@ -394,12 +418,15 @@ export class HttpParser {
     side.msg = null;
     if (!msg) return;
     msg.problem ??= why;
-    this.exchanges.done(msg);
+    const p = side.pend;
+    side.pend = null;
+    this.exchanges.done(msg, p);
   }
 
   private malformed(side: Side, why: string): void {
     this.ctx.warn('http', why);
     if (side.msg) this.abandon(side, why);
+    side.headWaits = false;
     side.state = 'resync';
     side.atLineStart = false;
     side.headTs = null;
