@@ -3,8 +3,10 @@
  *
  * Hand-written on purpose: measured 2.4M packets/s here against 0.56M for the `pcap-parser`
  * package, which also lacks pcapng and nanosecond timestamps (docs/measured-baselines.md).
- * Packets (Frame) point into the chunk they arrived in (chunks are never reused, so they stay
- * valid; `data` is a view made on first read); only a record that spans two chunks costs a copy.
+ * Packets (Frame) point into the chunk they arrived in (`data` is a view made on first read);
+ * only a record that spans two chunks costs a copy. Chunks ARE reused: the file source reads into
+ * a ring of three buffers (file.ts readAhead), so a packet's bytes stay valid only until the
+ * pipeline has handled its batch; whatever keeps a packet must copy it (RawPacket's contract).
  */
 import { CaptureError } from '../errors';
 import type { RawPacket } from '../types';

@@ -30,7 +30,7 @@ ${SOURCE_USAGE}
   --env FILE|KEY=VALUE the scripts' env (JSON, YAML or KEY=VALUE lines); repeatable
   --allow-net          let vendor.*/webhook helpers really send (default: record and show only)
   --metrics-port N     serve prometheus.* metrics on http://127.0.0.1:N/metrics (0 = any port)
-  --timeout-ms N       per hook call time budget (default 100)
+  --timeout-ms N       per hook call time budget, wall-clock ms (default 100)
   --memory-mb N        per script memory limit (default 64)
   --files-dir DIR      the folder file.* is confined to (default .wirehook/files)
   --node-name NAME     what utils.nodeName() returns (default: the host name)
