@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectLanguage } from '../../server/kfl/detect';
+import { QueryError, compileQuery, validateQuery } from '../../server/kfl/index';
 
 const NONE = 'no language-specific syntax: both languages read this query alike; KFL2 is the default';
 const AND_OR = '`&&`/`||` are KFL2 operators (legacy KFL writes `and`/`or`)';
@@ -84,4 +85,29 @@ test('detection: each rule, its near misses, strings ignored, mixed queries by c
   assert.deepEqual(detectLanguage('android'), { language: 'kfl2', reason: NONE });
   assert.equal(detectLanguage('a && request.path == nil and b').language, 'kfl');
   assert.equal(detectLanguage('a && b and c').language, 'kfl2', 'a tie goes to KFL2');
+});
+
+
+test('facade: an explicit language wins over detection; blank is the empty query in both; auto falls back to the language that compiles', () => {
+  // Detected as legacy KFL, forced to KFL2 (and back): compiled in the language asked for.
+  assert.throws(() => compileQuery('a or b', 'kfl2'), QueryError);
+  assert.equal(compileQuery('a or b', 'kfl').language, 'kfl');
+  assert.equal(validateQuery('a or b', 'kfl2').language, 'kfl2');
+  assert.ok(validateQuery('a or b', 'kfl2').error instanceof QueryError);
+  assert.equal(compileQuery('http', 'kfl').language, 'kfl');
+  // Blank, whatever the language: matches everything, no error, no lints.
+  for (const lang of [undefined, 'auto', 'kfl', 'kfl2'] as const) {
+    const c = compileQuery('  \t', lang);
+    assert.equal(c.language, lang === 'kfl' ? 'kfl' : 'kfl2');
+    assert.equal(c.match({} as never), true);
+    assert.deepEqual(validateQuery(' ', lang), { language: lang === 'kfl' ? 'kfl' : 'kfl2', error: null, lints: [] });
+  }
+  // Detected KFL2 (no signals), compiles only as legacy KFL: legacy wins.
+  assert.equal(compileQuery('x == 1').language, 'kfl');
+  assert.equal(validateQuery('status_code == 200 and http').language, 'kfl');
+  // Compiles in neither: the detected language, with its error.
+  const v = validateQuery('response.status == 200 && http');
+  assert.equal(v.language, 'kfl2');
+  assert.ok(v.error instanceof QueryError);
+  assert.throws(() => compileQuery('response.status == 200 && http'), QueryError);
 });
