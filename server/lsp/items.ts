@@ -80,7 +80,7 @@ export class ItemFeed {
     if (!this.matches(item)) return;
     this.matched++;
     this.outbox.setMatched(this.matched);
-    this.outbox.preview(preview(item, this.store.marks(item.id)));
+    this.outbox.previewOf(item.id, () => preview(item, this.store.marks(item.id)));
     if (this.wantsQueried()) this.queue.push(item);
   }
 
