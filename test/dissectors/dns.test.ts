@@ -256,3 +256,33 @@ test('detection: UDP by a cleanly decoding message, TCP by a length-prefixed pla
   assert.equal(dns.detect(Buffer.alloc(40), 0, flowU), false);
   assert.equal(dns.detect(Buffer.concat([q, Buffer.from('trailing')]), 0, flowU), true, 'trailing bytes after a valid message are tolerated');
 });
+
+test('pairing is linear in the messages however many queries go unanswered (work counted, not timed)', async () => {
+  const { dnsPairingWork } = await import('../../capture/dissectors/dns');
+  const N = 20_000;
+  const c = collector('udp');
+  const flow = dns.udp!(c.ctx);
+  const ts = (i: number): Timestamp => ({ sec: 1_700_000_000, nsec: i * 1000 });
+  const before = dnsPairingWork.entries;
+  let messages = 0;
+  // N queries in flight at once (as in a flood whose answers were dropped), distinct ids and names.
+  for (let i = 0; i < N; i++, messages++) flow.datagram(0, query(i, `q${i}.flood.test`), ts(i));
+  // Some are sent again: retransmissions, recognised as such.
+  for (let i = 0; i < N; i += 1000, messages++) flow.datagram(0, query(i, `q${i}.flood.test`), ts(N + i));
+  // Every odd one is answered, newest first (the worst order for a scan from the oldest).
+  for (let i = N - 1; i > 0; i -= 2, messages++) flow.datagram(1, query(i, `q${i}.flood.test`, 1, 0x8180), ts(2 * N + i));
+  flow.end(ts(3 * N), 'eof');
+  const work = dnsPairingWork.entries - before;
+  // One entry looked at per message here (each id has one open query): a scan of all
+  // outstanding queries per message, as before, is ~N²/2 = 2×10⁸.
+  assert.ok(work <= 2 * messages, `${work} entries looked at for ${messages} messages`);
+  assert.equal(c.msgs.length, N);
+  assert.equal(c.warnings.length, N / 1000);
+  assert.ok(c.warnings.every((w) => w === 'dns: retransmitted query'));
+  for (let i = 0; i < N; i++) {
+    const m = c.msgs[i];
+    assert.equal(req(m).questions[0].name, `q${i}.flood.test`, 'emitted in query order');
+    if (i % 2) assert.ok(m.responseTs && !m.error, `q${i} answered`);
+    else assert.equal(m.error?.type, 'pair-not-found', `q${i} unanswered`);
+  }
+});
