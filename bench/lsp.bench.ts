@@ -12,7 +12,7 @@ import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
-import { ListScripts, StartCapture, StopCapture } from '../server/protocol';
+import { ListScripts, QueryItems, SetQuery, StartCapture, StopCapture } from '../server/protocol';
 import { startServer, uriOf, type LspClient } from '../test/lsp/client';
 
 const DATA = path.resolve('bench/.data');
@@ -234,6 +234,79 @@ function retime(src: string, dst: string, seconds: number): void {
   fs.writeFileSync(dst, out);
 }
 
+/**
+ * A pcap stream on stdout: FILE's records once at full speed, then again (shifted in time, so
+ * the streams are new) at PPS packets/s until killed.
+ */
+const TRICKLE = `
+const fs = require('node:fs');
+const [file, pps] = process.argv.slice(1);
+const buf = fs.readFileSync(file);
+const out = (b) => { for (let o = 0; o < b.length; ) { try { o += fs.writeSync(1, b, o); } catch (e) { if (e.code === 'EAGAIN') continue; process.exit(0); } } };
+out(buf);
+const offs = [];
+for (let o = 24; o + 16 <= buf.length; o += 16 + buf.readUInt32LE(o + 8)) offs.push(o);
+const span = buf.readUInt32LE(offs[offs.length - 1]) - buf.readUInt32LE(24) + 2;
+let i = 0, round = 1;
+const t0 = Date.now();
+setInterval(() => {
+  const due = Math.floor(((Date.now() - t0) / 1000) * Number(pps));
+  const parts = [];
+  for (; i < due; i++) {
+    const o = offs[i % offs.length];
+    if (i > 0 && i % offs.length === 0) round++;
+    const rec = Buffer.from(buf.subarray(o, o + 16 + buf.readUInt32LE(o + 8)));
+    rec.writeUInt32LE(rec.readUInt32LE(0) + round * span, 0);
+    parts.push(rec);
+  }
+  if (parts.length) out(Buffer.concat(parts));
+}, 10);
+`;
+
+/**
+ * 5: setQuery with 100k items stored while ~1k items/s arrive: the time to its answer (the
+ * newest page), to the reset batch of previews, and to the total count.
+ */
+async function queryWhileArriving(): Promise<void> {
+  if (!fs.existsSync(BASE)) return console.log(`(${BASE} missing: run \`npm run bench -- capture\` once to record it)`);
+  const ws = await workspace('query');
+  const c = await startServer(ws);
+  await c.conn.sendRequest(StartCapture, { source: { command: [process.execPath, '-e', TRICKLE, BASE, '2000'] } });
+  await c.until('100k items stored', () => (c.stats.at(-1)?.storedTotal ?? 0) >= 100_000, 300_000);
+  await sleep(2000);
+  const queries = ['http', 'dns', 'response.status >= 400', 'request.method == "GET"', 'dns and request.questions[0].type == "AAAA"', 'src.port == 53 or dst.port == 53'];
+  const answer: number[] = [];
+  const page: number[] = [];
+  const total: number[] = [];
+  const rtt: number[] = [];
+  let partial = 0;
+  for (const q of queries) {
+    await c.conn.sendRequest(SetQuery, { query: '' });
+    await sleep(300);
+    const t1 = performance.now();
+    await c.conn.sendRequest(ListScripts);
+    rtt.push(performance.now() - t1);
+    const from = c.items.length;
+    const t = performance.now();
+    const r = await c.conn.sendRequest(SetQuery, { query: q });
+    answer.push(performance.now() - t);
+    if (r.partial) partial++;
+    if (process.env.LSP_BENCH_VERBOSE) console.log(`   ${q}: ${fmt(answer.at(-1)!)} ms, matched ${r.matched}${r.partial ? "+" : ""}`);
+    await c.until('the reset batch', () => c.items.slice(from).some((b) => b.reset), 30_000);
+    page.push(performance.now() - t);
+    await c.until('the count', () => c.items.slice(from).some((b) => !b.counting && c.items.indexOf(b) >= from + c.items.slice(from).findIndex((x) => x.reset)), 60_000);
+    total.push(performance.now() - t);
+  }
+  const visible = performance.now();
+  await c.conn.sendRequest(QueryItems, { offset: 0, limit: 50 });
+  const rowsMs = performance.now() - visible;
+  const st = c.stats.at(-1)!;
+  await c.conn.sendRequest(StopCapture);
+  await c.close();
+  const show = (xs: number[]) => `p50 ${fmt(pct(xs, 50))} / max ${fmt(Math.max(...xs))} ms`;
+  console.log(`5. setQuery with ${st.stored} items stored, ~${st.itemsPerSec} items/s arriving (${queries.length} new queries, ${partial} answered before the count): answer ${show(answer)}, first page of previews ${show(page)}, total count ${show(total)}; queryItems after ${fmt(rowsMs)} ms  (target: visible rows < 100 ms; a trivial request's round trip meanwhile: ${show(rtt)})`);
+}
+
 /** 3 and 4: completions with ≥ 100k items stored, then 1M items through the store. */
 async function completionsAndRss(): Promise<void> {
   if (!fs.existsSync(BASE)) {
@@ -272,6 +345,7 @@ async function main(): Promise<void> {
   if (want('save')) await saveToRun();
   if (want('latency')) await deliveryLatency();
   if (want('read')) await readToLine();
+  if (want('query')) await queryWhileArriving();
   if (want('rss') || want('completion')) await completionsAndRss();
 }
 void main().then(

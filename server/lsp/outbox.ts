@@ -51,6 +51,7 @@ export class Outbox {
   private previewsSkipped = 0;
   private reset = false;
   private matched = 0;
+  private counting = false;
   private itemsDirty = false;
   private statsMsg: StatsNotification | null = null;
   private closed = false;
@@ -96,19 +97,29 @@ export class Outbox {
     this.itemsT.kick();
   }
 
-  /** The list must be rebuilt (new query or capture): queued previews are dropped. */
-  resetItems(matched: number): void {
+  /**
+   * The list must be rebuilt (new query or capture): queued previews are dropped. `counting`:
+   * `matched` is a lower bound until setMatched(n, false).
+   */
+  resetItems(matched: number, counting = false): void {
     this.previews.clear();
     this.previewsSkipped = 0;
     this.reset = true;
     this.matched = matched;
+    this.counting = counting;
     this.itemsDirty = true;
     this.itemsT.kick();
   }
 
-  setMatched(n: number): void {
-    if (n === this.matched) return;
+  /** Sends the queued items batch now (a new query's first page: the user is waiting for it). */
+  itemsNow(): void {
+    this.itemsT.fire();
+  }
+
+  setMatched(n: number, counting = this.counting): void {
+    if (n === this.matched && counting === this.counting) return;
     this.matched = n;
+    this.counting = counting;
     this.itemsDirty = true;
     this.itemsT.kick();
   }
@@ -141,6 +152,7 @@ export class Outbox {
       skipped: this.previewsSkipped,
       matched: this.matched,
       reset: this.reset,
+      ...(this.counting ? { counting: true } : {}),
     });
     this.previews.clear();
     this.previewsSkipped = 0;

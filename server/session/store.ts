@@ -243,6 +243,49 @@ export class ItemStore {
     }
   }
 
+  /**
+   * The newest `limit` matching items, newest first, found by testing the stored items from the
+   * newest back, in slices with the event loop turning between them: a query's first page is
+   * there as soon as it is filled, long before a count over the whole store (`prepare`). Stops
+   * early when `stop()` says so. `all`: every stored item was tested, so `items` are all the
+   * matches (the query's cache is then filled from them: no second pass to count). With
+   * `budgetMs`, returns what it found once that much time has gone (a rare query has no first
+   * page to wait for: testing 100k items takes ~1 s).
+   */
+  async newestFirst(match: MatchFn | null, limit: number, stop?: () => boolean, budgetMs = Infinity): Promise<{ items: Item[]; all: boolean }> {
+    const t0 = performance.now();
+    const fn = match ?? ALL;
+    const known = this.caches.get(fn);
+    if (known && known.upto >= this.next) return { items: this.newest(match, limit), all: known.hits.length - known.start <= limit };
+    const end = this.next;
+    const items: Item[] = [];
+    const seqs: number[] = [];
+    let s = end - 1;
+    for (;;) {
+      const low = Math.max(this.head, s - SLICE + 1);
+      for (; s >= low && items.length < limit; s--) {
+        if (this.deadOf[s & this.mask]) continue;
+        if ((s & 31) === 0 && performance.now() - t0 > budgetMs) return { items, all: false };
+        const it = this.decode(s, true);
+        if (fn === ALL || fn(it)) {
+          items.push(it);
+          seqs.push(s);
+        }
+      }
+      if (items.length >= limit || s < this.head) break;
+      await new Promise<void>((r) => setImmediate(r));
+      if (stop?.()) return { items, all: false };
+      // Items evicted meanwhile are not read (s is re-checked against the new head).
+      if (s < this.head) break;
+    }
+    const all = s < this.head && items.length < limit;
+    if (all && !this.caches.has(fn)) {
+      if (this.caches.size >= MAX_CACHES) this.caches.delete(this.caches.keys().next().value!);
+      this.caches.set(fn, { hits: seqs.filter((q) => q >= this.head && !this.deadOf[q & this.mask]).reverse(), start: 0, upto: end, deletions: this.deletions });
+    }
+    return { items, all };
+  }
+
   /** Newest matching items, newest first. */
   newest(match: MatchFn | null, limit: number): Item[] {
     const out: Item[] = [];

@@ -329,3 +329,26 @@ test('spill writes run in the background: items stay readable while written, mem
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('newestFirst: the newest matches without a count; a scan that saw everything fills the query cache', async () => {
+  const items = await many(5000);
+  const store = new ItemStore({ maxItems: 100_000, maxBytes: 64 << 20 });
+  for (const it of items) store.add(it);
+  const common = compileQuery('http', 'auto');
+  const rare = compileQuery('response.status == 404', 'auto');
+  const want = (q: typeof common) => items.filter((i) => q.match(json(i))).map((i) => i.id);
+  const page = await store.newestFirst(common.match, 50);
+  assert.equal(page.all, false);
+  assert.deepEqual(page.items.map((i) => i.id), want(common).slice(-50).reverse());
+  const whole = await store.newestFirst(rare.match, 10_000);
+  assert.equal(whole.all, true);
+  assert.deepEqual(whole.items.map((i) => i.id), want(rare).reverse());
+  // Its cache came from the scan, and follows new items.
+  for (const it of items.slice(0, 300)) store.add(cloneAs(it, `more-${it.id}`));
+  const all = [...items, ...items.slice(0, 300).map((i) => cloneAs(i, `more-${i.id}`))];
+  assert.deepEqual(store.query(rare.match, 0, 100_000).items.map((i) => i.id), all.filter((i) => rare.match(json(i))).map((i) => i.id));
+  // A scan told to stop stops at its first turn of the event loop.
+  const stopped = await store.newestFirst(compileQuery('response.status == 599', 'auto').match, 10, () => true);
+  assert.equal(stopped.all, false);
+  assert.equal(stopped.items.length, 0);
+});
