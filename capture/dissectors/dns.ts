@@ -36,6 +36,8 @@ interface Entry {
   rSize: number;
   rTs: Timestamp | null;
   done: boolean;
+  /** Handed to ctx.emit (done entries go out at once, not in query order: see DnsMatcher). */
+  emitted: boolean;
   error: ItemError | null;
 }
 
@@ -50,7 +52,12 @@ const sameQuestion = (a: Entry, b: DnsMessage): boolean => {
 };
 
 /**
- * Pairs queries with responses and emits items in query order. Shared by UDP and TCP.
+ * Pairs queries with responses and emits each exchange as it completes (answered, timed out,
+ * or a response without its query). Shared by UDP and TCP. Not in query order: one UDP flow
+ * carries unrelated transactions, and a query whose answer was lost (a kernel drop in a flood)
+ * held every later item of its flow for the 10 s query timeout. The flow's pending mark is its
+ * oldest exchange not yet emitted, so a file still comes out in request order (the pipeline's
+ * reorder buffer holds later items behind it); live captures deliver at once.
  * `entries` is a queue read from `head` (emitted slots are dropped in bulk, not shifted one at a
  * time): with ~50 queries in flight on one flow, shift() per emitted item and the closures of
  * some()/find() were most of this class's time (flush 59 ms of a 1 s profile).
@@ -67,6 +74,8 @@ class DnsMatcher {
    * however many queries are outstanding (they were all scanned before: quadratic).
    */
   private open = new Map<number, Entry[]>();
+  /** Entries done since the last flush, in the order they completed. */
+  private ready: Entry[] = [];
 
   constructor(private readonly ctx: DissectorContext, private readonly protocol: Protocol) {}
 
@@ -96,7 +105,7 @@ class DnsMatcher {
       if (retransmit) {
         this.ctx.warn('dns', 'retransmitted query');
       } else {
-        const e: Entry = { id, q: m, qName: m.qName, qType: m.qType, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, error: null };
+        const e: Entry = { id, q: m, qName: m.qName, qType: m.qType, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, emitted: false, error: null };
         entries.push(e);
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
         if (same !== undefined) same.push(e);
@@ -116,11 +125,14 @@ class DnsMatcher {
       }
       if (e) {
         e.r = m; e.rSize = raw.length; e.rTs = ts; e.done = true;
+        this.ready.push(e);
         if (same!.length === 1) this.open.delete(id);
         else same!.splice(at, 1);
       } else {
         // No query seen (capture began after it, or it was lost): the item is built from the response.
-        entries.push({ id, q: null, qName: null, qType: 0, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, error: null });
+        const e: Entry = { id, q: null, qName: null, qType: 0, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, emitted: false, error: null };
+        entries.push(e);
+        this.ready.push(e);
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
       }
     }
@@ -150,6 +162,7 @@ class DnsMatcher {
         if (now.sec - e.qTs.sec > QUERY_TIMEOUT_S) {
           e.done = true;
           e.error = { type: 'timeout', msg: `no response within ${QUERY_TIMEOUT_S} s` };
+          this.ready.push(e);
         } else if (e.qTs.sec < oldest) oldest = e.qTs.sec;
       }
       this.oldestSec = oldest;
@@ -163,6 +176,7 @@ class DnsMatcher {
       const e = entries[i];
       if (!e.done) {
         e.done = true;
+        this.ready.push(e);
         e.error = reason === 'timeout'
           ? { type: 'timeout', msg: 'no response before the flow timed out' }
           : { type: 'pair-not-found', msg: `no response before the ${reason === 'eof' ? 'capture' : 'connection'} ended` };
@@ -173,12 +187,18 @@ class DnsMatcher {
 
   private flush(): void {
     const entries = this.entries;
-    let head = this.head;
-    while (head < entries.length && entries[head].done) {
-      const e = entries[head++];
-      if (e.q && !e.r) this.closeOpen(e);
-      this.emit(e);
+    if (this.ready.length) {
+      const ready = this.ready;
+      this.ready = [];
+      for (const e of ready) {
+        if (e.emitted) continue;
+        e.emitted = true;
+        if (e.q && !e.r) this.closeOpen(e);
+        this.emit(e);
+      }
     }
+    let head = this.head;
+    while (head < entries.length && entries[head].emitted) head++;
     if (head === entries.length) {
       if (head) entries.length = 0;
       head = 0;
