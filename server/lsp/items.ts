@@ -100,8 +100,8 @@ export class ItemFeed {
   }
 
   /** After each capture batch: onItemQueried on the new matches (awaited: it backs up the capture, bounding the queue). */
-  async batch(): Promise<void> {
-    if (this.queue.length) await this.runQueried();
+  batch(): void | Promise<void> {
+    if (this.queue.length) return this.runQueried();
   }
 
   private wantsQueried(): boolean {
