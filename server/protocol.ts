@@ -296,7 +296,7 @@ export const DEFAULT_SETTINGS: WirehookSettings = {
   trusted: true,
   envFile: '',
   maxItems: 100_000,
-  maxStoreMB: 64,
+  maxStoreMB: 48,
   liveMode: 'throughput',
 };
 

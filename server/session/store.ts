@@ -632,7 +632,9 @@ export class ItemStore {
   }
 
   private release(b: Buffer): void {
-    if (b.length === this.chunkSize && this.free.length < 1) this.free.push(b);
+    // Two spares: with a spill write in flight the next chunk cannot wait for its buffer, and a
+    // fresh 4 MB allocation each time (freed only when V8 next collects) raised the peak RSS.
+    if (b.length === this.chunkSize && this.free.length < 2) this.free.push(b);
   }
 
   private dropSegment(s: Segment): void {
