@@ -252,7 +252,12 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
       }
       reorder.release(clock.now);
       if (countReached) break;
-      if (sinks.flush) await sinks.flush();
+      if (sinks.flush) {
+        // Only a returned promise is awaited: live sources in immediate mode give a batch per
+        // packet, and an await per batch (microtask turns) is time the capture thread lacks.
+        const f = sinks.flush();
+        if (f) await f;
+      }
     }
   } catch (e) {
     failure = e;

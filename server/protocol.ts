@@ -165,8 +165,14 @@ export interface SetQueryResult {
   /** `empty` for the match-all query. */
   language: 'kfl' | 'kfl2' | 'empty';
   error?: SourcePos;
-  /** Stored items the query matches (when ok). */
+  /** Stored items the query matches (when ok). With `partial`, only those found so far (a lower bound). */
   matched?: number;
+  /**
+   * setQuery over a large store answers once the first page (the newest matches) is found,
+   * before every stored item has been tested: `matched` is then a lower bound, and the total
+   * follows in a `wirehook/items` notification without `counting` (absent: the count is exact).
+   */
+  partial?: boolean;
 }
 export const SetQuery = new RequestType<SetQueryParams, SetQueryResult, void>('wirehook/setQuery');
 
@@ -251,6 +257,11 @@ export interface ItemsNotification {
   matched: number;
   /** The list was reset (new query, new capture): drop what is shown. */
   reset: boolean;
+  /**
+   * The new query's stored matches are still being counted: `matched` is a lower bound. The
+   * first notification without it after a reset carries the total. Absent when exact.
+   */
+  counting?: boolean;
 }
 export const ItemsNotificationType = new NotificationType<ItemsNotification>('wirehook/items');
 
@@ -285,7 +296,7 @@ export const DEFAULT_SETTINGS: WirehookSettings = {
   trusted: true,
   envFile: '',
   maxItems: 100_000,
-  maxStoreMB: 64,
+  maxStoreMB: 48,
   liveMode: 'throughput',
 };
 

@@ -13,9 +13,12 @@ const DNS_PORTS = new Set([53, 5353]);
 /** An unanswered query is given up after this long (Kubeshark's L4 stream timeout). */
 const QUERY_TIMEOUT_S = 10;
 
-/** DnsMatcher.open: id buckets (4 KiB per flow), allocated past OPEN_AFTER queued entries. */
-const OPEN_MASK = 1023;
-const OPEN_AFTER = 16;
+/**
+ * Entries looked at while pairing (retransmission checks and answer lookups), all flows: what
+ * the regression test counts. Before the per-id index, every message scanned every queued entry:
+ * quadratic when many queries go unanswered (a flood with drops, a dead resolver).
+ */
+export const dnsPairingWork = { entries: 0 };
 
 interface Entry {
   id: number;
@@ -33,6 +36,8 @@ interface Entry {
   rSize: number;
   rTs: Timestamp | null;
   done: boolean;
+  /** Handed to ctx.emit (done entries go out at once, not in query order: see DnsMatcher). */
+  emitted: boolean;
   error: ItemError | null;
 }
 
@@ -47,7 +52,12 @@ const sameQuestion = (a: Entry, b: DnsMessage): boolean => {
 };
 
 /**
- * Pairs queries with responses and emits items in query order. Shared by UDP and TCP.
+ * Pairs queries with responses and emits each exchange as it completes (answered, timed out,
+ * or a response without its query). Shared by UDP and TCP. Not in query order: one UDP flow
+ * carries unrelated transactions, and a query whose answer was lost (a kernel drop in a flood)
+ * held every later item of its flow for the 10 s query timeout. The flow's pending mark is its
+ * oldest exchange not yet emitted, so a file still comes out in request order (the pipeline's
+ * reorder buffer holds later items behind it); live captures deliver at once.
  * `entries` is a queue read from `head` (emitted slots are dropped in bulk, not shifted one at a
  * time): with ~50 queries in flight on one flow, shift() per emitted item and the closures of
  * some()/find() were most of this class's time (flush 59 ms of a 1 s profile).
@@ -59,11 +69,13 @@ class DnsMatcher {
   /** A lower bound of the entries' qTs.sec: expire() skips its scan while nothing can be due. */
   private oldestSec = Infinity;
   /**
-   * Open queries (q set, no r) in the queue, counted by id bucket, once the queue has been long:
-   * a bucket at 0 skips the scans for a retransmission or a query to answer. With ~50 queries
-   * in flight the retransmission scan (over all of them, for each new query) was ~10% of DNS time.
+   * Queued queries without a response (q set, no r), by transaction id, in queue order: a new
+   * query or a response looks only at those with its id, so pairing is linear in the messages
+   * however many queries are outstanding (they were all scanned before: quadratic).
    */
-  private open: Int32Array | null = null;
+  private open = new Map<number, Entry[]>();
+  /** Entries done since the last flush, in the order they completed. */
+  private ready: Entry[] = [];
 
   constructor(private readonly ctx: DissectorContext, private readonly protocol: Protocol) {}
 
@@ -80,14 +92,12 @@ class DnsMatcher {
     this.expire(ts);
     const id = m.id;
     const entries = this.entries;
-    const n = entries.length;
-    const open = this.open;
-    const scan = open === null || open[id & OPEN_MASK] !== 0;
+    const same = this.open.get(id);
     if (!m.qr) {
       let retransmit = false;
-      if (scan) for (let i = this.head; i < n; i++) {
-        const e = entries[i];
-        if (e.id === id && e.q && !e.r && sameQuestion(e, m)) {
+      if (same !== undefined) for (let i = 0; i < same.length; i++) {
+        dnsPairingWork.entries++;
+        if (sameQuestion(same[i], m)) {
           retransmit = true;
           break;
         }
@@ -95,39 +105,49 @@ class DnsMatcher {
       if (retransmit) {
         this.ctx.warn('dns', 'retransmitted query');
       } else {
-        entries.push({ id, q: m, qName: m.qName, qType: m.qType, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, error: null });
+        const e: Entry = { id, q: m, qName: m.qName, qType: m.qType, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, emitted: false, error: null };
+        entries.push(e);
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
-        if (open !== null) open[id & OPEN_MASK]++;
-        else if (n + 1 - this.head > OPEN_AFTER) this.countOpen();
+        if (same !== undefined) same.push(e);
+        else this.open.set(id, [e]);
       }
     } else {
       let e: Entry | null = null;
-      if (scan) for (let i = this.head; i < n; i++) {
-        const x = entries[i];
-        if (x.id === id && x.q && !x.r && !x.done && sameQuestion(x, m)) {
+      let at = -1;
+      if (same !== undefined) for (let i = 0; i < same.length; i++) {
+        const x = same[i];
+        dnsPairingWork.entries++;
+        if (!x.done && sameQuestion(x, m)) {
           e = x;
+          at = i;
           break;
         }
       }
       if (e) {
         e.r = m; e.rSize = raw.length; e.rTs = ts; e.done = true;
-        if (open !== null) open[id & OPEN_MASK]--;
+        this.ready.push(e);
+        if (same!.length === 1) this.open.delete(id);
+        else same!.splice(at, 1);
       } else {
         // No query seen (capture began after it, or it was lost): the item is built from the response.
-        entries.push({ id, q: null, qName: null, qType: 0, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, error: null });
+        const e: Entry = { id, q: null, qName: null, qType: 0, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, emitted: false, error: null };
+        entries.push(e);
+        this.ready.push(e);
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
       }
     }
     this.flush();
   }
 
-  private countOpen(): void {
-    const open = (this.open = new Int32Array(OPEN_MASK + 1));
-    const entries = this.entries;
-    for (let i = this.head; i < entries.length; i++) {
-      const e = entries[i];
-      if (e.q && !e.r) open[e.id & OPEN_MASK]++;
-    }
+  /** An unanswered query leaves the queue (emitted): it is no longer a retransmission's original. */
+  private closeOpen(e: Entry): void {
+    const same = this.open.get(e.id);
+    if (same === undefined) return;
+    // Emitted in queue order, so it is (almost always) the first of its id.
+    const i = same[0] === e ? 0 : same.indexOf(e);
+    if (i < 0) return;
+    if (same.length === 1) this.open.delete(e.id);
+    else same.splice(i, 1);
   }
 
   /** Gives up on queries older than the timeout (relative to capture time `now`). */
@@ -138,11 +158,12 @@ class DnsMatcher {
       const entries = this.entries;
       for (let i = this.head; i < entries.length; i++) {
         const e = entries[i];
-        if (!e.done && now.sec - e.qTs.sec > QUERY_TIMEOUT_S) {
+        if (e.done) continue;
+        if (now.sec - e.qTs.sec > QUERY_TIMEOUT_S) {
           e.done = true;
           e.error = { type: 'timeout', msg: `no response within ${QUERY_TIMEOUT_S} s` };
-        }
-        if (e.qTs.sec < oldest) oldest = e.qTs.sec;
+          this.ready.push(e);
+        } else if (e.qTs.sec < oldest) oldest = e.qTs.sec;
       }
       this.oldestSec = oldest;
     }
@@ -155,6 +176,7 @@ class DnsMatcher {
       const e = entries[i];
       if (!e.done) {
         e.done = true;
+        this.ready.push(e);
         e.error = reason === 'timeout'
           ? { type: 'timeout', msg: 'no response before the flow timed out' }
           : { type: 'pair-not-found', msg: `no response before the ${reason === 'eof' ? 'capture' : 'connection'} ended` };
@@ -165,13 +187,18 @@ class DnsMatcher {
 
   private flush(): void {
     const entries = this.entries;
-    let head = this.head;
-    const open = this.open;
-    while (head < entries.length && entries[head].done) {
-      const e = entries[head++];
-      if (open !== null && e.q && !e.r) open[e.id & OPEN_MASK]--;
-      this.emit(e);
+    if (this.ready.length) {
+      const ready = this.ready;
+      this.ready = [];
+      for (const e of ready) {
+        if (e.emitted) continue;
+        e.emitted = true;
+        if (e.q && !e.r) this.closeOpen(e);
+        this.emit(e);
+      }
     }
+    let head = this.head;
+    while (head < entries.length && entries[head].emitted) head++;
     if (head === entries.length) {
       if (head) entries.length = 0;
       head = 0;

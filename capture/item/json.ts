@@ -298,8 +298,11 @@ function handJson(item: Item): string | null {
   return odd ? null : s;
 }
 
-/** The item's JSON as pieces to `put`, after `reserve` got their total UTF-16 length. */
-function handParts(item: Item, reserve: (n: number) => void, put: (s: string) => void): boolean {
+/**
+ * The item's JSON as pieces to `put`, after `reserve` got their total UTF-16 length. The body
+ * preview piece is base64 (`ascii` true: a writer may copy it as bytes).
+ */
+function handParts(item: Item, reserve: (n: number) => void, put: (s: string, ascii?: boolean) => void): boolean {
   const s = handJson(item);
   if (s === null) return false;
   const body = spliced;
@@ -313,7 +316,7 @@ function handParts(item: Item, reserve: (n: number) => void, put: (s: string) =>
   const k = s.indexOf(CUT);
   reserve(s.length + body.length);
   put(s.slice(0, k));
-  put(body);
+  put(body, true);
   put(s.slice(k + 1));
   return true;
 }
@@ -328,7 +331,7 @@ const CHECK_EVERY = 1024;
  * The item's JSON as pieces, in order, to `put`; `reserve` first gets an upper bound of the
  * UTF-16 length.
  */
-export function itemJsonParts(item: Item, reserve: (n: number) => void, put: (s: string) => void): void {
+export function itemJsonParts(item: Item, reserve: (n: number) => void, put: (s: string, ascii?: boolean) => void): void {
   if (trusted) {
     const p = typeof item.protocol?.name === 'string' ? item.protocol.name : '';
     const n = checked.get(p) ?? 0;

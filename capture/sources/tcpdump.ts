@@ -10,7 +10,26 @@ import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { CaptureError } from '../errors';
 import type { PacketSource, RawPacket } from '../types';
+import type { Readable } from 'node:stream';
 import { PcapReader } from './pcap-reader';
+
+/**
+ * The pipe's chunks, with whatever else is already buffered joined to each: in immediate mode
+ * tcpdump writes every packet on its own, and after any pause of the capture thread hundreds
+ * wait in the pipe; one batch for them all, not one pipeline turn per packet, lets it catch up.
+ */
+async function* coalesced(r: Readable): AsyncGenerator<Buffer> {
+  for await (const c of r as AsyncIterable<Buffer>) {
+    let more = r.read() as Buffer | null;
+    if (more === null) {
+      yield c;
+      continue;
+    }
+    const parts = [c];
+    for (; more !== null; more = r.read() as Buffer | null) parts.push(more);
+    yield Buffer.concat(parts);
+  }
+}
 
 /** Kernel buffer for tcpdump -B, KiB. */
 export const LIVE_BUFFER_KIB = 64 * 1024;
@@ -120,7 +139,7 @@ export class TcpdumpSource implements PacketSource {
     if (!this.child) await this.start();
     const child = this.child!;
     try {
-      for await (const batch of this.reader.read(child.stdout!)) {
+      for await (const batch of this.reader.read(coalesced(child.stdout!))) {
         for (const p of batch) p.offset = -1;
         yield batch;
       }

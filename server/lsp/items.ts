@@ -14,6 +14,13 @@ import type { ScriptHost } from './scripts';
 
 /** Stored matches onItemQueried runs on when the query changes (newest first). */
 export const QUERIED_BACKLOG = 1000;
+/** The first page setQuery answers with: the previews a reset shows. */
+const FIRST_PAGE = 200;
+/**
+ * setQuery answers by then with what it has found (a query matching little or nothing has no
+ * page to wait for); the count and the rest of the page follow.
+ */
+const FIRST_PAGE_MS = 40;
 /** New matches queued for onItemQueried before the capture waits for the runtime. */
 const QUERIED_BATCH = 256;
 
@@ -60,6 +67,10 @@ export class ItemFeed {
   private matched = 0;
   private queue: Item[] = [];
   private generation = 0;
+  /** While a new query's first page is looked for: matching arrivals, shown after that page. */
+  private arrived: Item[] | null = null;
+  /** Stops the count of a query that is no longer active. */
+  private counting: AbortController | null = null;
 
   constructor(
     private readonly store: ItemStore,
@@ -79,14 +90,18 @@ export class ItemFeed {
   item(item: Item): void {
     if (!this.matches(item)) return;
     this.matched++;
+    if (this.arrived) {
+      this.arrived.push(item);
+      return;
+    }
     this.outbox.setMatched(this.matched);
-    this.outbox.preview(preview(item, this.store.marks(item.id)));
+    this.outbox.previewOf(item.id, () => preview(item, this.store.marks(item.id)));
     if (this.wantsQueried()) this.queue.push(item);
   }
 
   /** After each capture batch: onItemQueried on the new matches (awaited: it backs up the capture, bounding the queue). */
-  async batch(): Promise<void> {
-    if (this.queue.length) await this.runQueried();
+  batch(): void | Promise<void> {
+    if (this.queue.length) return this.runQueried();
   }
 
   private wantsQueried(): boolean {
@@ -107,26 +122,66 @@ export class ItemFeed {
     }
   }
 
-  /** Makes `q` the active query; previews reset to its matches and onItemQueried runs on the newest. */
+  /**
+   * Makes `q` the active query. Answers once its first page is found (the newest matches,
+   * tested from the newest stored item back: on a full store the visible rows come in well
+   * under the ~1 s a count over 100k items takes); the previews reset to that page at once. The
+   * count, and onItemQueried on the newest matches, follow in the background (`partial`, and
+   * `counting` on the items notifications until the total is known: docs/protocol.md).
+   */
   async setQuery(q: string): Promise<SetQueryResult> {
     const c = compile(q);
     if (!c.ok) return { ok: false, language: c.language, error: c.error };
-    this.generation++;
+    const gen = ++this.generation;
+    this.counting?.abort();
+    this.counting = null;
     this.active = c.query;
     this.activeText = q;
     this.queue = [];
-    await this.refresh();
-    return { ok: true, language: c.language, matched: this.matched };
+    const match = matcher(this.active);
+    this.arrived = [];
+    this.matched = 0;
+    let page: { items: Item[]; all: boolean };
+    try {
+      page = await this.store.newestFirst(match, FIRST_PAGE, () => gen !== this.generation, FIRST_PAGE_MS);
+    } finally {
+      if (gen === this.generation) this.arrived = null;
+    }
+    if (gen !== this.generation) return { ok: true, language: c.language, matched: this.matched, partial: true };
+    const arrived = this.arrived ?? [];
+    this.arrived = null;
+    // this.matched counted the arrivals; the page adds the stored matches found.
+    this.matched += page.items.length;
+    this.outbox.resetItems(this.matched, !page.all);
+    const shown = [...page.items.reverse(), ...arrived.slice(-FIRST_PAGE)];
+    for (const it of shown) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
+    this.outbox.itemsNow();
+    void this.finish(gen, match, page.all, page.items.length < FIRST_PAGE);
+    return { ok: true, language: c.language, matched: this.matched, ...(page.all ? {} : { partial: true }) };
   }
 
-  /** Recounts and resends the list (new query, new capture, a script with onItemQueried loaded). */
-  async refresh(): Promise<void> {
-    const match = matcher(this.active);
-    // The first pass over a new query runs in slices, so the server keeps answering meanwhile.
-    this.matched = await this.store.prepare(match);
-    this.outbox.resetItems(this.matched);
-    const newest = this.store.newest(match, 200);
-    for (let i = newest.length - 1; i >= 0; i--) this.outbox.preview(preview(newest[i], this.store.marks(newest[i].id)));
+  /** After a new query's first page: its count (unless the page was all of it), then onItemQueried on the newest matches. */
+  private async finish(gen: number, match: ((it: Item) => boolean) | null, counted: boolean, short: boolean): Promise<void> {
+    if (short && !counted) {
+      // The time budget ran out before the page was full: the rest of it first (a common
+      // query fills it in a few hundred items), then the count.
+      const page = await this.store.newestFirst(match, FIRST_PAGE, () => gen !== this.generation);
+      if (gen !== this.generation) return;
+      for (const it of page.items.reverse()) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
+      // (A scan that saw every item filled the query's cache: the count below is then instant.)
+      short = false;
+    }
+    if (!counted) {
+      const abort = (this.counting = new AbortController());
+      const n = await this.store.prepare(match, abort.signal);
+      if (gen !== this.generation || abort.signal.aborted) return;
+      this.counting = null;
+      // prepare() tested up to the newest item: arrivals meanwhile are in n.
+      this.matched = n;
+      this.outbox.setMatched(n, false);
+      // The time budget ran out before the page was full: the rest of it comes now.
+      if (short) for (const it of this.store.newest(match, FIRST_PAGE).reverse()) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
+    }
     if (this.wantsQueried()) {
       this.queue = this.store.newest(match, QUERIED_BACKLOG);
       await this.runQueried();
@@ -136,6 +191,9 @@ export class ItemFeed {
   /** A new capture started: the store was cleared. */
   reset(): void {
     this.generation++;
+    this.counting?.abort();
+    this.counting = null;
+    this.arrived = null;
     this.queue = [];
     this.matched = 0;
     this.outbox.resetItems(0);

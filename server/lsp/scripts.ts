@@ -211,13 +211,15 @@ export class ScriptHost {
   }
 
   private onEvent(e: RuntimeEvent): void {
+    if (e.type === 'log') {
+      // The common case (a line per item at 10k items/s): one object, no spreads.
+      if (e.stream === 'clear') return;
+      this.events.console({ uri: this.uriOf(e.script), line: e.line, col: e.col, time: Date.now(), replay: e.replay === true, role: e.role, level: e.stream === 'error' ? 'error' : 'log', text: e.text });
+      return;
+    }
     const uri = this.uriOf(e.script);
     const base = { uri, line: 'line' in e ? e.line : 0, col: 'col' in e ? e.col : 0, time: Date.now(), replay: 'replay' in e && e.replay === true, role: 'role' in e ? e.role : undefined };
     switch (e.type) {
-      case 'log':
-        if (e.stream === 'clear') return;
-        this.events.console({ ...base, level: e.stream === 'error' ? 'error' : 'log', text: e.text });
-        return;
       case 'error': {
         const count = e.count ?? 1;
         // A repeat only adds to the count of the line and diagnostic already shown.

@@ -295,11 +295,14 @@ export class WirehookServer {
       const m = this.store.marks(p.id);
       return { item: m ? { ...it, passed: m.passed ?? it.passed, failed: m.failed ?? it.failed } : it };
     });
-    c.onRequest(QueryItems, (p) => {
+    c.onRequest(QueryItems, async (p) => {
       const r = p.query === undefined ? { ok: true as const, query: this.feed.query } : compile(p.query);
       if (!r.ok) return { total: 0, items: [], error: r.error };
-      const q = r.query;
-      const res = this.store.query(matcher(q), Math.max(0, p.offset | 0), Math.min(Math.max(0, p.limit | 0), 5000));
+      const m = matcher(r.query);
+      // Offsets count from the oldest match: a query not yet counted is counted first, in slices
+      // (the server keeps answering meanwhile; a new query's count may already be under way).
+      await this.store.prepare(m);
+      const res = this.store.query(m, Math.max(0, p.offset | 0), Math.min(Math.max(0, p.limit | 0), 5000));
       return { total: res.total, items: res.items.map((it) => preview(it, this.store.marks(it.id))) };
     });
     c.onRequest(ExportItems, async (p) => {

@@ -18,7 +18,8 @@ export type ToWorker =
 export type FromWorker =
   | { t: 'ready' }
   | { t: 'events'; list: RuntimeEvent[] }
-  | { t: 'ack' }
+  /** A batch of items or packets was run; `list`: the events it produced (one message, not two). */
+  | { t: 'ack'; list?: RuntimeEvent[] }
   | { t: 'loaded'; id: number; ok: true; script: LoadedScript }
   | { t: 'loaded'; id: number; ok: false; error: { name: string; message: string; file?: string; line?: number; col?: number; text?: string } }
   | { t: 'queried'; id: number; results: QueriedItem[] }

@@ -25,6 +25,14 @@ function flushEvents(): void {
   }
 }
 
+/** The ack of a batch carries its events: the capture thread handles one message per batch. */
+function ack(): void {
+  if (pending.length) {
+    send({ t: 'ack', list: pending });
+    pending = [];
+  } else send({ t: 'ack' });
+}
+
 async function handle(m: ToWorker): Promise<void> {
   if (m.t === 'init') {
     rt = await HookRuntime.create(m.opts, (e) => {
@@ -49,8 +57,7 @@ async function handle(m: ToWorker): Promise<void> {
       break;
     case 'items':
       rt.capturedJson(m.json, m.count, m.key);
-      flushEvents();
-      send({ t: 'ack' });
+      ack();
       break;
     case 'replay':
       send({ t: 'replayed', id: m.id, items: rt.replayJson(m.file, m.json, m.count, m.key) });
@@ -60,8 +67,7 @@ async function handle(m: ToWorker): Promise<void> {
       break;
     case 'packets':
       rt.packets(m.buf);
-      flushEvents();
-      send({ t: 'ack' });
+      ack();
       break;
     case 'queried':
       send({ t: 'queried', id: m.id, results: rt.queried(m.items, m.query) });

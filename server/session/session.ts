@@ -117,9 +117,11 @@ export class CaptureSession {
             if (this.hooks.wantsPackets()) this.hooks.runtime()?.packet(sec, nsec, caplen, len, tr, fr);
           },
           streamPacket: keeper ? (stream: string, pkt: RawPacket) => keeper.add(stream, pkt) : undefined,
-          flush: async () => {
-            await this.hooks.batch();
-            await this.hooks.runtime()?.flush();
+          // Synchronous unless something must be waited for (see runPipeline's flush).
+          flush: () => {
+            const b = this.hooks.batch();
+            if (b) return b.then(() => this.hooks.runtime()?.flush());
+            return this.hooks.runtime()?.flush();
           },
         },
         { signal: abort.signal, streams: streamCounter },

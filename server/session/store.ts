@@ -13,7 +13,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Item, Protocol } from '../../capture/item/schema';
-import { itemJson } from '../../capture/item/json';
+import { itemJsonParts } from '../../capture/item/json';
 import { StoreObserved } from './store-observed';
 
 export interface ItemStoreOptions {
@@ -49,6 +49,8 @@ export type MatchFn = (item: Item) => boolean;
 interface Chunk {
   buf: Buffer | null;
   used: number;
+  /** Its spill write is in flight: `buf` stays (readable, counted in memBytes) until it completes. */
+  writing: boolean;
   /** Newest seq written into it. */
   lastSeq: number;
   /** Spill segment and position once written out; -1 while in memory. */
@@ -61,6 +63,9 @@ interface Segment {
   file: string;
   size: number;
   lastSeq: number;
+  /** Spill writes in flight to it; its fd is closed when they are done. */
+  writes: number;
+  dropped: boolean;
 }
 
 interface HitCache {
@@ -127,6 +132,14 @@ export class ItemStore {
   private eager: MatchFn[] = [];
   /** A chunk buffer freed by spilling or eviction, reused: memory stays at the bound instead of waiting for GC. */
   private free: Buffer[] = [];
+  /** Background spill writes in flight, and their chunks' bytes (still in memBytes). */
+  private writesInFlight = 0;
+  private inFlightBytes = 0;
+  /** Bumped by clear(): a spill write completing after it finds nothing of its own left. */
+  private generation = 0;
+  /** Why spilling stopped (null while it works): past it, the oldest items are dropped. */
+  spillError: string | null = null;
+  private readonly parts = new Parts();
   /** The last chunk read back from a spill file (scans read whole chunks). */
   private scratch: { no: number; buf: Buffer } | null = null;
 
@@ -145,16 +158,27 @@ export class ItemStore {
     return this.live;
   }
 
+  /** Spill writes running in the background now (tests, diagnostics). */
+  get spillWritesInFlight(): number {
+    return this.writesInFlight;
+  }
+
   add(item: Item): void {
-    const bytes = this.encode(item);
+    const parts = this.encode(item);
     const id = String(item.id);
     const old = this.ids.get(id);
     if (old !== undefined) this.kill(old);
     if (this.next - this.head >= this.cap) this.grow(this.cap * 2);
     const seq = this.next++;
-    const chunk = this.roomFor(bytes);
+    const chunk = this.roomFor(parts);
     const no = this.chunkBase + this.chunks.length - 1;
-    const written = chunk.buf!.write(bytes, chunk.used);
+    const buf = chunk.buf!;
+    let written = 0;
+    for (let k = 0; k < parts.n; k++) {
+      const p = parts.p[k];
+      // Base64 body previews are ASCII: a byte copy, not a UTF-8 encode.
+      written += buf.write(p, chunk.used + written, parts.ascii[k] ? 'latin1' : 'utf8');
+    }
     const i = seq & this.mask;
     this.chunkOf[i] = no;
     this.offOf[i] = chunk.used;
@@ -219,6 +243,49 @@ export class ItemStore {
     }
   }
 
+  /**
+   * The newest `limit` matching items, newest first, found by testing the stored items from the
+   * newest back, in slices with the event loop turning between them: a query's first page is
+   * there as soon as it is filled, long before a count over the whole store (`prepare`). Stops
+   * early when `stop()` says so. `all`: every stored item was tested, so `items` are all the
+   * matches (the query's cache is then filled from them: no second pass to count). With
+   * `budgetMs`, returns what it found once that much time has gone (a rare query has no first
+   * page to wait for: testing 100k items takes ~1 s).
+   */
+  async newestFirst(match: MatchFn | null, limit: number, stop?: () => boolean, budgetMs = Infinity): Promise<{ items: Item[]; all: boolean }> {
+    const t0 = performance.now();
+    const fn = match ?? ALL;
+    const known = this.caches.get(fn);
+    if (known && known.upto >= this.next) return { items: this.newest(match, limit), all: known.hits.length - known.start <= limit };
+    const end = this.next;
+    const items: Item[] = [];
+    const seqs: number[] = [];
+    let s = end - 1;
+    for (;;) {
+      const low = Math.max(this.head, s - SLICE + 1);
+      for (; s >= low && items.length < limit; s--) {
+        if (this.deadOf[s & this.mask]) continue;
+        if ((s & 31) === 0 && performance.now() - t0 > budgetMs) return { items, all: false };
+        const it = this.decode(s, true);
+        if (fn === ALL || fn(it)) {
+          items.push(it);
+          seqs.push(s);
+        }
+      }
+      if (items.length >= limit || s < this.head) break;
+      await new Promise<void>((r) => setImmediate(r));
+      if (stop?.()) return { items, all: false };
+      // Items evicted meanwhile are not read (s is re-checked against the new head).
+      if (s < this.head) break;
+    }
+    const all = s < this.head && items.length < limit;
+    if (all && !this.caches.has(fn)) {
+      if (this.caches.size >= MAX_CACHES) this.caches.delete(this.caches.keys().next().value!);
+      this.caches.set(fn, { hits: seqs.filter((q) => q >= this.head && !this.deadOf[q & this.mask]).reverse(), start: 0, upto: end, deletions: this.deletions });
+    }
+    return { items, all };
+  }
+
   /** Newest matching items, newest first. */
   newest(match: MatchFn | null, limit: number): Item[] {
     const out: Item[] = [];
@@ -274,6 +341,10 @@ export class ItemStore {
   }
 
   clear(): void {
+    this.generation++;
+    this.writesInFlight = 0;
+    this.inFlightBytes = 0;
+    this.spillError = null;
     for (const s of this.segs) this.dropSegment(s);
     this.segs = [];
     this.segBase = 0;
@@ -300,8 +371,12 @@ export class ItemStore {
 
   // ---------------------------------------------------------------- encoding
 
-  /** JSON with the protocol entry replaced by its index in `protos`. */
-  private encode(item: Item): string {
+  /**
+   * The item's JSON as pieces (written into the chunk one by one: a body preview is never
+   * concatenated or scanned again), with the protocol entry replaced by its index in `protos`.
+   * Reuses one Parts object: valid until the next call.
+   */
+  private encode(item: Item): Parts {
     const p = item.protocol;
     let pr = this.protoIdx.get(p);
     if (pr === undefined) {
@@ -315,21 +390,47 @@ export class ItemStore {
       pr = { idx, member: `"protocol":${json}` };
       if (typeof p === 'object' && p !== null && this.protoIdx.size < 256) this.protoIdx.set(p, pr);
     }
+    const out = this.parts;
+    out.n = 0;
+    out.length = 0;
     try {
-      // The capture's hand writer (byte for byte JSON.stringify, ~2x faster); the member is cut
-      // out of its text. `"protocol":{` cannot occur inside a JSON string (its quotes would be
-      // escaped), so the first occurrence is the item's own.
-      const text = itemJson(item);
-      const k = text.indexOf(pr.member);
-      if (k >= 0) return text.slice(0, k + 11) + pr.idx + text.slice(k + pr.member.length);
+      // The capture's hand writer (byte for byte JSON.stringify, ~2x faster), in its pieces; the
+      // member is cut out of the first piece that has it. `"protocol":{` cannot occur inside a
+      // JSON string (its quotes would be escaped), so the first occurrence is the item's own;
+      // the writer cuts pieces only inside a body string, never across a member.
+      let found = false;
+      const member = pr.member;
+      const idx = pr.idx;
+      itemJsonParts(
+        item,
+        () => {},
+        (s, ascii) => {
+          if (!found && !ascii) {
+            const k = s.indexOf(member);
+            if (k >= 0) {
+              found = true;
+              out.push(s.slice(0, k + 11) + idx, false);
+              out.push(s.slice(k + member.length), false);
+              return;
+            }
+          }
+          out.push(s, ascii === true);
+        },
+      );
+      if (found) return out;
       // Not found (a protocol object that does not serialize as its table entry): swap it in place.
-      if (Object.isFrozen(item)) return JSON.stringify({ ...item, protocol: pr.idx });
-      (item as { protocol: unknown }).protocol = pr.idx;
-      try {
-        return JSON.stringify(item);
-      } finally {
-        item.protocol = p;
+      out.n = 0;
+      out.length = 0;
+      if (Object.isFrozen(item)) out.push(JSON.stringify({ ...item, protocol: pr.idx }), false);
+      else {
+        (item as { protocol: unknown }).protocol = pr.idx;
+        try {
+          out.push(JSON.stringify(item), false);
+        } finally {
+          item.protocol = p;
+        }
       }
+      return out;
     } catch (e) {
       throw new Error(`item store: item ${item.id} cannot be stored as JSON: ${(e as Error).message}`);
     }
@@ -369,18 +470,18 @@ export class ItemStore {
 
   // ---------------------------------------------------------------- bounds
 
-  /** The chunk to append `text` to (the last one, or a new one). */
-  private roomFor(text: string): Chunk {
+  /** The chunk to append `parts` to (the last one, or a new one). */
+  private roomFor(parts: Parts): Chunk {
     const last = this.chunks[this.chunks.length - 1];
     // 3 bytes per UTF-16 unit at worst; the exact count only when that does not fit.
-    const worst = text.length * 3;
-    if (last?.buf) {
+    const worst = parts.length * 3;
+    if (last?.buf && !last.writing && this.memFrom < this.chunks.length) {
       const room = last.buf.length - last.used;
-      if (worst <= room || Buffer.byteLength(text) <= room) return last;
+      if (worst <= room || parts.bytes() <= room) return last;
     }
-    const size = Math.max(this.chunkSize, worst <= this.chunkSize ? 0 : Buffer.byteLength(text));
+    const size = Math.max(this.chunkSize, worst <= this.chunkSize ? 0 : parts.bytes());
     const reuse = size === this.chunkSize ? this.free.pop() : undefined;
-    const c: Chunk = { buf: reuse ?? Buffer.allocUnsafeSlow(size), used: 0, lastSeq: -1, seg: -1, pos: 0 };
+    const c: Chunk = { buf: reuse ?? Buffer.allocUnsafeSlow(size), used: 0, writing: false, lastSeq: -1, seg: -1, pos: 0 };
     this.chunks.push(c);
     this.memBytes += size;
     return c;
@@ -396,10 +497,18 @@ export class ItemStore {
   }
 
   private enforceBytes(): void {
-    // The chunk being filled stays in memory.
-    while (this.memBytes + this.overhead() > this.maxBytes && this.memFrom < this.chunks.length - 1) {
+    // The chunk being filled stays in memory. A spill write runs in the background (a 4 MB
+    // writeSync measured 10–40 ms on this machine's disk: an event loop stall every ~0.4 s at
+    // 10k items/s), so one chunk of room is kept for it: memory stays under maxBytes with one
+    // write in flight. A second spill while one is in flight (the disk slower than the traffic)
+    // is written synchronously, which bounds memory and backs up the capture.
+    for (;;) {
+      const held = this.memBytes + this.overhead();
+      const canWait = this.writesInFlight === 0;
+      const over = canWait ? held - this.inFlightBytes + this.chunkSize > this.maxBytes : held > this.maxBytes;
+      if (!over || this.memFrom >= this.chunks.length - 1) break;
       const c = this.chunks[this.memFrom];
-      if (this.spillDir) this.spill(c);
+      if (this.spillDir && !this.spillError) this.spill(c, canWait && c.buf!.length === this.chunkSize);
       else {
         while (this.head <= c.lastSeq) this.evictOldest();
       }
@@ -411,25 +520,81 @@ export class ItemStore {
     }
   }
 
-  private spill(c: Chunk): void {
+  private spill(c: Chunk, background: boolean): void {
     let seg = this.segs[this.segs.length - 1];
     if (!seg || seg.size >= SEGMENT_BYTES) {
-      fs.mkdirSync(this.spillDir!, { recursive: true });
-      const file = path.join(this.spillDir!, `items-${process.pid}-${++this.spillSeq}.spill`);
-      seg = { fd: fs.openSync(file, 'w+'), file, size: 0, lastSeq: -1 };
+      try {
+        fs.mkdirSync(this.spillDir!, { recursive: true });
+        const file = path.join(this.spillDir!, `items-${process.pid}-${++this.spillSeq}.spill`);
+        seg = { fd: fs.openSync(file, 'w+'), file, size: 0, lastSeq: -1, writes: 0, dropped: false };
+      } catch (e) {
+        this.spillFailed(e);
+        return;
+      }
       this.segs.push(seg);
     }
-    let done = 0;
-    while (done < c.used) done += fs.writeSync(seg.fd, c.buf!, done, c.used - done, seg.size + done);
+    const pos = seg.size;
     c.seg = this.segBase + this.segs.length - 1;
-    c.pos = seg.size;
+    c.pos = pos;
     seg.size += c.used;
     seg.lastSeq = c.lastSeq;
     this.spillBytes += c.used;
-    this.memBytes -= c.buf!.length;
-    this.release(c.buf!);
-    c.buf = null;
     this.memFrom++;
+    const buf = c.buf!;
+    if (!background) {
+      try {
+        let done = 0;
+        while (done < c.used) done += fs.writeSync(seg.fd, buf, done, c.used - done, pos + done);
+      } catch (e) {
+        this.spillFailed(e);
+        return;
+      }
+      this.memBytes -= buf.length;
+      this.release(buf);
+      c.buf = null;
+      return;
+    }
+    c.writing = true;
+    seg.writes++;
+    this.writesInFlight++;
+    this.inFlightBytes += buf.length;
+    const gen = this.generation;
+    const s = seg;
+    const done = (err: Error | null) => {
+      s.writes--;
+      if (s.dropped && s.writes === 0) closeQuietly(s.fd);
+      if (gen !== this.generation) return; // cleared meanwhile: nothing of it is counted any more
+      this.writesInFlight--;
+      this.inFlightBytes -= buf.length;
+      c.writing = false;
+      if (err) {
+        // The chunk stays in memory (still readable); what comes next is dropped, not spilled.
+        this.spillFailed(err);
+        if (!this.chunks.includes(c)) {
+          this.memBytes -= buf.length;
+          c.buf = null;
+        }
+        return;
+      }
+      this.memBytes -= buf.length;
+      this.release(buf);
+      c.buf = null;
+    };
+    let written = 0;
+    const more = (): void => {
+      fs.write(s.fd, buf, written, c.used - written, pos + written, (err, n) => {
+        if (err) return done(err);
+        written += n;
+        if (written < c.used && n > 0) more();
+        else done(written < c.used ? new Error('short write') : null);
+      });
+    };
+    more();
+  }
+
+  /** Spilling stopped working (disk full, directory gone): from now on the oldest items are dropped instead. */
+  private spillFailed(e: unknown): void {
+    this.spillError = (e as Error).message ?? String(e);
   }
 
   private evictOldest(): void {
@@ -448,10 +613,13 @@ export class ItemStore {
     while (this.chunks.length > 1 && this.chunks[0].lastSeq < this.head) {
       const c = this.chunks.shift()!;
       this.chunkBase++;
-      if (c.buf) {
+      if (this.memFrom > 0) this.memFrom--;
+      // A chunk whose spill write is in flight is let go when the write completes.
+      if (c.buf && !c.writing) {
         this.memBytes -= c.buf.length;
         this.release(c.buf);
-      } else this.memFrom--;
+        c.buf = null;
+      }
       if (this.scratch?.no === this.chunkBase - 1) this.scratch = null;
     }
     // A new spill opens a new segment if the last one was dropped.
@@ -464,12 +632,16 @@ export class ItemStore {
   }
 
   private release(b: Buffer): void {
-    if (b.length === this.chunkSize && this.free.length < 1) this.free.push(b);
+    // Two spares: with a spill write in flight the next chunk cannot wait for its buffer, and a
+    // fresh 4 MB allocation each time (freed only when V8 next collects) raised the peak RSS.
+    if (b.length === this.chunkSize && this.free.length < 2) this.free.push(b);
   }
 
   private dropSegment(s: Segment): void {
+    s.dropped = true;
+    // Closed once its writes in flight are done (a write to a closed, reused fd would land elsewhere).
+    if (s.writes === 0) closeQuietly(s.fd);
     try {
-      fs.closeSync(s.fd);
       fs.unlinkSync(s.file);
     } catch {
       // already gone: nothing to free
@@ -546,6 +718,32 @@ export class ItemStore {
       // A match function that throws leaves the cache consistent up to the item it threw on.
       c.upto = s;
     }
+  }
+}
+
+/** An item's JSON as pieces, and their total UTF-16 length. */
+class Parts {
+  p: string[] = [];
+  ascii: boolean[] = [];
+  n = 0;
+  length = 0;
+  push(s: string, ascii: boolean): void {
+    this.p[this.n] = s;
+    this.ascii[this.n++] = ascii;
+    this.length += s.length;
+  }
+  bytes(): number {
+    let b = 0;
+    for (let k = 0; k < this.n; k++) b += this.ascii[k] ? this.p[k].length : Buffer.byteLength(this.p[k]);
+    return b;
+  }
+}
+
+function closeQuietly(fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // already closed
   }
 }
 

@@ -221,6 +221,31 @@ test('onItemQueried marks what the query selects; its marks reach previews and i
   c.conn.sendNotification('textDocument/didClose', { textDocument: { uri: u } });
 });
 
+test('a new query over a store larger than a page answers with the newest page first; the count follows', async () => {
+  // Copies of the recording, one after the other: many more stored items than a page (200).
+  const copies = Math.ceil(700 / httpCount());
+  const r = await c.conn.sendRequest(StartCapture, { source: { command: [process.execPath, 'test/e2e/pcap-feed.mjs', cap.file, String(copies), '0', '0'] } });
+  await c.until('the copies to be stored', () => c.states.some((s) => s.session === r.session && !s.running));
+  const all = await c.conn.sendRequest(QueryItems, { query: 'http', offset: 0, limit: 5000 });
+  assert.ok(all.total >= 700, `${all.total} http items stored`);
+  const from = c.items.length;
+  const q = await c.conn.sendRequest(SetQuery, { query: 'http' });
+  assert.equal(q.ok, true);
+  assert.equal(q.partial, true, 'answered before every item was tested');
+  assert.equal(q.matched, 200);
+  await c.until('the total', () => c.items.slice(from).some((b) => !b.counting && b.matched === all.total));
+  const batches = c.items.slice(from);
+  const at = batches.findIndex((b) => b.reset);
+  const first = batches[at];
+  assert.equal(first.counting, true);
+  // The page: the newest 200 matches, oldest first, as the previews of a reset always come.
+  assert.deepEqual(first.previews.map((p) => p.id), all.items.slice(-200).map((p) => p.id));
+  assert.ok(batches.slice(at + 1).every((b) => !b.reset));
+  const after = await c.conn.sendRequest(QueryItems, { offset: all.total - 3, limit: 10 });
+  assert.deepEqual(after.items.map((p) => p.id), all.items.slice(-3).map((p) => p.id));
+  await c.conn.sendRequest(SetQuery, { query: '' });
+});
+
 test('item ids never repeat across captures of the same file', async () => {
   const ids = async () => (await c.conn.sendRequest(QueryItems, { query: '', offset: 0, limit: 1000 })).items.map((p) => p.id);
   await c.conn.sendRequest(StartCapture, { source: { pcap: cap.file } });

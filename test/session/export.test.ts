@@ -184,3 +184,30 @@ test('the packet keeper stays under its byte bound by dropping the oldest stream
     rmSync(join(base, `keeper-${process.pid}.pcap`), { force: true });
   }
 });
+
+test('the packet keeper writes full buffers in the background; exports wait for them and get every packet', async () => {
+  const cap = await captureItems();
+  const dir = tmp();
+  const out = join(base, `keeper-bg-${process.pid}.pcap`);
+  try {
+    const k = new PacketKeeper({ maxBytes: 64 << 20, dir });
+    const perRound = cap.packets.reduce((a, p) => a + p.pkt.caplen + 24, 0);
+    const rounds = Math.ceil((3 << 20) / perRound);
+    for (let r = 0; r < rounds; r++) {
+      for (const { stream, pkt } of cap.packets) k.add(`r${r}-${stream}`, pkt);
+      // The event loop turns between rounds, as in a capture: background writes complete.
+      await new Promise<void>((res) => setImmediate(res));
+    }
+    const streams = Array.from({ length: rounds }, (_, r) => [...new Set(cap.packets.map((p) => `r${r}-${p.stream}`))]).flat();
+    assert.ok(k.stats().bytes > 2 << 20, 'more than two write buffers were filled');
+    // Exported right after the last add: a write may still be in flight.
+    for (const { stream, pkt } of cap.packets) k.add(`last-${stream}`, pkt);
+    const n = await k.write([...streams, ...new Set(cap.packets.map((p) => `last-${p.stream}`))], out);
+    assert.equal(n, (rounds + 1) * cap.packets.length);
+    assert.equal(tshark(out, 'frame', ['frame.number']).length, n);
+    k.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(out, { force: true });
+  }
+});

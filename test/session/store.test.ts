@@ -273,3 +273,82 @@ test('a match function that throws leaves the query cache consistent', async () 
   const r = store.query(flaky, 0, 1000);
   assert.deepEqual(r.items.map((i) => i.id), items.filter((i) => i.protocol.name === 'dns').map((i) => i.id));
 });
+
+test('items with big base64 bodies and non-ASCII text come back byte for byte (written into the chunk in pieces)', async () => {
+  const { items } = await captureItems();
+  const http = items.find((i) => i.protocol.name === 'http' && (i.response as { content?: unknown }).content)!;
+  const store = new ItemStore({ maxItems: 100, maxBytes: 1 << 20 });
+  const made: Item[] = [];
+  for (let n = 0; n < 40; n++) {
+    const it = cloneAs(http, `body-${n}`);
+    const res = it.response as { content: { text?: string; encoding: string; size: number } };
+    res.content = { ...res.content, size: 1000 + n, encoding: 'base64', text: Buffer.alloc(1000 + 97 * n, `body ${n} ünïcode `).toString('base64') };
+    (it.request as { path: string }).path = `/caf\u00e9/\u{1F600}/${n}`;
+    store.add(it);
+    made.push(it);
+  }
+  for (const it of made) assert.deepEqual(json(store.get(it.id)), json(it));
+});
+
+test('spill writes run in the background: items stay readable while written, memory stays bounded, clear() leaves no file', async () => {
+  const items = await many(3000);
+  const dir = tmp();
+  try {
+    const maxBytes = 512 << 10;
+    const store = new ItemStore({ maxItems: 2500, maxBytes, spillDir: dir });
+    let background = 0;
+    for (let n = 0; n < items.length; n++) {
+      store.add(items[n]);
+      background = Math.max(background, store.spillWritesInFlight);
+      assert.ok(store.stats().memBytes <= maxBytes, `memory bound after ${n + 1} items`);
+      // Let writes complete now and then, so both the background and the synchronous path run.
+      if (n % 97 === 0) await new Promise<void>((r) => setImmediate(r));
+      if (n % 301 === 0) {
+        const back = items[Math.max(0, n - 2499) + ((n * 7) % Math.min(n + 1, 2500))];
+        assert.deepEqual(json(store.get(back.id)), json(back), `item ${back.id} while spilling`);
+      }
+    }
+    assert.equal(background, 1, 'spill writes ran in the background, one at a time');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(store.spillWritesInFlight, 0);
+    const kept = items.slice(500);
+    assert.deepEqual([...store.iterate()].map((i) => i.id), kept.map((i) => i.id));
+    assert.deepEqual(json(store.get(kept[0].id)), json(kept[0]));
+    assert.equal(store.spillError, null);
+    // A clear while a write may be in flight: no file is left, and the store starts afresh.
+    store.add(cloneAs(items[0], 'after-0'));
+    store.clear();
+    assert.deepEqual(readdirSync(dir), []);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(store.stats(), { stored: 0, total: 0, evicted: 0, bytes: 0, memBytes: 0, spillBytes: 0 });
+    for (const it of items.slice(0, 2000)) store.add(it);
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(json(store.get(items[1999].id)), json(items[1999]));
+    assert.equal(store.size, 2000);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('newestFirst: the newest matches without a count; a scan that saw everything fills the query cache', async () => {
+  const items = await many(5000);
+  const store = new ItemStore({ maxItems: 100_000, maxBytes: 64 << 20 });
+  for (const it of items) store.add(it);
+  const common = compileQuery('http', 'auto');
+  const rare = compileQuery('response.status == 404', 'auto');
+  const want = (q: typeof common) => items.filter((i) => q.match(json(i))).map((i) => i.id);
+  const page = await store.newestFirst(common.match, 50);
+  assert.equal(page.all, false);
+  assert.deepEqual(page.items.map((i) => i.id), want(common).slice(-50).reverse());
+  const whole = await store.newestFirst(rare.match, 10_000);
+  assert.equal(whole.all, true);
+  assert.deepEqual(whole.items.map((i) => i.id), want(rare).reverse());
+  // Its cache came from the scan, and follows new items.
+  for (const it of items.slice(0, 300)) store.add(cloneAs(it, `more-${it.id}`));
+  const all = [...items, ...items.slice(0, 300).map((i) => cloneAs(i, `more-${i.id}`))];
+  assert.deepEqual(store.query(rare.match, 0, 100_000).items.map((i) => i.id), all.filter((i) => rare.match(json(i))).map((i) => i.id));
+  // A scan told to stop stops at its first turn of the event loop.
+  const stopped = await store.newestFirst(compileQuery('response.status == 599', 'auto').match, 10, () => true);
+  assert.equal(stopped.all, false);
+  assert.equal(stopped.items.length, 0);
+});
