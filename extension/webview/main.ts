@@ -14,6 +14,8 @@ let rowSeq = 0;
 const rowGen = new Map<number, number>();
 let lastEvicted = -1;
 let detailId = '';
+/** A setQuery answer reset the list; the server's own reset batch for it has not come yet. */
+let queryJustApplied = false;
 
 const filter = new FilterBox({
   check: (query, seq) => send({ type: 'check', seq, query }),
@@ -33,8 +35,8 @@ const list = new ItemList({
 
 const detail = new Detail({
   addFilter(path, value) {
-    filter.set(addClause(filter.input.value, clauseFor(path, value)), false);
-    filter.input.focus();
+    // As Kubeshark's dashboard does: the clause joins the active filter, applied at once.
+    filter.set(addClause(filter.active, clauseFor(path, value)), true);
   },
   copy: (format) => detailId && send({ type: 'copy', id: detailId, format }),
   open: () => detailId && send({ type: 'open', id: detailId }),
@@ -87,9 +89,14 @@ function updateEmpty(): void {
 onMessage((m) => {
   switch (m.type) {
     case 'items': {
-      if (m.reset) list.reset();
+      // The reset that follows a setQuery answer: rows asked for since that answer already
+      // belong to the new query (the server answers in order), so they stay and are re-asked
+      // in place rather than dropped (dropping them cost a second round trip per filter).
+      if (m.reset && queryJustApplied) list.markStale();
+      else if (m.reset) list.reset();
       else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
       lastEvicted = m.evicted;
+      if (m.reset) queryJustApplied = false;
       const gen = list.rows.generation;
       list.setTotal(m.matched, true);
       if (m.previews.length) list.live(m.previews, gen);
@@ -116,6 +123,7 @@ onMessage((m) => {
           list.reset();
           list.setTotal(m.matched ?? list.total, false);
           updateEmpty();
+          queryJustApplied = true;
         }
         filter.active = m.query;
         if (filter.input.value !== m.query && document.activeElement !== filter.input) filter.input.value = m.query;
