@@ -23,7 +23,7 @@ const scenarios = {
   /** The panel rendered: what the webview shows. */
   async panelState(page, { mode, backgroundNot }) {
     const f = await itemsFrame(page, { mode });
-    await f.waitForSelector('.empty-title, .row', { timeout: 20_000 });
+    await f.waitForFunction(() => !document.querySelector('.empty')?.hidden || document.querySelector('.row[data-id]'), null, { timeout: 20_000 });
     // After a theme change the webview's --vscode-* variables update a moment later.
     if (backgroundNot) await f.waitForFunction((bg) => getComputedStyle(document.body).backgroundColor !== bg, backgroundNot, { timeout: 10_000 });
     return f.evaluate(async () => ({
@@ -86,12 +86,103 @@ const scenarios = {
     return out;
   },
 
-  /** Clicks "+" on a field in the open detail and returns the filter text it produced. */
+  /**
+   * Clicks "+" on a field in the open detail (hovering its line shows it): the clause is applied
+   * at once. Returns the filter text and the list it produced.
+   */
   async plusField(page, { mode, path }) {
     const f = await itemsFrame(page, { mode });
     const plus = await f.waitForSelector(`.leaf .plus[data-path="${path}"]`, { state: 'attached' });
-    await plus.evaluate((b) => b.click());
-    return f.$eval('.filter-input', (e) => e.value);
+    const before = await f.evaluate(() => ({ query: window.__wirehook.activeQuery, total: window.__wirehook.total }));
+    await plus.evaluate((b) => b.closest('.leaf').scrollIntoView({ block: 'center' }));
+    const leaf = await plus.evaluateHandle((b) => b.closest('.leaf'));
+    await leaf.asElement().hover();
+    await plus.click();
+    const query = await f.$eval('.filter-input', (e) => e.value);
+    // Applied without Enter: the active query becomes the text, and the rows are its matches.
+    await f.waitForFunction((q) => window.__wirehook.activeQuery === q && document.querySelectorAll('.row[data-id]:not(.loading)').length > 0, query, { timeout: 15_000 });
+    const after = await f.evaluate(() => ({
+      total: window.__wirehook.total,
+      summaries: [...document.querySelectorAll('.row[data-id]:not(.loading) .summary')].slice(0, 50).map((e) => e.textContent),
+    }));
+    return { query, before, ...after };
+  },
+
+  /**
+   * Answers the workbench's quick inputs as a person would: `steps` are, in order, the text to
+   * type into each quick input that opens (a QuickPick's label, or the save dialog's path),
+   * each followed by Enter. With `fromPanel`, the panel's Export button opens the first one.
+   */
+  async quickInputs(page, { steps, fromPanel }) {
+    if (fromPanel) {
+      const f = await itemsFrame(page, { mode: 'panel' });
+      await f.click('.toolbar button[title^="Export the filtered items"]');
+    }
+    const seen = [];
+    for (const text of steps) {
+      const widget = page.locator('.quick-input-widget');
+      await widget.waitFor({ state: 'visible', timeout: 20_000 });
+      const title = (await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? '';
+      const box = widget.locator('.quick-input-box input');
+      await box.fill(text);
+      // A QuickPick filters its items as you type; the save dialog completes the path.
+      await page.waitForTimeout(300); // lets the quick input settle on the typed value before Enter
+      await box.press('Enter');
+      seen.push(title);
+      await page.waitForFunction((t) => {
+        const w = document.querySelector('.quick-input-widget');
+        return !w || w.style.display === 'none' || (w.querySelector('.quick-input-title')?.textContent ?? '') !== t;
+      }, title, { timeout: 20_000 });
+    }
+    return seen;
+  },
+
+  /** In the panel: clicks the first HTTP row, then the detail's button titled `button`. */
+  async detailButton(page, { button }) {
+    const f = await itemsFrame(page, { mode: 'panel' });
+    const row = await f.waitForSelector('.row[data-id]:not(.loading)', { timeout: 15_000 });
+    await row.click();
+    await f.waitForSelector('.detail:not([hidden]) .section[data-section="request"]', { timeout: 10_000 });
+    const id = await f.evaluate(() => document.querySelector('.row.selected')?.dataset.id ?? '');
+    await f.click(`.detail-actions button[title="${button}"]`);
+    return { id };
+  },
+
+  /**
+   * The floor for the speed figures: the same scrolling, in the same webview, of a static
+   * element as tall as 100k rows (a gradient, no rows, no script). Frames slower than this
+   * are the browser's and the workbench's, not the list's.
+   */
+  async measureFloor(page, { mode, ms = 3000 }) {
+    const f = await itemsFrame(page, { mode });
+    return f.evaluate(async (dur) => {
+      const host = document.querySelector('.list-scroller');
+      const r = host.getBoundingClientRect();
+      const sc = document.createElement('div');
+      sc.style.cssText = `position:fixed;left:${r.left}px;top:${r.top}px;width:${r.width}px;height:${r.height}px;overflow:auto;contain:strict;z-index:10;background:var(--vscode-panel-background)`;
+      const tall = document.createElement('div');
+      tall.style.cssText = 'height:2200000px;background:repeating-linear-gradient(transparent 0 21px, var(--vscode-panel-border, #888) 21px 22px)';
+      sc.append(tall);
+      document.body.append(sc);
+      const times = [];
+      let last = performance.now();
+      const end = last + dur;
+      await new Promise((done) => {
+        const step = (now) => {
+          times.push(now - last);
+          last = now;
+          sc.scrollTop += 97;
+          if (now < end) requestAnimationFrame(step);
+          else done();
+        };
+        requestAnimationFrame(step);
+      });
+      sc.remove();
+      times.shift();
+      times.sort((a, b) => a - b);
+      const pct = (p) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
+      return { frames: times.length, p50: pct(0.5), p95: pct(0.95), max: times[times.length - 1] };
+    }, ms);
   },
 
   /**
