@@ -9,7 +9,7 @@
 // The whole-system figures (code-server, real server) come from the e2e speed test
 // (WIREHOOK_E2E_PERF=1, docs/extension.md).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chromium, type Page } from 'playwright-core';
 import { preview } from '../server/session/preview';
 import type { ItemPreview } from '../server/protocol';
@@ -193,6 +193,8 @@ async function floor(): Promise<Record<string, number>> {
 }
 
 async function main(): Promise<void> {
+  const chrome = process.env.WIREHOOK_CHROMIUM ?? '/usr/bin/chromium';
+  if (!existsSync(chrome)) return console.log(`webview bench skipped: no ${chrome} (scripts/setup-e2e.sh installs it)`);
   if (process.env.FLOOR) return console.log('floor', JSON.stringify(await floor()));
   if (process.env.ONLY) return console.log(JSON.stringify(await run(Number(process.env.ONLY), Number(process.env.RATE ?? 0))));
   const small = await run(10_000, 1000);

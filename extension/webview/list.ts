@@ -326,7 +326,8 @@ export class ItemList {
     this.selected = -1;
     this.selectedId = '';
     for (const r of this.pool) r.p = null;
-    this.schedule();
+    // Now, not on the next frame: no moment shows the old rows under the new query.
+    this.render();
   }
 
   dispose(): void {

@@ -14,8 +14,6 @@ let rowSeq = 0;
 const rowGen = new Map<number, number>();
 let lastEvicted = -1;
 let detailId = '';
-/** A setQuery answer reset the list; the server's own reset batch for it has not come yet. */
-let queryJustApplied = false;
 
 const filter = new FilterBox({
   check: (query, seq) => send({ type: 'check', seq, query }),
@@ -89,14 +87,11 @@ function updateEmpty(): void {
 onMessage((m) => {
   switch (m.type) {
     case 'items': {
-      // The reset that follows a setQuery answer: rows asked for since that answer already
-      // belong to the new query (the server answers in order), so they stay and are re-asked
-      // in place rather than dropped (dropping them cost a second round trip per filter).
-      if (m.reset && queryJustApplied) list.markStale();
-      else if (m.reset) list.reset();
+      // A reset drops what is held, also the one a setQuery causes: the server may send it
+      // before or after its answer, so it cannot be told apart from a new capture's.
+      if (m.reset) list.reset();
       else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
       lastEvicted = m.evicted;
-      if (m.reset) queryJustApplied = false;
       const gen = list.rows.generation;
       list.setTotal(m.matched, true);
       if (m.previews.length) list.live(m.previews, gen);
@@ -123,7 +118,6 @@ onMessage((m) => {
           list.reset();
           list.setTotal(m.matched ?? list.total, false);
           updateEmpty();
-          queryJustApplied = true;
         }
         filter.active = m.query;
         if (filter.input.value !== m.query && document.activeElement !== filter.input) filter.input.value = m.query;

@@ -119,20 +119,36 @@ const scenarios = {
       await f.click('.toolbar button[title^="Export the filtered items"]');
     }
     const seen = [];
+    const widget = page.locator('.quick-input-widget');
+    const titleNow = () => page.evaluate(() => {
+      const w = document.querySelector('.quick-input-widget');
+      return !w || w.style.display === 'none' ? null : w.querySelector('.quick-input-title')?.textContent ?? '';
+    });
+    let prev;
     for (const text of steps) {
-      const widget = page.locator('.quick-input-widget');
-      await widget.waitFor({ state: 'visible', timeout: 20_000 });
-      const title = (await widget.locator('.quick-input-title').textContent().catch(() => '')) ?? '';
+      // The next quick input is open: visible, and not the one just answered.
+      await page.waitForFunction((p) => {
+        const w = document.querySelector('.quick-input-widget');
+        return w && w.style.display !== 'none' && (w.querySelector('.quick-input-title')?.textContent ?? '') !== p;
+      }, prev ?? null, { timeout: 20_000 });
+      const title = await titleNow();
+      prev = title;
       const box = widget.locator('.quick-input-box input');
       await box.fill(text);
-      // A QuickPick filters its items as you type; the save dialog completes the path.
-      await page.waitForTimeout(300); // lets the quick input settle on the typed value before Enter
-      await box.press('Enter');
+      // A QuickPick filters its items as you type; the save dialog lists the typed folder.
+      // Enter is pressed again if the input is still the same one after a while (the save
+      // dialog may take an Enter that arrives while it is still listing the folder).
+      let gone = false;
+      for (let attempt = 0; attempt < 4 && !gone; attempt++) {
+        await box.press('Enter');
+        gone = await page.waitForFunction((t) => {
+          const w = document.querySelector('.quick-input-widget');
+          return !w || w.style.display === 'none' || (w.querySelector('.quick-input-title')?.textContent ?? '') !== t;
+        }, title, { timeout: 5_000 }).then(() => true, () => false);
+        if (!gone && (await box.inputValue().catch(() => text)) !== text) await box.fill(text);
+      }
+      if (!gone) throw new Error(`the quick input "${title}" stayed open after Enter with ${JSON.stringify(text)} (value now ${JSON.stringify(await box.inputValue().catch(() => '?'))}, message ${JSON.stringify(await widget.locator('.quick-input-message').textContent().catch(() => ''))})`);
       seen.push(title);
-      await page.waitForFunction((t) => {
-        const w = document.querySelector('.quick-input-widget');
-        return !w || w.style.display === 'none' || (w.querySelector('.quick-input-title')?.textContent ?? '') !== t;
-      }, title, { timeout: 20_000 });
     }
     return seen;
   },
