@@ -153,6 +153,25 @@ const scenarios = {
     return seen;
   },
 
+  /** Rows coloured by test.pass/fail: re-applies the filter, waits for both kinds, returns their statuses. */
+  async rowMarks(page, { mode }) {
+    const f = await itemsFrame(page, { mode });
+    // onItemQueried runs when a query is applied (and on new matches): re-apply the filter.
+    await f.press('.filter-input', 'Enter');
+    // Marks arrive as live previews after the script ran on the matches: wait until every
+    // shown 2xx row is green and 5xx row red (and both are there).
+    await f.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('.row[data-id]')];
+      const st = (r) => r.querySelector('.status')?.textContent ?? '';
+      return rows.some((r) => r.classList.contains('passed')) && rows.some((r) => r.classList.contains('failed'))
+        && rows.every((r) => (/^2\d\d/.test(st(r)) ? r.classList.contains('passed') : /^5\d\d/.test(st(r)) ? r.classList.contains('failed') : true));
+    }, null, { timeout: 20_000 });
+    return f.evaluate(() => {
+      const of = (sel) => [...document.querySelectorAll(sel)].map((r) => ({ status: r.querySelector('.status')?.textContent ?? '', border: getComputedStyle(r).borderLeftColor }));
+      return { passed: of('.row.passed[data-id]'), failed: of('.row.failed[data-id]'), plain: of('.row[data-id]:not(.passed):not(.failed)') };
+    });
+  },
+
   /** In the panel: clicks the first HTTP row, then the detail's button titled `button`. */
   async detailButton(page, { button }) {
     const f = await itemsFrame(page, { mode: 'panel' });

@@ -265,14 +265,27 @@ describe('trusted workspace', function () {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.from({ scheme: 'wirehook-item', path: `/${items[0].id}.json` }));
     assert.equal(JSON.parse(doc.getText()).id, items[0].id);
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
+  it('6b: rows are green/red from test.pass/fail (onItemQueried); the README pictures', async function () {
+    needsServer(this);
     // The README's picture: a script with its inline output above the items panel.
     await vscode.window.showTextDocument(file('hooks.js'));
     await vscode.commands.executeCommand('wirehook.items.focus');
     await ui('panelState', { mode: 'panel' });
+    // Rows green/red from test.pass/fail: a script with onItemQueried marks the shown matches.
+    const marks = file('marks.js');
+    assert.equal((await vscode.commands.executeCommand<{ ok: boolean }>('wirehook.runScript', marks.toString()))?.ok, true);
+    const m2 = await ui('rowMarks', { mode: 'panel' });
+    assert.ok(m2.failed.every((r: any) => /^5\d\d/.test(r.status)), `failed rows: ${JSON.stringify(m2.failed)}`);
+    assert.ok(m2.passed.every((r: any) => /^2\d\d/.test(r.status)), `passed rows: ${JSON.stringify(m2.passed)}`);
+    assert.ok(m2.plain.every((r: any) => !/^[25]\d\d/.test(r.status)), `unmarked rows: ${JSON.stringify(m2.plain)}`);
+    assert.notEqual(m2.failed[0].border, m2.passed[0].border);
     await screenshot('items-panel-dark');
     await setTheme('Default Light Modern');
     await screenshot('items-panel-light');
     await setTheme('Default Dark Modern');
+    await vscode.commands.executeCommand('wirehook.stopScript', marks.toString());
   });
 
   it('export: HAR from the panel button, NDJSON and pcap from the command; tshark reads the pcap', async function () {
@@ -361,7 +374,10 @@ describe('trusted workspace', function () {
       }
       assert.equal(got.total, 5, `items of ${q}`);
       assert.deepEqual(got.items.map((p) => p.summary).sort(), [0, 1, 2, 3, 4].map((i) => `GET ${mark}/${i}`));
-      assert.ok(got.items.every((p) => p.dst.endsWith(`:${port}`) || p.dst.length > 0));
+      // src → dst shows process names: the server side is this extension host's process
+      // (the client's socket is gone before the lookup, so it may show ip:port).
+      const comm = fs.readFileSync('/proc/self/comm', 'utf8').trim();
+      assert.ok(got.items.every((p) => p.dst === comm), `dst ${got.items.map((p) => p.dst).join(', ')} is the server's process name ${comm}`);
       assert.match(api.getState()?.source ?? '', /lo/);
     } finally {
       await api.stopCapture();
