@@ -172,14 +172,14 @@ const scenarios = {
     });
   },
 
-  /** In the panel: clicks the first HTTP row, then the detail's button titled `button`. */
+  /** In the panel: clicks the first row, then (if given) the detail's button titled `button`. */
   async detailButton(page, { button }) {
     const f = await itemsFrame(page, { mode: 'panel' });
     const row = await f.waitForSelector('.row[data-id]:not(.loading)', { timeout: 15_000 });
     await row.click();
     await f.waitForSelector('.detail:not([hidden]) .section[data-section="request"]', { timeout: 10_000 });
     const id = await f.evaluate(() => document.querySelector('.row.selected')?.dataset.id ?? '');
-    await f.click(`.detail-actions button[title="${button}"]`);
+    if (button) await f.click(`.detail-actions button[title="${button}"]`);
     return { id };
   },
 

@@ -284,6 +284,10 @@ describe('trusted workspace', function () {
     await screenshot('items-panel-dark');
     await setTheme('Default Light Modern');
     await screenshot('items-panel-light');
+    // High contrast: looked at, not committed (docs/extension.md).
+    await setTheme('Default High Contrast');
+    await ui('detailButton', {});
+    await screenshot('items-panel-hc');
     await setTheme('Default Dark Modern');
     await vscode.commands.executeCommand('wirehook.stopScript', marks.toString());
   });
@@ -333,15 +337,19 @@ describe('trusted workspace', function () {
 
   it('copy as cURL from the detail pane reaches the clipboard', async function () {
     needsServer(this);
+    const t0 = Date.now();
     await vscode.env.clipboard.writeText('');
+    const t1 = Date.now();
     await vscode.commands.executeCommand('wirehook.items.focus');
     const { id } = await ui('detailButton', { button: 'Copy as cURL' });
+    const t2 = Date.now();
     // The clipboard has no change event: read it until the copy landed (at most 10 s).
     let text = '';
     for (let i = 0; i < 50 && !text; i++) {
       text = await vscode.env.clipboard.readText();
       if (!text) await new Promise((r) => setTimeout(r, 200));
     }
+    console.log(`copy timings: clear ${t1 - t0} ms, click ${t2 - t1} ms, read ${Date.now() - t2} ms`);
     const { items } = await api.getItems(`id == "${id}"`, 0, 1);
     assert.equal(items.length, 1);
     // A GET (the active filter): `curl 'http://host/path' -H …`
