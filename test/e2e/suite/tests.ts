@@ -341,6 +341,8 @@ describe('trusted workspace', function () {
     await vscode.env.clipboard.writeText('');
     const t1 = Date.now();
     await vscode.commands.executeCommand('wirehook.items.focus');
+    // The export's "exported N items" toast sits over the panel's rows: a click would wait for it.
+    await vscode.commands.executeCommand('notifications.clearAll');
     const { id } = await ui('detailButton', { button: 'Copy as cURL' });
     const t2 = Date.now();
     // The clipboard has no change event: read it until the copy landed (at most 10 s).
