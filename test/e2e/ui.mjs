@@ -134,7 +134,18 @@ const scenarios = {
       const title = await titleNow();
       prev = title;
       const box = widget.locator('.quick-input-box input');
+      // The save dialog puts its default path into the box a moment after it opens: typing
+      // before that is overwritten (and the file goes to the default place). Wait until the
+      // box's value holds still for a few polls, then type, and check it before Enter.
+      let last = null;
+      for (let same = 0; same < 3; ) {
+        await page.waitForTimeout(100); // polling the input's value: no event says the dialog is ready
+        const v = await box.inputValue();
+        same = v === last ? same + 1 : 0;
+        last = v;
+      }
       await box.fill(text);
+      if ((await box.inputValue()) !== text) await box.fill(text);
       // A QuickPick filters its items as you type; the save dialog lists the typed folder.
       // Enter is pressed again if the input is still the same one after a while (the save
       // dialog may take an Enter that arrives while it is still listing the folder).

@@ -304,7 +304,10 @@ describe('trusted workspace', function () {
     // HAR: the panel's Export button, the format QuickPick and the save dialog, in the browser.
     const har = path.join(dir, 'items.har');
     await ui('quickInputs', { fromPanel: true, steps: ['HAR', har] });
-    const log = (await jsonFile(har)).log;
+    const log = (await jsonFile(har).catch((e) => {
+      const fallback = file('wirehook-items.har').fsPath;
+      throw new Error(`${e.message}${fs.existsSync(fallback) ? ` (the dialog saved to its default ${fallback} instead)` : ''}`);
+    })).log;
     assert.equal(log.version, '1.2');
     assert.equal(log.entries.length, expected.total);
     assert.ok(log.entries.every((e: any) => e.request.method === 'GET' && e.response.status > 0));
