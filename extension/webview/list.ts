@@ -1,18 +1,27 @@
 /// <reference lib="dom" />
 /**
- * The virtualised item list (@tanstack/virtual-core): a fixed pool of row elements positioned
- * over a spacer as tall as all matches; rows come from the RowWindow, missing ones are
- * requested from the extension in one range per frame.
+ * The virtualised item list: a pool of row elements over a spacer as tall as all matches; rows
+ * come from the RowWindow, missing ones are requested from the extension in one range.
+ *
+ * Hand-rolled rather than @tanstack/virtual-core (measured, bench/webview.bench.ts): rows have
+ * one fixed height, so the visible range is arithmetic, while tanstack keeps a measurement per
+ * item (memory that grows with the store, rebuilt on every count change, 4 times a second
+ * under a live capture). Per frame the costs that remained were layout and text shaping of
+ * every row, so: row `k` always uses pool element `k % pool.length` (scrolling by a few rows
+ * refills only the rows that came into view; the others keep their text and position), rows
+ * are `contain: strict` and not layers of their own, and layout is read once per frame,
+ * before anything is written.
  */
-import { Virtualizer, elementScroll, observeElementOffset, observeElementRect } from '@tanstack/virtual-core';
 import type { ItemPreview } from '../../server/protocol';
 import { el } from './api';
 import { RowWindow, formatElapsed, formatSize } from './rows';
 
 export const ROW_HEIGHT = 22;
-const OVERSCAN = 12;
+const OVERSCAN = 6;
 /** Rows fetched around the visible range per request. */
 const FETCH_MARGIN = 40;
+/** Tallest spacer used; beyond it scroll positions are scaled (browsers cap element heights near 33M px). */
+const MAX_SPACER_PX = 8_000_000;
 
 export interface ListCallbacks {
   fetch(offset: number, limit: number, generation: number): void;
@@ -27,41 +36,47 @@ interface RowEl {
   status: HTMLSpanElement;
   elapsed: HTMLSpanElement;
   size: HTMLSpanElement;
-  key: string;
+  /** What it shows: index, preview object, selected; -1 = hidden. */
+  index: number;
+  p: ItemPreview | undefined | null;
+  sel: boolean;
+  y: number;
 }
 
 export class ItemList {
   readonly scroller = el('div', 'list-scroller');
   private readonly spacer = el('div', 'list-spacer');
-  private readonly pool: RowEl[] = [];
+  private pool: RowEl[] = [];
   readonly rows = new RowWindow(2000);
   total = 0;
   selected = -1;
   selectedId = '';
-  private readonly virt: Virtualizer<HTMLDivElement, HTMLDivElement>;
   private frame = 0;
   private pending: { start: number; end: number; generation: number; at: number } | undefined;
   /** Held rows may have moved (eviction shifts offsets): re-ask for the visible range once. */
   private stale = false;
-  private unmount: () => void;
+  /** Viewport height, from a ResizeObserver (never read in a frame). */
+  private viewHeight = 0;
+  private spacerPx = -1;
+  /** The view was scrolled to the end at the last render: new items keep it there. */
+  private pinned = true;
+  private follow = false;
+  private scrollTo: number | undefined;
+  private readonly resize: ResizeObserver;
 
   constructor(private readonly cb: ListCallbacks) {
     this.scroller.tabIndex = 0;
     this.scroller.setAttribute('role', 'listbox');
     this.scroller.setAttribute('aria-label', 'Captured items');
     this.scroller.append(this.spacer);
-    this.virt = new Virtualizer<HTMLDivElement, HTMLDivElement>({
-      count: 0,
-      getScrollElement: () => this.scroller,
-      estimateSize: () => ROW_HEIGHT,
-      overscan: OVERSCAN,
-      observeElementRect,
-      observeElementOffset,
-      scrollToFn: elementScroll,
-      onChange: () => this.schedule(),
+    this.scroller.addEventListener('scroll', () => this.schedule(), { passive: true });
+    this.resize = new ResizeObserver((entries) => {
+      const h = entries[entries.length - 1].contentRect.height;
+      if (h === this.viewHeight) return;
+      this.viewHeight = h;
+      this.schedule();
     });
-    this.unmount = this.virt._didMount();
-    this.virt._willUpdate();
+    this.resize.observe(this.scroller);
     this.scroller.addEventListener('keydown', (e) => this.onKey(e));
     this.scroller.addEventListener('click', (e) => {
       const row = (e.target as HTMLElement).closest<HTMLElement>('.row');
@@ -69,19 +84,10 @@ export class ItemList {
     });
   }
 
-  get atBottom(): boolean {
-    const s = this.scroller;
-    return s.scrollHeight - s.scrollTop - s.clientHeight < ROW_HEIGHT * 2;
-  }
-
   setTotal(total: number, follow: boolean): void {
-    const wasBottom = this.atBottom;
+    if (total < this.total) this.rows.truncate(total);
     this.total = total;
-    this.rows.truncate(total);
-    this.virt.setOptions({ ...this.virt.options, count: total });
-    this.virt._willUpdate();
-    this.spacer.style.height = `${this.virt.getTotalSize()}px`;
-    if (follow && wasBottom && total > 0) this.virt.scrollToIndex(total - 1, { align: 'end' });
+    if (follow) this.follow = true;
     this.schedule();
   }
 
@@ -116,28 +122,67 @@ export class ItemList {
     if (this.renderMs.push(performance.now() - t0) > 512) this.renderMs.shift();
   }
 
+  /** Content height (all rows) and the spacer's (capped); scroll offsets scale between them. */
+  private geometry(): { content: number; spacer: number; scale: number } {
+    const content = this.total * ROW_HEIGHT;
+    const spacer = Math.min(content, MAX_SPACER_PX);
+    const view = this.viewHeight;
+    const scale = spacer > view && content > spacer ? (content - view) / (spacer - view) : 1;
+    return { content, spacer, scale };
+  }
+
   private renderRows(): void {
-    const items = this.virt.getVirtualItems();
-    this.spacer.style.height = `${this.virt.getTotalSize()}px`;
-    while (this.pool.length < items.length) this.pool.push(this.makeRow());
-    let start = Infinity;
-    let end = -1;
-    for (let i = 0; i < this.pool.length; i++) {
-      const r = this.pool[i];
-      const v = items[i];
-      if (!v) {
-        if (r.root.style.display !== 'none') r.root.style.display = 'none';
-        continue;
-      }
-      start = Math.min(start, v.index);
-      end = Math.max(end, v.index + 1);
-      r.root.style.display = '';
-      r.root.style.transform = `translateY(${v.start}px)`;
-      this.fill(r, v.index, this.rows.get(v.index));
+    // Reads first (one layout at most), then writes.
+    const read = this.scroller.scrollTop;
+    let top = this.scrollTo ?? read;
+    const view = this.viewHeight || this.scroller.clientHeight;
+    this.viewHeight = view;
+    const g = this.geometry();
+    const maxTop = Math.max(0, g.spacer - view);
+    if (this.scrollTo === undefined && this.spacerPx >= 0) this.pinned = top >= Math.max(0, this.spacerPx - view) - ROW_HEIGHT;
+    if (this.follow && this.pinned) top = maxTop;
+    this.follow = false;
+    top = Math.min(top, maxTop);
+    if (g.spacer !== this.spacerPx) {
+      this.spacerPx = g.spacer;
+      this.spacer.style.height = `${g.spacer}px`;
     }
-    if (end > start) {
-      this.rows.trim(start - FETCH_MARGIN, end + FETCH_MARGIN);
-      this.requestMissing(start, end);
+    if (top !== read) this.scroller.scrollTop = top;
+    this.scrollTo = undefined;
+
+    const virtualTop = top * g.scale;
+    const first = Math.max(0, Math.floor(virtualTop / ROW_HEIGHT) - OVERSCAN);
+    const end = Math.min(this.total, Math.ceil((virtualTop + view) / ROW_HEIGHT) + OVERSCAN);
+    const need = Math.ceil(view / ROW_HEIGHT) + 1 + 2 * OVERSCAN;
+    if (this.pool.length < need) this.grow(need);
+    const n = this.pool.length;
+    // Row k sits at k*H in content space; shifted into the (possibly scaled) spacer.
+    const shift = top - virtualTop;
+    for (let k = first; k < end; k++) {
+      const r = this.pool[k % n];
+      const y = Math.round(k * ROW_HEIGHT + shift);
+      if (r.index !== k) {
+        if (r.index < 0) r.root.style.display = '';
+        r.p = null;
+        r.index = k;
+        r.root.dataset.index = String(k);
+      }
+      if (r.y !== y) {
+        r.y = y;
+        r.root.style.transform = `translateY(${y}px)`;
+      }
+      this.fill(r, k, this.rows.get(k));
+    }
+    for (let i = 0; i < n; i++) {
+      const r = this.pool[i];
+      if (r.index < 0 || (r.index >= first && r.index < end)) continue;
+      this.hide(r);
+    }
+    const sel = this.selected >= first && this.selected < end ? this.pool[this.selected % n].root.id : '';
+    if (this.scroller.getAttribute('aria-activedescendant') !== sel) this.scroller.setAttribute('aria-activedescendant', sel);
+    if (end > first) {
+      this.rows.trim(first - FETCH_MARGIN, end + FETCH_MARGIN);
+      this.requestMissing(first, end);
     }
   }
 
@@ -164,9 +209,29 @@ export class ItemList {
     this.schedule();
   }
 
-  private makeRow(): RowEl {
+  /** A bigger pool (the view grew): the modulo mapping changes, so every row is refilled. */
+  private grow(need: number): void {
+    while (this.pool.length < need) this.pool.push(this.makeRow(this.pool.length));
+    for (const r of this.pool) {
+      this.hide(r);
+      r.y = NaN;
+    }
+  }
+
+  /** A pooled row out of the range: hidden, and no longer claiming an item. */
+  private hide(r: RowEl): void {
+    r.index = -1;
+    r.p = null;
+    r.root.style.display = 'none';
+    delete r.root.dataset.id;
+    delete r.root.dataset.index;
+  }
+
+  private makeRow(i: number): RowEl {
     const root = el('div', 'row');
+    root.id = `row-${i}`;
     root.setAttribute('role', 'option');
+    root.style.display = 'none';
     const badge = el('span', 'badge');
     const ends = el('span', 'ends');
     const summary = el('span', 'summary');
@@ -175,17 +240,18 @@ export class ItemList {
     const size = el('span', 'size');
     root.append(badge, ends, summary, status, elapsed, size);
     this.scroller.append(root);
-    return { root, badge, ends, summary, status, elapsed, size, key: '' };
+    return { root, badge, ends, summary, status, elapsed, size, index: -1, p: null, sel: false, y: NaN };
   }
 
   private fill(r: RowEl, index: number, p: ItemPreview | undefined): void {
     const sel = index === this.selected;
-    const key = p ? `${index}:${p.id}:${p.passed ? 1 : 0}${p.failed ? 1 : 0}:${sel ? 1 : 0}` : `${index}:-:${sel ? 1 : 0}`;
-    if (r.key === key) return;
-    r.key = key;
-    r.root.dataset.index = String(index);
+    if (r.p === p && r.sel === sel && r.p !== null) return;
+    const same = r.p === p;
+    r.p = p;
+    r.sel = sel;
     r.root.setAttribute('aria-selected', String(sel));
     r.root.className = `row${sel ? ' selected' : ''}${p?.passed ? ' passed' : ''}${p?.failed ? ' failed' : ''}${p ? '' : ' loading'}`;
+    if (same) return;
     if (!p) {
       delete r.root.dataset.id;
       r.badge.textContent = '';
@@ -215,14 +281,25 @@ export class ItemList {
     this.selected = i;
     const p = this.rows.get(i);
     this.selectedId = p?.id ?? '';
-    this.virt.scrollToIndex(i, { align: 'auto' });
-    this.scroller.setAttribute('aria-activedescendant', '');
+    this.reveal(i);
     this.render();
     this.cb.select(i, p, open);
   }
 
+  /** Scrolls just enough for row `i` to be fully visible. */
+  private reveal(i: number): void {
+    const view = this.viewHeight || this.scroller.clientHeight;
+    const g = this.geometry();
+    const vt = this.scroller.scrollTop * g.scale;
+    const y = i * ROW_HEIGHT;
+    let next: number | undefined;
+    if (y < vt) next = y;
+    else if (y + ROW_HEIGHT > vt + view) next = y + ROW_HEIGHT - view;
+    if (next !== undefined) this.scrollTo = Math.max(0, next / g.scale);
+  }
+
   private onKey(e: KeyboardEvent): void {
-    const page = Math.max(1, Math.floor(this.scroller.clientHeight / ROW_HEIGHT) - 1);
+    const page = Math.max(1, Math.floor((this.viewHeight || this.scroller.clientHeight) / ROW_HEIGHT) - 1);
     const cur = this.selected < 0 ? -1 : this.selected;
     let next: number | undefined;
     switch (e.key) {
@@ -248,10 +325,20 @@ export class ItemList {
     this.pending = undefined;
     this.selected = -1;
     this.selectedId = '';
-    for (const r of this.pool) r.key = '';
+    // The shown rows stop claiming their items now (no moment shows the old query's rows as
+    // the new one's); they are refilled on the next frame. Rendering here instead (a layout
+    // read and a rows request inside the message handler) made a filter change 10× slower in
+    // bench/webview.bench.ts.
+    for (const r of this.pool) {
+      r.p = null;
+      if (r.index < 0) continue;
+      r.root.classList.add('loading');
+      delete r.root.dataset.id;
+    }
+    this.schedule();
   }
 
   dispose(): void {
-    this.unmount();
+    this.resize.disconnect();
   }
 }

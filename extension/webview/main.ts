@@ -33,8 +33,8 @@ const list = new ItemList({
 
 const detail = new Detail({
   addFilter(path, value) {
-    filter.set(addClause(filter.input.value, clauseFor(path, value)), false);
-    filter.input.focus();
+    // As Kubeshark's dashboard does: the clause joins the active filter, applied at once.
+    filter.set(addClause(filter.active, clauseFor(path, value)), true);
   },
   copy: (format) => detailId && send({ type: 'copy', id: detailId, format }),
   open: () => detailId && send({ type: 'open', id: detailId }),
@@ -87,6 +87,8 @@ function updateEmpty(): void {
 onMessage((m) => {
   switch (m.type) {
     case 'items': {
+      // A reset drops what is held, also the one a setQuery causes: the server may send it
+      // before or after its answer, so it cannot be told apart from a new capture's.
       if (m.reset) list.reset();
       else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
       lastEvicted = m.evicted;

@@ -57,13 +57,17 @@ export class RowWindow {
     return -1;
   }
 
-  /** Drops the rows farthest from [start, end) until at most `capacity` remain. */
+  /**
+   * Past `capacity`, drops the rows farthest from [start, end) down to 80 % of it (so the sort
+   * runs once per few hundred rows fetched, not on every frame of a scroll).
+   */
   trim(start: number, end: number): void {
     if (this.rows.size <= this.capacity) return;
+    const keep = Math.floor(this.capacity * 0.8);
     const mid = (start + end) / 2;
     const keys = [...this.rows.keys()].sort((a, b) => Math.abs(b - mid) - Math.abs(a - mid));
     for (const k of keys) {
-      if (this.rows.size <= this.capacity) break;
+      if (this.rows.size <= keep) break;
       if (k >= start && k < end) continue;
       const p = this.rows.get(k);
       if (p && this.index.get(p.id) === k) this.index.delete(p.id);

@@ -129,7 +129,8 @@ async function main() {
     env: { ...process.env, XDG_CONFIG_HOME: join(T, 'chromium-config'), HOME: join(T, 'home') },
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
   });
-  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  // Clipboard rights: Copy as cURL is checked through the workbench's real clipboard.
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 }, permissions: ['clipboard-read', 'clipboard-write'] });
   const remote = (p) => `vscode-remote://127.0.0.1:${port}${resolve(p)}`;
   // Requests from the suite are handled one at a time, in order.
   let queue = Promise.resolve();

@@ -62,10 +62,19 @@ const COMPLETIONS = `function onItemCaptured(data) {
 }
 `;
 
+// Colours rows from onItemQueried (test.pass/fail), for the green/red rows check.
+const MARKS = `function onItemQueried(data) {
+  if (data.protocol.name !== "http") return;
+  if (data.response.status >= 500) test.fail(data);
+  else if (data.response.status < 300) test.pass(data);
+}
+`;
+
 function workspace(name) {
   const dir = mkdtempSync(join(tmpdir(), `wirehook-e2e-${name}-`));
   writeFileSync(join(dir, 'hooks.js'), HOOKS);
   writeFileSync(join(dir, 'completions.js'), COMPLETIONS);
+  writeFileSync(join(dir, 'marks.js'), MARKS);
   copyFileSync(join(repo, 'examples/captures/demo.pcap'), join(dir, 'traffic.pcap'));
   return dir;
 }

@@ -23,7 +23,7 @@ const scenarios = {
   /** The panel rendered: what the webview shows. */
   async panelState(page, { mode, backgroundNot }) {
     const f = await itemsFrame(page, { mode });
-    await f.waitForSelector('.empty-title, .row', { timeout: 20_000 });
+    await f.waitForFunction(() => !document.querySelector('.empty')?.hidden || document.querySelector('.row[data-id]'), null, { timeout: 20_000 });
     // After a theme change the webview's --vscode-* variables update a moment later.
     if (backgroundNot) await f.waitForFunction((bg) => getComputedStyle(document.body).backgroundColor !== bg, backgroundNot, { timeout: 10_000 });
     return f.evaluate(async () => ({
@@ -86,12 +86,149 @@ const scenarios = {
     return out;
   },
 
-  /** Clicks "+" on a field in the open detail and returns the filter text it produced. */
+  /**
+   * Clicks "+" on a field in the open detail (hovering its line shows it): the clause is applied
+   * at once. Returns the filter text and the list it produced.
+   */
   async plusField(page, { mode, path }) {
     const f = await itemsFrame(page, { mode });
     const plus = await f.waitForSelector(`.leaf .plus[data-path="${path}"]`, { state: 'attached' });
-    await plus.evaluate((b) => b.click());
-    return f.$eval('.filter-input', (e) => e.value);
+    const before = await f.evaluate(() => ({ query: window.__wirehook.activeQuery, total: window.__wirehook.total }));
+    await plus.evaluate((b) => b.closest('.leaf').scrollIntoView({ block: 'center' }));
+    const leaf = await plus.evaluateHandle((b) => b.closest('.leaf'));
+    await leaf.asElement().hover();
+    await plus.click();
+    const query = await f.$eval('.filter-input', (e) => e.value);
+    // Applied without Enter: the active query becomes the text, and the rows are its matches.
+    await f.waitForFunction((q) => window.__wirehook.activeQuery === q && document.querySelectorAll('.row[data-id]:not(.loading)').length > 0, query, { timeout: 15_000 });
+    const after = await f.evaluate(() => ({
+      total: window.__wirehook.total,
+      summaries: [...document.querySelectorAll('.row[data-id]:not(.loading) .summary')].slice(0, 50).map((e) => e.textContent),
+    }));
+    return { query, before, ...after };
+  },
+
+  /**
+   * Answers the workbench's quick inputs as a person would: `steps` are, in order, the text to
+   * type into each quick input that opens (a QuickPick's label, or the save dialog's path),
+   * each followed by Enter. With `fromPanel`, the panel's Export button opens the first one.
+   */
+  async quickInputs(page, { steps, fromPanel }) {
+    if (fromPanel) {
+      const f = await itemsFrame(page, { mode: 'panel' });
+      await f.click('.toolbar button[title^="Export the filtered items"]');
+    }
+    const seen = [];
+    const widget = page.locator('.quick-input-widget');
+    const titleNow = () => page.evaluate(() => {
+      const w = document.querySelector('.quick-input-widget');
+      return !w || w.style.display === 'none' ? null : w.querySelector('.quick-input-title')?.textContent ?? '';
+    });
+    let prev;
+    for (const text of steps) {
+      // The next quick input is open: visible, and not the one just answered.
+      await page.waitForFunction((p) => {
+        const w = document.querySelector('.quick-input-widget');
+        return w && w.style.display !== 'none' && (w.querySelector('.quick-input-title')?.textContent ?? '') !== p;
+      }, prev ?? null, { timeout: 20_000 });
+      const title = await titleNow();
+      prev = title;
+      const box = widget.locator('.quick-input-box input');
+      // The save dialog puts its default path into the box a moment after it opens: typing
+      // before that is overwritten (and the file goes to the default place). Wait until the
+      // box's value holds still for a few polls, then type, and check it before Enter.
+      let last = null;
+      for (let same = 0; same < 3; ) {
+        await page.waitForTimeout(100); // polling the input's value: no event says the dialog is ready
+        const v = await box.inputValue();
+        same = v === last ? same + 1 : 0;
+        last = v;
+      }
+      await box.fill(text);
+      if ((await box.inputValue()) !== text) await box.fill(text);
+      // A QuickPick filters its items as you type; the save dialog lists the typed folder.
+      // Enter is pressed again if the input is still the same one after a while (the save
+      // dialog may take an Enter that arrives while it is still listing the folder).
+      let gone = false;
+      for (let attempt = 0; attempt < 4 && !gone; attempt++) {
+        await box.press('Enter');
+        gone = await page.waitForFunction((t) => {
+          const w = document.querySelector('.quick-input-widget');
+          return !w || w.style.display === 'none' || (w.querySelector('.quick-input-title')?.textContent ?? '') !== t;
+        }, title, { timeout: 5_000 }).then(() => true, () => false);
+        if (!gone && (await box.inputValue().catch(() => text)) !== text) await box.fill(text);
+      }
+      if (!gone) throw new Error(`the quick input "${title}" stayed open after Enter with ${JSON.stringify(text)} (value now ${JSON.stringify(await box.inputValue().catch(() => '?'))}, message ${JSON.stringify(await widget.locator('.quick-input-message').textContent().catch(() => ''))})`);
+      seen.push(title);
+    }
+    return seen;
+  },
+
+  /** Rows coloured by test.pass/fail: re-applies the filter, waits for both kinds, returns their statuses. */
+  async rowMarks(page, { mode }) {
+    const f = await itemsFrame(page, { mode });
+    // onItemQueried runs when a query is applied (and on new matches): re-apply the filter.
+    await f.press('.filter-input', 'Enter');
+    // Marks arrive as live previews after the script ran on the matches: wait until every
+    // shown 2xx row is green and 5xx row red (and both are there).
+    await f.waitForFunction(() => {
+      const rows = [...document.querySelectorAll('.row[data-id]')];
+      const st = (r) => r.querySelector('.status')?.textContent ?? '';
+      return rows.some((r) => r.classList.contains('passed')) && rows.some((r) => r.classList.contains('failed'))
+        && rows.every((r) => (/^2\d\d/.test(st(r)) ? r.classList.contains('passed') : /^5\d\d/.test(st(r)) ? r.classList.contains('failed') : true));
+    }, null, { timeout: 20_000 });
+    return f.evaluate(() => {
+      const of = (sel) => [...document.querySelectorAll(sel)].map((r) => ({ status: r.querySelector('.status')?.textContent ?? '', border: getComputedStyle(r).borderLeftColor }));
+      return { passed: of('.row.passed[data-id]'), failed: of('.row.failed[data-id]'), plain: of('.row[data-id]:not(.passed):not(.failed)') };
+    });
+  },
+
+  /** In the panel: clicks the first row, then (if given) the detail's button titled `button`. */
+  async detailButton(page, { button }) {
+    const f = await itemsFrame(page, { mode: 'panel' });
+    const row = await f.waitForSelector('.row[data-id]:not(.loading)', { timeout: 15_000 });
+    await row.click();
+    await f.waitForSelector('.detail:not([hidden]) .section[data-section="request"]', { timeout: 10_000 });
+    const id = await f.evaluate(() => document.querySelector('.row.selected')?.dataset.id ?? '');
+    if (button) await f.click(`.detail-actions button[title="${button}"]`);
+    return { id };
+  },
+
+  /**
+   * The floor for the speed figures: the same scrolling, in the same webview, of a static
+   * element as tall as 100k rows (a gradient, no rows, no script). Frames slower than this
+   * are the browser's and the workbench's, not the list's.
+   */
+  async measureFloor(page, { mode, ms = 3000 }) {
+    const f = await itemsFrame(page, { mode });
+    return f.evaluate(async (dur) => {
+      const host = document.querySelector('.list-scroller');
+      const r = host.getBoundingClientRect();
+      const sc = document.createElement('div');
+      sc.style.cssText = `position:fixed;left:${r.left}px;top:${r.top}px;width:${r.width}px;height:${r.height}px;overflow:auto;contain:strict;z-index:10;background:var(--vscode-panel-background)`;
+      const tall = document.createElement('div');
+      tall.style.cssText = 'height:2200000px;background:repeating-linear-gradient(transparent 0 21px, var(--vscode-panel-border, #888) 21px 22px)';
+      sc.append(tall);
+      document.body.append(sc);
+      const times = [];
+      let last = performance.now();
+      const end = last + dur;
+      await new Promise((done) => {
+        const step = (now) => {
+          times.push(now - last);
+          last = now;
+          sc.scrollTop += 97;
+          if (now < end) requestAnimationFrame(step);
+          else done();
+        };
+        requestAnimationFrame(step);
+      });
+      sc.remove();
+      times.shift();
+      times.sort((a, b) => a - b);
+      const pct = (p) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
+      return { frames: times.length, p50: pct(0.5), p95: pct(0.95), max: times[times.length - 1] };
+    }, ms);
   },
 
   /**

@@ -67,6 +67,6 @@ export function when<T>(event: vscode.Event<unknown>, check: () => T | undefined
   });
 }
 
-export async function setTheme(theme: 'Default Light Modern' | 'Default Dark Modern'): Promise<void> {
+export async function setTheme(theme: 'Default Light Modern' | 'Default Dark Modern' | 'Default High Contrast' | 'Default High Contrast Light'): Promise<void> {
   await vscode.workspace.getConfiguration('workbench').update('colorTheme', theme, vscode.ConfigurationTarget.Global);
 }

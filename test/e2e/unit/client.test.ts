@@ -108,7 +108,10 @@ test('row window: bounded, keeps the visible range, live batches replace by id a
   const w = new RowWindow(100);
   w.put(0, Array.from({ length: 300 }, (_, i) => preview(`r${i}`)));
   w.trim(150, 180);
-  assert.equal(w.size, 100);
+  // Trimmed to 80 % of capacity, nearest the visible range kept.
+  assert.equal(w.size, 80);
+  w.trim(150, 180);
+  assert.equal(w.size, 80, 'under capacity: nothing dropped');
   for (let i = 150; i < 180; i++) assert.equal(w.get(i)?.id, `r${i}`);
   assert.equal(w.get(0), undefined);
   assert.equal(w.firstMissing(150, 180), -1);
