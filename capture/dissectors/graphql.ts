@@ -4,7 +4,8 @@
  * implementation; a hand-written scan would misread comments, strings and fragments).
  */
 import { parse } from 'graphql/language/parser';
-import type { GraphqlOperation } from '../item/schema';
+import type { GraphqlOperation, HttpRequest, Protocol } from '../item/schema';
+import type { L7Message } from '../types';
 
 /**
  * The operation a request body asks for, or null when it is not GraphQL. Bodies: JSON
@@ -43,4 +44,19 @@ export function graphqlOf(mimeType: string | undefined, text: string): GraphqlOp
   if (ops.length === 0) return null;
   const op = (typeof wanted === 'string' && wanted ? ops.find((o) => o.name?.value === wanted) : undefined) ?? ops[0];
   return { operationName: op.name?.value ?? (typeof wanted === 'string' ? wanted : ''), operationType: op.operation };
+}
+
+/**
+ * Turns an HTTP item into a GraphQL one when its request body is a GraphQL request: sets
+ * `request.graphql` and the protocol entry (`gql`: PROTOCOLS.gql11 / gql2). Requests without a
+ * body (most) cost one property read.
+ */
+export function markGraphql(msg: L7Message, gql: Protocol): void {
+  const req = msg.request as Partial<HttpRequest>;
+  const pd = req.postData;
+  if (pd === undefined) return;
+  const op = graphqlOf(pd.mimeType, pd.text);
+  if (op === null) return;
+  req.graphql = op;
+  msg.protocol = gql;
 }

@@ -6,6 +6,7 @@ import type { DissectorContext, L7Message, Timestamp } from '../types';
 import type { ItemError } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
 import { buildRequest, buildResponse, type Message } from './http-item';
+import { markGraphql } from './graphql';
 import type { ReqLine, StatusLine } from './http-wire';
 
 /** An exchange waiting to be emitted, in request order. */
@@ -105,6 +106,8 @@ export class Exchanges {
       responseTs: res && p.resDone ? res.endTs ?? res.startTs : null,
       error: err,
     };
+    // GraphQL over HTTP/1.1 (kubeshark-compat §6.8): a request body that is a GraphQL request.
+    if (!this.ctx.lean && req) markGraphql(msg, PROTOCOLS.gql11);
     if (req) req.body.release();
     if (res) res.body.release();
     this.ctx.emit(msg);

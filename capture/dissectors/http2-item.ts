@@ -11,7 +11,7 @@ import { canonicalHeader } from './http-fields';
 import { buildRequest, buildResponse, type Message } from './http-item';
 import type { HeaderField } from './hpack';
 import { grpcMessages, grpcMessageText, grpcPath, isGrpc } from './grpc';
-import { graphqlOf } from './graphql';
+import { markGraphql } from './graphql';
 
 /** One direction of a stream: the request or the response. */
 export interface H2Part {
@@ -37,6 +37,8 @@ export interface H2Stream {
   pushed: boolean;
   /** Stream 1 of an h2c Upgrade: the request was HTTP/1.1. */
   upgraded: boolean;
+  /** The HTTP/1.1 request line of an upgraded stream 1 (its headers carry no pseudo-headers). */
+  h1Line: { method: string; url: string } | null;
   /** A response whose request was never seen. */
   noRequest: boolean;
   closed: boolean;
@@ -88,9 +90,9 @@ export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: 
   if (lean) return msg;
   let request: HttpRequest;
   if (reqH) {
-    const method = reqH[':method'] ?? '';
+    const method = st.h1Line?.method ?? reqH[':method'] ?? '';
     // CONNECT has no :path; its target is :authority (RFC 9113 §8.5).
-    const url = reqH[':path'] ?? reqH[':authority'] ?? '';
+    const url = st.h1Line?.url ?? reqH[':path'] ?? reqH[':authority'] ?? '';
     request = buildRequest(message(req, { method, url, version: st.upgraded ? 'HTTP/1.1' : VERSION }, reqH, reqCookies), cap);
   } else {
     request = buildRequest(null, cap);
@@ -106,14 +108,9 @@ export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: 
     const gs = resH?.['Grpc-Status'];
     const code = gs !== undefined && /^\d+$/.test(gs) ? Number(gs) : -1;
     response.grpc = { status: code, message: grpcMessageText(resH?.['Grpc-Message']), messages: grpcMessages(res.body.bytes(), res.body.total) };
-  } else if (request.postData) {
-    const op = graphqlOf(request.postData.mimeType, request.postData.text);
-    if (op) {
-      request.graphql = op;
-      msg.protocol = PROTOCOLS.gql2;
-    }
   }
   msg.request = request as unknown as Record<string, unknown>;
   msg.response = response as unknown as Record<string, unknown>;
+  if (!grpc) markGraphql(msg, PROTOCOLS.gql2);
   return msg;
 }

@@ -1,6 +1,6 @@
 /**
  * HTTP/2 over cleartext TCP (h2c), RFC 9113: with prior knowledge (the client starts with the
- * connection preface) or after an HTTP/1.1 `Upgrade: h2c` (see `h2cUpgrade`). One item per
+ * connection preface) or after an HTTP/1.1 `Upgrade: h2c` (registered with upgrades.ts below). One item per
  * stream: request headers (+ body, + trailers) and response headers (+ body, + trailers). gRPC
  * and GraphQL exchanges become items of their own protocol (http2-item.ts).
  *
@@ -19,6 +19,7 @@ import {
   RST_STREAM, SETTINGS, type FrameSink,
 } from './http2-frames';
 import { buildH2Message, type H2Part, type H2Stream } from './http2-item';
+import { registerUpgrade, type UpgradeExchange } from './upgrades';
 
 /** RFC 9113 §7 error code names, for RST_STREAM / GOAWAY messages. */
 const ERROR_CODES = ['NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED', 'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM', 'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED'];
@@ -68,31 +69,42 @@ export class H2Connection implements TcpStreamParser {
   private closed = false;
   private lastPending: Timestamp | null | undefined = undefined;
 
-  /** `upgraded`: the client's first bytes are the preface after an HTTP/1.1 Upgrade (same as prior knowledge). */
   constructor(private readonly ctx: DissectorContext) {
     this.sides = [new Side(0, this, true), new Side(1, this, false)];
   }
 
   /**
-   * h2c Upgrade: the HTTP/1.1 request that asked for it is stream 1, already complete (RFC 9113
-   * §3.2 of RFC 7540); the server's response to it comes as HTTP/2 on stream 1.
+   * h2c Upgrade (RFC 7540 §3.2): the HTTP/1.1 request that asked for it is stream 1, already
+   * complete; the server answers it in HTTP/2 on stream 1. Its item repeats the HTTP/1.1 request
+   * (as Kubeshark does; kubeshark-compat §6.6) with requestSize 0: those bytes belong to the
+   * 101 item before it. Its time is that of the first HTTP/2 bytes.
    */
-  adoptUpgrade(headers: HeaderField[], body: Buffer, wire: number, startTs: Timestamp, endTs: Timestamp): void {
-    const st = this.open(1, startTs);
+  adoptUpgrade(ex: UpgradeExchange): void {
+    const st = this.open(1, null);
     if (!st) return;
-    st.req.headers = headers;
-    if (body.length) {
-      st.req.body.add(body, 0, body.length);
-      st.req.body.own();
+    if (ex.request) {
+      st.h1Line = { method: ex.request.line.method, url: ex.request.line.url };
+      st.req.headers = Object.entries(ex.request.headers).map(([name, value]) => ({ name, value }));
+      // The client's SETTINGS travel in HTTP2-Settings (base64url): its header table size bounds the server's encoder.
+      const hs = ex.request.headers['Http2-Settings'];
+      if (hs) this.settings(1, Buffer.from(hs, 'base64url'));
+    } else {
+      st.noRequest = true;
     }
-    st.req.wire = wire;
-    st.req.endTs = endTs;
     st.req.done = true;
     st.upgraded = true;
+    this.upgrade = st;
   }
+
+  /** Stream 1 of an Upgrade until its time is known (the first HTTP/2 bytes). */
+  private upgrade: H2Stream | null = null;
 
   data(dir: Direction, bytes: Buffer, ts: Timestamp): void {
     if (this.closed || bytes.length === 0) return;
+    if (this.upgrade) {
+      this.upgrade.req.startTs = this.upgrade.req.endTs = ts;
+      this.upgrade = null;
+    }
     try {
       this.sides[dir].reader.feed(bytes, ts);
     } catch (e) {
@@ -233,10 +245,7 @@ export class H2Connection implements TcpStreamParser {
       }
       case SETTINGS: {
         if (flags & 0x1) return; // ACK
-        for (let p = s; p + 6 <= e; p += 6) {
-          // SETTINGS_HEADER_TABLE_SIZE bounds the decoder table of the sender, i.e. the other direction's header blocks.
-          if (b.readUInt16BE(p) === 1) this.sides[1 - dir as Direction].hpack.setMaxAllowed(b.readUInt32BE(p + 2));
-        }
+        this.settings(1 - dir as Direction, b.subarray(s, e));
         return;
       }
       case GOAWAY: {
@@ -254,6 +263,16 @@ export class H2Connection implements TcpStreamParser {
       }
       default:
         return; // PRIORITY, PING, WINDOW_UPDATE, unknown types: nothing for items
+    }
+  }
+
+  /**
+   * SETTINGS_HEADER_TABLE_SIZE from one side bounds the decoder table of its sender, i.e. the
+   * header blocks travelling the other way (`dir`).
+   */
+  private settings(dir: Direction, b: Buffer): void {
+    for (let p = 0; p + 6 <= b.length; p += 6) {
+      if (b.readUInt16BE(p) === 1) this.sides[dir].hpack.setMaxAllowed(b.readUInt32BE(p + 2));
     }
   }
 
@@ -311,7 +330,7 @@ export class H2Connection implements TcpStreamParser {
     if (blk.endStream) this.finishPart(st, part);
   }
 
-  private open(id: number, ts: Timestamp): H2Stream | null {
+  private open(id: number, ts: Timestamp | null): H2Stream | null {
     if (this.closed) return null;
     if (this.streams.has(id)) return this.streams.get(id)!;
     if (this.streams.size >= MAX_OPEN) {
@@ -324,7 +343,7 @@ export class H2Connection implements TcpStreamParser {
     const cap = this.ctx.lean ? 0 : this.ctx.bodyCap;
     const st: H2Stream = {
       id, req: newPart(cap, ts), res: newPart(cap, null), error: null, interim: 0,
-      pushed: false, upgraded: false, noRequest: false, emitted: false, closed: false,
+      pushed: false, upgraded: false, h1Line: null, noRequest: false, emitted: false, closed: false,
     };
     this.streams.set(id, st);
     this.queue.push(st);
@@ -412,3 +431,10 @@ export const http2: Dissector = {
   detect: (first, dir) => detectH2(first, dir),
   tcp: (ctx) => new H2Connection(ctx),
 };
+
+// After `101 Switching Protocols` to `Upgrade: h2c`, the HTTP/1 parser hands the connection here.
+registerUpgrade('h2c', (ctx, ex) => {
+  const c = new H2Connection(ctx);
+  c.adoptUpgrade(ex);
+  return c;
+});

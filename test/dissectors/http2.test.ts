@@ -7,7 +7,8 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { captureLoopback } from '../helpers/capture';
 import {
-  BIG_BODY, BIG_HEADER, GQL_QUERY, GRPC_FAIL_MESSAGE, grpcScenario, h2Scenario, nghttpScenario, startGrpcServer, startH2Server, startNghttpd,
+  BIG_BODY, BIG_HEADER, GQL_QUERY, GRPC_FAIL_MESSAGE, UPGRADE_BODY, grpcScenario, h2Scenario, nghttpScenario, startGrpcServer, startH2Server,
+  startH2cUpgradeServer, startNghttpd, upgradeScenario,
   type GrpcCall, type H2Exchange,
 } from '../helpers/h2-traffic';
 import { runPipeline } from '../../capture/pipeline';
@@ -25,8 +26,8 @@ async function itemsOf(file: string, lean = false): Promise<Run & { byProtocol: 
   return { items: items as HttpItem[], warnings: st.warnings, byProtocol: st.itemsByProtocol };
 }
 
-let node: Run, grpcRun: Run, ng: Run;
-let nodeSeen: H2Exchange[] = [], grpcSeen: GrpcCall[] = [], ngSeen: H2Exchange[] = [];
+let node: Run, grpcRun: Run, ng: Run, up: Run;
+let nodeSeen: H2Exchange[] = [], grpcSeen: GrpcCall[] = [], ngSeen: H2Exchange[] = [], upSeen: H2Exchange[] = [];
 let nodeFile = '';
 
 before(async () => {
@@ -39,7 +40,11 @@ before(async () => {
   const n = await startNghttpd();
   const nFile = await captureLoopback(`tcp port ${n.port}`, async () => { ngSeen = await nghttpScenario(n.port); });
   await n.close();
+  const u = await startH2cUpgradeServer();
+  const uFile = await captureLoopback(`tcp port ${u.port}`, async () => { upSeen = await upgradeScenario(u.port); });
+  await u.close();
   node = await itemsOf(nodeFile);
+  up = await itemsOf(uFile);
   grpcRun = await itemsOf(gFile);
   ng = await itemsOf(nFile);
 });
@@ -149,6 +154,25 @@ test('nghttpd with nghttp and curl clients (prior knowledge): items agree with t
   assert.deepEqual(ng.items.map(line), ngSeen.map((e) => `${e.method} ${e.path} ${e.status}`));
   assert.equal(byPath(ng, '/data.txt').response.content.size, 25000);
   assert.ok(ng.items.some((i) => i.request.headers['User-Agent']?.startsWith('curl/')));
+});
+
+test('h2c via HTTP/1.1 Upgrade (curl --http2, nghttp -u): the 101 item, then stream 1 answered in HTTP/2', () => {
+  assert.equal(up.items.length, 2 * upSeen.length);
+  for (const [k, seen] of upSeen.entries()) {
+    const [h1, h2] = [up.items[2 * k], up.items[2 * k + 1]];
+    assert.equal(h1.protocol, PROTOCOLS.http11);
+    assert.equal(line(h1), `GET ${seen.path} 101`);
+    assert.equal(h1.request.headers['Upgrade'], 'h2c');
+    assert.equal(h2.protocol, PROTOCOLS.http2);
+    assert.equal(line(h2), `${seen.method} ${seen.path} ${seen.status}`);
+    assert.equal(h2.request.httpVersion, 'HTTP/1.1', 'the request was HTTP/1.1');
+    assert.equal(h2.requestSize, 0, 'its bytes are in the 101 item');
+    assert.equal(h2.response.headers[':status'], '200');
+    assert.equal(Buffer.from(h2.response.content.text!, 'base64').toString(), UPGRADE_BODY);
+    assert.equal(h2.src.port, h1.src.port);
+    assert.ok(h2.timestamp >= h1.timestamp);
+  }
+  assert.deepEqual(Object.keys(up.warnings), [], JSON.stringify(up.warnings));
 });
 
 test('lean runs (items --quiet) count the same exchanges per protocol', async () => {
