@@ -8,6 +8,7 @@ import { PROTOCOLS } from '../item/protocols';
 import { BodyCollector } from './http-body';
 import { buildRequest, buildResponse, type Message } from './http-item';
 import { MAX_HELD_BODY_BYTES, MAX_HELD_EXCHANGES, httpWork } from './http-limits';
+import { markGraphql } from './graphql';
 import type { ReqLine, StatusLine } from './http-wire';
 
 /** An exchange waiting to be emitted, in request order. */
@@ -145,6 +146,8 @@ export class Exchanges {
       responseTs: res && p.resDone ? res.endTs ?? res.startTs : null,
       error: err,
     };
+    // GraphQL over HTTP/1.1 (kubeshark-compat §6.8): a request body that is a GraphQL request.
+    if (!this.ctx.lean && req) markGraphql(msg, PROTOCOLS.gql11);
     if (req) req.body.release();
     if (res) res.body.release();
     this.ctx.emit(msg);

@@ -5,8 +5,11 @@
 import type { Dissector } from '../types';
 import { http } from './http';
 import { dns } from './dns';
+// HTTP/2 (h2c) and gRPC; GraphQL rides on http and http2.
+import { http2 } from './http2';
 
 export const DISSECTORS: Dissector[] = [
   http,
   dns,
+  http2,
 ].sort((a, b) => a.priority - b.priority);

@@ -93,7 +93,7 @@ export interface HttpRequest {
   path: string;
   /** `path` split on `/`, the leading empty element dropped: `"/a/b"` → `["a","b"]`, `"/"` → `[""]`. */
   pathSegments: string[];
-  /** `"HTTP/1.1"` or `"HTTP/1.0"`. */
+  /** `"HTTP/1.1"`, `"HTTP/1.0"` or `"HTTP/2.0"`. */
   httpVersion: string;
   /** Header name (canonical Title-Case, e.g. `User-Agent`) → value; repeated headers joined with `","`. */
   headers: Record<string, string>;
@@ -107,6 +107,10 @@ export interface HttpRequest {
   headersSize: number;
   /** Body bytes as sent on the wire (after de-chunking, before content decoding). */
   bodySize: number;
+  /** gRPC items only (`protocol.abbr == "gRPC"`): the call and its request messages. */
+  grpc?: GrpcRequest;
+  /** GraphQL items only (`protocol.abbr == "GQL"`): the operation the body asks for. */
+  graphql?: GraphqlOperation;
 }
 
 export interface HttpContent {
@@ -129,6 +133,46 @@ export interface HttpResponse {
   redirectURL: string;
   headersSize: number;
   bodySize: number;
+  /** gRPC items only: the status from the trailers and the response messages. */
+  grpc?: GrpcResponse;
+}
+
+// ---------------------------------------------------------------- HTTP/2, gRPC, GraphQL (§6.6–§6.8)
+// HTTP/2 items use HttpRequest/HttpResponse (pseudo-headers included in `headers`, trailers
+// merged in); gRPC and GraphQL items are HTTP items with these extra fields (docs/items.md).
+
+/** One length-prefixed gRPC message. */
+export interface GrpcMessage {
+  /** The message is compressed (grpc-encoding); `data` is then the compressed bytes. */
+  compressed: boolean;
+  /** Declared message length in bytes (`-1` when the body preview cut its 5-byte prefix). */
+  length: number;
+  /** The message bytes (protobuf, not decoded: no schema), base64; capped like body previews. */
+  data: string;
+  /** The body preview ended inside this message. */
+  truncated?: boolean;
+}
+
+export interface GrpcRequest {
+  /** From `:path` `/pkg.Service/Method`: `"pkg.Service"`. */
+  service: string;
+  /** `"Method"` (KFL2's `grpc_method`). */
+  method: string;
+  messages: GrpcMessage[];
+}
+
+export interface GrpcResponse {
+  /** `grpc-status` from the trailers (or a trailers-only response); `-1` when none came (reset, cut). */
+  status: number;
+  /** `grpc-message`, percent-decoded; `""` when absent. */
+  message: string;
+  messages: GrpcMessage[];
+}
+
+export interface GraphqlOperation {
+  /** The body's `operationName`, else the name of the operation in the query; `""` for anonymous ones. */
+  operationName: string;
+  operationType: 'query' | 'mutation' | 'subscription';
 }
 
 // ---------------------------------------------------------------- DNS (§6.9)

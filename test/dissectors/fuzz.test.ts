@@ -10,9 +10,12 @@ import { recordRelay, collector, type Recorded, prng } from './harness';
 import { http } from '../../capture/dissectors/http';
 import { dns } from '../../capture/dissectors/dns';
 import type { L7Message } from '../../capture/types';
+import { http2 } from '../../capture/dissectors/http2';
+import { startH2Server, h2Scenario, startGrpcServer, grpcScenario } from '../helpers/h2-traffic';
 
 let httpRecs: Recorded[] = [];
 let dnsRecs: Recorded[] = [];
+let h2Recs: Recorded[] = [];
 
 before(async () => {
   const h = await startHttpServer();
@@ -23,6 +26,17 @@ before(async () => {
   } finally {
     await h.close();
     await d.close();
+  }
+  const h2s = await startH2Server();
+  const g = await startGrpcServer();
+  try {
+    h2Recs = [
+      ...await recordRelay(h2s.port, async (p) => { await h2Scenario(p); }),
+      ...await recordRelay(g.port, async (p) => { await grpcScenario(p); }),
+    ].filter((r) => r.transport === 'tcp' && r.chunks.length > 0);
+  } finally {
+    await h2s.close();
+    await g.close();
   }
 });
 
@@ -95,6 +109,29 @@ test('DNS: 300 mutated replays (UDP datagrams and TCP streams) never throw and k
   }
 });
 
+test('HTTP/2 and gRPC: 300 mutated replays never throw, never hang, and keep the item shape', () => {
+  assert.ok(h2Recs.length >= 2, 'Node http2 and gRPC connections recorded');
+  const rnd = prng(0x5eed2);
+  let warned = 0;
+  for (let round = 0; round < 300; round++) {
+    const rec = h2Recs[round % h2Recs.length];
+    const c = collector('tcp', 4096);
+    const p = http2.tcp!(c.ctx);
+    for (const ch of rec.chunks) {
+      const r = rnd();
+      if (r < 0.03) { p.gap(ch.dir, 1 + Math.floor(rnd() * 3000), ch.ts); continue; }
+      const bytes = r < 0.3 ? mutate(ch.bytes, rnd) : ch.bytes;
+      const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
+      for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
+    }
+    p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+    for (const m of c.msgs) checkShape(m, 'http');
+    assert.equal(c.warnings.filter((w) => w.includes('internal error')).length, 0, c.warnings.join('\n'));
+    warned += c.warnings.length;
+  }
+  assert.ok(warned > 50, `the mutations reached the error paths (${warned} warnings)`);
+});
+
 test('pure noise is refused by detection and survives the parsers', () => {
   const rnd = prng(42);
   const flow = { srcIp: '127.0.0.1', srcPort: 1, dstIp: '127.0.0.1', dstPort: 2, transport: 'udp' as const };
@@ -104,6 +141,13 @@ test('pure noise is refused by detection and survives the parsers', () => {
     for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
     if (http.detect(b, 0, { ...flow, transport: 'tcp' }) === true) claimed++;
     if (dns.detect(b, 0, flow) === true) claimed++;
+    if (http2.detect(b, 0, { ...flow, transport: 'tcp' }) === true || http2.detect(b, 1, { ...flow, transport: 'tcp' }) === true) claimed++;
+    const c2 = collector('tcp');
+    const p2 = http2.tcp!(c2.ctx);
+    p2.data(0, Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), b]), { sec: 1, nsec: 0 });
+    p2.data(1, b, { sec: 1, nsec: 1 });
+    p2.end(null, { sec: 2, nsec: 0 }, 'eof');
+    assert.equal(c2.warnings.filter((w) => w.includes('internal error')).length, 0);
     const c = collector('tcp');
     const p = http.tcp!(c.ctx);
     p.data(0, b, { sec: 1, nsec: 0 });

@@ -18,14 +18,25 @@ import { readFileSync } from 'node:fs';
 import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import type { Item } from '../../capture/item/schema';
 import type { RawPacket } from '../../capture/types';
-import { scenarioCapture } from '../helpers/capture';
+import { captureLoopback, scenarioCapture } from '../helpers/capture';
+import { grpcScenario, h2Scenario, startGrpcServer, startH2Server } from '../helpers/h2-traffic';
 import { DEMO, checkDeadline, corpus, memorySource, packetsOf, params } from './fuzz-lib';
 
 let seeds: RawPacket[][] = [];
 
 before(async () => {
   const live = await scenarioCapture();
-  seeds = [await packetsOf(readFileSync(DEMO)), await packetsOf(readFileSync(live.file))];
+  // HTTP/2 and gRPC traffic recorded after the HTTP/1 + DNS scenario rides in the same seed.
+  const h2 = await startH2Server();
+  const g = await startGrpcServer();
+  let h2File = '';
+  try {
+    h2File = await captureLoopback(`tcp port ${h2.port} or tcp port ${g.port}`, async () => { await h2Scenario(h2.port); await grpcScenario(g.port); });
+  } finally {
+    await h2.close();
+    await g.close();
+  }
+  seeds = [await packetsOf(readFileSync(DEMO)), [...await packetsOf(readFileSync(live.file)), ...await packetsOf(readFileSync(h2File))]];
   for (const s of seeds) assert.ok(s.length > 20 && s.every((p) => p.linkType === 1), 'Ethernet seeds');
 });
 
