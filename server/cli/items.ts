@@ -173,7 +173,7 @@ export function formatStats(s: CaptureStats, file = false): string {
   const total = Object.values(s.itemsByProtocol).reduce((a, b) => a + b, 0);
   const drops = s.drops ? `kernel=${s.drops.kernel} ifdrop=${s.drops.ifdrop}` : file ? 'n/a (file)' : 'unknown';
   const lines = [
-    `packets: ${s.packets}`,
+    `packets: ${s.packets} (${Object.entries(s.packetsBy ?? {}).sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'})`,
     `bytes: ${s.bytes}`,
     `items: ${total} (${items})`,
     `drops: ${drops}`,
