@@ -5,8 +5,14 @@
 import type { Dissector } from '../types';
 import { http } from './http';
 import { dns } from './dns';
+// weblayer
+import { tlsx } from './tlsx';
+// end weblayer
 
 export const DISSECTORS: Dissector[] = [
   http,
   dns,
+  // weblayer
+  tlsx,
+  // end weblayer
 ].sort((a, b) => a.priority - b.priority);
