@@ -7,6 +7,7 @@ import { http } from './http';
 import { dns } from './dns';
 // weblayer
 import { tlsx } from './tlsx';
+import './websocket'; // registers the `websocket` upgrade hand-off (upgrades.ts)
 // end weblayer
 
 export const DISSECTORS: Dissector[] = [
