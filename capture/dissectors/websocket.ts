@@ -43,6 +43,8 @@ interface Msg {
   kept: number;
   /** Payload bytes dropped beyond what is kept. */
   cut: boolean;
+  /** Payload bytes were lost to a capture gap. */
+  lost: boolean;
   ts: Timestamp;
 }
 
@@ -148,7 +150,7 @@ class WsStream implements TcpStreamParser {
   }
 
   private newMsg(opcode: number, compressed: boolean, ts: Timestamp): Msg {
-    return { opcode, compressed, masked: false, frames: 0, wireLength: 0, wireBytes: 0, parts: [], kept: 0, cut: false, ts };
+    return { opcode, compressed, masked: false, frames: 0, wireLength: 0, wireBytes: 0, parts: [], kept: 0, cut: false, lost: false, ts };
   }
 
   /** Payload bytes b[p, p+n) of the current frame: unmasked and kept as far as needed. */
@@ -182,6 +184,7 @@ class WsStream implements TcpStreamParser {
     const s = this.sides[dir];
     let body = m.parts.length === 1 ? m.parts[0] : Buffer.concat(m.parts);
     let length = m.wireLength;
+    if (m.lost) error ??= { type: 'dissection', msg: 'capture gap inside the message' };
     if (m.compressed && s.inflater) {
       if (m.cut) {
         error ??= { type: 'dissection', msg: 'compressed message too large to inflate' };
@@ -246,6 +249,7 @@ class WsStream implements TcpStreamParser {
     if (s.left >= length && s.head.length === 0) {
       const m = s.frameMsg!;
       m.cut = true;
+      m.lost = true;
       s.pos += length;
       s.left -= length;
       if (m.compressed && s.inflater) s.inflater.broken = true;

@@ -77,8 +77,9 @@ export async function tlsScenario(port: number): Promise<void> {
 // ------------------------------------------------------------------------------ WebSocket
 
 /** Echo server: every message comes back; "close" makes the server close with 4001. */
-export async function startWsServer(deflate: boolean): Promise<Running> {
-  const srv = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: deflate ? { threshold: 0 } : false });
+export async function startWsServer(mode: 'off' | 'takeover' | 'no-takeover'): Promise<Running> {
+  const perMessageDeflate = mode === 'off' ? false : mode === 'takeover' ? { threshold: 0 } : { threshold: 0, serverNoContextTakeover: true, clientNoContextTakeover: true };
+  const srv = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
   await new Promise<void>((r) => srv.once('listening', () => r()));
   srv.on('connection', (ws) => {
     ws.on('message', (data, isBinary) => {
@@ -115,6 +116,8 @@ export async function wsScenario(port: number, deflate: boolean): Promise<WsSent
   await send('hello websocket', false);
   await send(Buffer.from([0, 1, 2, 3, 254, 255]), true);
   await send('x'.repeat(70000), false);
+  // Repeats of an earlier message: with context takeover they compress to back-references.
+  await send('hello websocket', false);
   // Fragmented: two frames (fin false, then fin true) make one message.
   const e = echoed();
   ws.send('part one, ', { fin: false });
