@@ -115,9 +115,9 @@ export async function wsScenario(port: number, deflate: boolean): Promise<WsSent
   };
   await send('hello websocket', false);
   await send(Buffer.from([0, 1, 2, 3, 254, 255]), true);
-  await send('x'.repeat(70000), false);
-  // Repeats of an earlier message: with context takeover they compress to back-references.
+  // A repeat of the previous message: with context takeover it compresses to a back-reference.
   await send('hello websocket', false);
+  await send('x'.repeat(70000), false);
   // Fragmented: two frames (fin false, then fin true) make one message.
   const e = echoed();
   ws.send('part one, ', { fin: false });
