@@ -381,6 +381,7 @@ type DnsItem = Item<DnsRequest, DnsResponse>;
 type WsItem = Item<WsMessage, WsMessage>;
 type TlsxItem = Item<TlsClientHello, TlsServerHello>;
 type IcmpItem = Item<IcmpMessage, IcmpResponse>;
+/** @protocols tcp-conn udp-conn tcp-flow udp-flow */
 type FlowItem = Item<FlowRequest, FlowResponse>;
 
 /** What `onPacketCaptured(info)` receives for every packet. */

@@ -388,6 +388,7 @@ export type DnsItem = Item<DnsRequest, DnsResponse>;
 export type WsItem = Item<WsMessage, WsMessage>;
 export type TlsxItem = Item<TlsClientHello, TlsServerHello>;
 export type IcmpItem = Item<IcmpMessage, IcmpResponse>;
+/** @protocols tcp-conn udp-conn tcp-flow udp-flow */
 export type FlowItem = Item<FlowRequest, FlowResponse>;
 
 /** What `onPacketCaptured(info)` receives for every packet. */
