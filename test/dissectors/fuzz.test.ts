@@ -9,6 +9,7 @@ import { startHttpServer, httpScenario, startDnsServer, dnsScenario } from '../h
 import { recordRelay, collector, type Recorded, prng } from './harness';
 import { http } from '../../capture/dissectors/http';
 import { dns } from '../../capture/dissectors/dns';
+import { tlsx } from '../../capture/dissectors/tlsx';
 import type { L7Message } from '../../capture/types';
 
 let httpRecs: Recorded[] = [];
@@ -104,6 +105,7 @@ test('pure noise is refused by detection and survives the parsers', () => {
     for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
     if (http.detect(b, 0, { ...flow, transport: 'tcp' }) === true) claimed++;
     if (dns.detect(b, 0, flow) === true) claimed++;
+    if (tlsx.detect(b, 0, { ...flow, transport: 'tcp' }) === true) claimed++;
     const c = collector('tcp');
     const p = http.tcp!(c.ctx);
     p.data(0, b, { sec: 1, nsec: 0 });
