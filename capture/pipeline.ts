@@ -17,6 +17,8 @@ import { ReorderBuffer } from './stream/order';
 import { SweepClock } from './stream/clock';
 import { TcpTable } from './stream/tcp';
 import { UdpTable } from './stream/udp';
+import { IcmpTable } from './stream/icmp';
+import { FLOW_REPORT_S } from './stream/flowitem';
 import type { Dissector, DissectorContext, FlowAddr, PacketSource, RawPacket } from './types';
 import { DISSECTORS } from './dissectors/registry';
 import { openSourceSpec, type SourceSpec } from './sources/open';
@@ -54,6 +56,8 @@ export interface PipelineOptions {
    * capture or two files with the same base name.
    */
   streams?: { next(): number };
+  /** Period of the `tcp-flow`/`udp-flow` reports of long unclaimed flows, seconds of capture time (default 60). */
+  flowReportS?: number;
 }
 
 /** A stream-number counter from 1, for PipelineOptions.streams. */
@@ -64,6 +68,15 @@ export function streamCounter(): { next(): number } {
 
 export interface CaptureStats {
   packets: number;
+  /**
+   * Every packet in exactly one bucket (they sum to `packets`): `tcp/<dissector>` and
+   * `udp/<dissector>` for streams a dissector claimed, `tcp/flow`/`udp/flow` for unclaimed ones
+   * (reported as flow items), `icmp`/`icmp6`, `tcp/no-connection` (ACKs/RSTs of connections
+   * never seen open), `tcp/half-open-evicted`, `ip-fragment` (held for reassembly; the one
+   * completing a datagram counts with it), `malformed`, `not-ip`, `ip-other` (other IP
+   * protocols), `in-flight` (streams still open when --count stopped the capture).
+   */
+  packetsBy: Record<string, number>;
   bytes: number;
   itemsByProtocol: Record<string, number>;
   drops: { kernel: number; ifdrop: number } | null;
@@ -90,7 +103,7 @@ interface PStream extends StreamInfo {
 
 export async function runPipeline(source: PacketSource, sinks: PipelineSinks, opts: PipelineOptions = {}): Promise<CaptureStats> {
   const t0 = performance.now();
-  const stats: CaptureStats = { packets: 0, bytes: 0, itemsByProtocol: {}, drops: null, gaps: 0, skipped: 0, warnings: {}, elapsedMs: 0, notices: [] };
+  const stats: CaptureStats = { packets: 0, packetsBy: {}, bytes: 0, itemsByProtocol: {}, drops: null, gaps: 0, skipped: 0, warnings: {}, elapsedMs: 0, notices: [] };
   const warn = (kind: string) => {
     const w = stats.warnings;
     if (w[kind] !== undefined) w[kind]++;
@@ -148,8 +161,8 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     dissectors: [...(opts.dissectors ?? DISSECTORS)].sort((a, b) => a.priority - b.priority),
     open(flow: FlowAddr): StreamInfo {
       const id = streams.next();
-      const s: PStream = { id, name: streamName(id, flow.transport === 'udp'), flow, nextIndex: 0, names: null };
-      if (procNames) s.names = procNames.resolve(flow.transport, flow.srcIp, flow.srcPort, flow.dstIp, flow.dstPort);
+      const s: PStream = { id, name: streamName(id, flow.transport), flow, nextIndex: 0, names: null };
+      if (procNames && flow.transport !== 'icmp') s.names = procNames.resolve(flow.transport, flow.srcIp, flow.srcPort, flow.dstIp, flow.dstPort);
       return s;
     },
     context(info: StreamInfo): DissectorContext {
@@ -192,6 +205,11 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
     gap() {
       stats.gaps++;
     },
+    account(bucket, n) {
+      const b = stats.packetsBy;
+      b[bucket] = (b[bucket] ?? 0) + n;
+    },
+    flowReportS: opts.flowReportS ?? FLOW_REPORT_S,
     streamPacket: sinks.streamPacket ? (name, pkt) => sinks.streamPacket!(name, pkt) : undefined,
   };
 
@@ -199,6 +217,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
   const d = decoder.d;
   const tcp = new TcpTable(host);
   const udp = new UdpTable(host);
+  const icmp = new IcmpTable(host, tcp, udp);
   const packetSink = sinks.packet;
 
   const onAbort = () => stop();
@@ -237,6 +256,7 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
           if (clock.see(lastSec)) {
             tcp.sweep(clock.now);
             udp.sweep(clock.now);
+            icmp.sweep(clock.now);
             decoder.frags.sweep(clock.now);
           }
         }
@@ -247,7 +267,11 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
         if (st === Status.L4) {
           if (d.proto === 6) tcp.packet(d, p);
           else udp.packet(d, p);
-        } else if (st === Status.Malformed) stats.skipped++;
+        } else if (st === Status.Icmp) icmp.packet(d, p);
+        else if (st === Status.Malformed) {
+          stats.skipped++;
+          host.account('malformed', 1);
+        } else host.account(st === Status.FragmentHeld ? 'ip-fragment' : d.proto === -1 ? 'not-ip' : 'ip-other', 1);
         if (stopped && countReached) break outer;
       }
       reorder.release(clock.now);
@@ -270,9 +294,13 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
   if (!countReached) {
     tcp.endAll();
     udp.endAll();
+    icmp.endAll();
     reorder.flush();
     if (sinks.flush) await sinks.flush();
   }
+  let accounted = 0;
+  for (const k in stats.packetsBy) accounted += stats.packetsBy[k];
+  if (accounted < stats.packets) stats.packetsBy['in-flight'] = stats.packets - accounted;
   if (reorder.bytesCapReleases) stats.warnings['order.held-bytes-cap'] = reorder.bytesCapReleases;
   if (cutPackets) {
     stats.warnings['capture.snaplen-cut'] = cutPackets;

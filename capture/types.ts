@@ -65,7 +65,8 @@ export interface FlowAddr {
   srcPort: number;
   dstIp: string;
   dstPort: number;
-  transport: 'tcp' | 'udp';
+  /** 'icmp' for ICMP/ICMPv6 conversations (ports 0). */
+  transport: 'tcp' | 'udp' | 'icmp';
 }
 
 /**

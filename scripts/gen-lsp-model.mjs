@@ -108,7 +108,9 @@ function read(file, src) {
       // `type DnsItem = Item<DnsRequest, DnsResponse>`: the protocol's request/response shapes.
       if (m && ts.isTypeReferenceNode(st.type) && st.type.typeName.getText() === 'Item' && st.type.typeArguments?.length === 2) {
         const [req, res] = st.type.typeArguments.map((a) => a.getText());
-        protocols.push({ name: m[1].toLowerCase(), request: req, response: res });
+        // Names the alias cannot spell (`tcp-conn`): a JSDoc line `@protocols tcp-conn udp-conn`.
+        const tagged = /@protocols\s+([^\n]+)/.exec(docOf(src, st))?.[1].trim().split(/\s+/);
+        for (const name of tagged ?? [m[1].toLowerCase()]) protocols.push({ name, request: req, response: res });
       }
       aliases[name] = typeOf(src, st.type, new Map());
     } else if (ts.isFunctionDeclaration(st) && st.name) {

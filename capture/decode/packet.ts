@@ -15,6 +15,8 @@ export enum Status {
   FragmentHeld = 2,
   /** Malformed/short: skipped and counted. */
   Malformed = 3,
+  /** ICMP (proto 1) or ICMPv6 (58): `proto`, the addresses and the ICMP message in payloadBuf[payloadStart, payloadEnd). */
+  Icmp = 4,
 }
 
 export interface Decoded {
@@ -23,7 +25,7 @@ export interface Decoded {
   addrBuf: Buffer;
   srcOff: number;
   dstOff: number;
-  /** 6 TCP, 17 UDP. */
+  /** 6 TCP, 17 UDP, 1 ICMP, 58 ICMPv6. */
   proto: number;
   srcPort: number;
   dstPort: number;
@@ -83,7 +85,10 @@ export class PacketDecoder {
     this.d.fragmented = false;
     this.d.cut = 0;
     const off = ipOffset(linkType, buf, start, end);
-    if (off === NOT_IP) return Status.Other;
+    if (off === NOT_IP) {
+      this.d.proto = -1; // (read by --stats: not IP at all)
+      return Status.Other;
+    }
     if (off === SHORT) return this.bad('link.short');
     if (off === UNKNOWN_LINK) return this.bad(`link.unsupported-${linkType}`);
     if (off >= end) return this.bad('ip.short');
@@ -111,13 +116,13 @@ export class PacketDecoder {
     d.addrBuf = b;
     d.srcOff = o + 12;
     d.dstOff = o + 16;
-    const proto = b[o + 9];
+    const proto = (d.proto = b[o + 9]);
     const fragField = (b[o + 6] << 8) | b[o + 7];
     const more = (fragField & 0x2000) !== 0;
     const fragOff = (fragField & 0x1fff) * 8;
     if (more || fragOff) {
       d.fragmented = true;
-      if (proto !== 6 && proto !== 17) return Status.Other;
+      if (proto !== 6 && proto !== 17 && proto !== 1) return Status.Other;
       if (o + total > lim) return this.bad('ip.fragment-truncated');
       const key = `4:${b.toString('latin1', o + 12, o + 20)}:${proto}:${(b[o + 4] << 8) | b[o + 5]}`;
       const whole = this.frags.add(key, fragOff, more, b.subarray(o + ihl, end), tsSec);
@@ -147,6 +152,7 @@ export class PacketDecoder {
       switch (nh) {
         case 6:
         case 17:
+        case 58:
           d.cut = plen !== 0 && o + 40 + plen > lim ? o + 40 + plen - lim : 0;
           return this.l4(nh, b, p, end);
         case 0: // hop-by-hop
@@ -181,7 +187,8 @@ export class PacketDecoder {
           return this.afterFragment(inner, whole);
         }
         default:
-          return Status.Other; // ESP, ICMPv6, no-next-header, …
+          d.proto = nh;
+          return Status.Other; // ESP, no-next-header, …
       }
     }
     return this.bad('ip6.too-many-extensions');
@@ -191,13 +198,14 @@ export class PacketDecoder {
   private afterFragment(nh: number, b: Buffer): Status {
     let p = 0;
     for (let hops = 0; hops < 16; hops++) {
-      if (nh === 6 || nh === 17) return this.l4(nh, b, p, b.length);
+      if (nh === 6 || nh === 17 || nh === 58) return this.l4(nh, b, p, b.length);
       if (nh === 60 || nh === 43 || nh === 0) {
         if (p + 8 > b.length) return this.bad('ip6.short-extension');
         nh = b[p];
         p += (b[p + 1] + 1) * 8;
         continue;
       }
+      this.d.proto = nh;
       return Status.Other;
     }
     return this.bad('ip6.too-many-extensions');
@@ -234,6 +242,17 @@ export class PacketDecoder {
       d.payloadEnd = ulen === 0 ? end : Math.min(end, p + ulen);
       d.flags = 0;
       return Status.L4;
+    }
+    if (proto === 1 || proto === 58) {
+      // Type, code, checksum and 4 bytes of rest-of-header at least.
+      if (p + 8 > end) return this.bad(proto === 1 ? 'icmp.short' : 'icmp6.short');
+      d.srcPort = 0;
+      d.dstPort = 0;
+      d.flags = 0;
+      d.payloadBuf = b;
+      d.payloadStart = p;
+      d.payloadEnd = end;
+      return Status.Icmp;
     }
     return Status.Other;
   }

@@ -309,7 +309,7 @@ export function detectDns(first: Buffer, transport: 'tcp' | 'udp', wellKnownPort
 export const dns: Dissector = {
   name: 'dns',
   priority: PROTOCOLS.dns.priority,
-  detect: (first, _dir, flow) => detectDns(first, flow.transport, DNS_PORTS.has(flow.dstPort) || DNS_PORTS.has(flow.srcPort)),
+  detect: (first, _dir, flow) => detectDns(first, flow.transport === 'udp' ? 'udp' : 'tcp', DNS_PORTS.has(flow.dstPort) || DNS_PORTS.has(flow.srcPort)),
   tcp: (ctx) => new DnsTcpStream(ctx),
   udp: (ctx) => new DnsUdpFlow(ctx),
 };

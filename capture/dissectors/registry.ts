@@ -7,9 +7,16 @@ import { http } from './http';
 import { dns } from './dns';
 // HTTP/2 (h2c) and gRPC; GraphQL rides on http and http2.
 import { http2 } from './http2';
+// weblayer
+import { tlsx } from './tlsx';
+import './websocket'; // registers the `websocket` upgrade hand-off (upgrades.ts)
+// end weblayer
 
 export const DISSECTORS: Dissector[] = [
   http,
   dns,
   http2,
+  // weblayer
+  tlsx,
+  // end weblayer
 ].sort((a, b) => a.priority - b.priority);

@@ -22,6 +22,17 @@ export const PROTOCOLS = Object.freeze({
   dns: proto({ name: 'dns', version: '0', abbr: 'DNS', longName: 'Domain Name System', macro: 'dns', backgroundColor: '#606060', fontSize: 12, priority: 4, layer4: 'udp', ports: [], referenceLink: 'https://www.iana.org/assignments/dns-parameters/dns-parameters.xhtml' }),
   /** DNS carried over TCP (RFC 7766): same table entry, layer4 tcp. */
   dnsTcp: proto({ name: 'dns', version: '0', abbr: 'DNS', longName: 'Domain Name System', macro: 'dns', backgroundColor: '#606060', fontSize: 12, priority: 4, layer4: 'tcp', ports: [], referenceLink: 'https://www.iana.org/assignments/dns-parameters/dns-parameters.xhtml' }),
+  // --- weblayer: WebSocket, TLS handshakes, ICMP, flow items. Kubeshark publishes no table
+  // values for these (kubeshark-compat §7): names from its dissector list, colours ours.
+  ws: proto({ name: 'ws', version: '13', abbr: 'WS', longName: 'WebSocket', macro: 'ws', backgroundColor: '#7b3fa0', fontSize: 12, priority: 0, layer4: 'tcp', ports: ['80', '443', '8080'], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc6455' }),
+  tlsx: proto({ name: 'tlsx', version: '1.2', abbr: 'TLSX', longName: 'Transport Layer Security handshake', macro: 'tlsx', backgroundColor: '#2e7d32', fontSize: 11, priority: 5, layer4: 'tcp', ports: ['443'], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc5246' }),
+  icmp: proto({ name: 'icmp', version: '4', abbr: 'ICMP', longName: 'Internet Control Message Protocol', macro: 'icmp', backgroundColor: '#c0392b', fontSize: 12, priority: 6, layer4: 'icmp', ports: [], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc792' }),
+  icmp6: proto({ name: 'icmp', version: '6', abbr: 'ICMPv6', longName: 'Internet Control Message Protocol for IPv6', macro: 'icmp', backgroundColor: '#c0392b', fontSize: 11, priority: 6, layer4: 'icmp', ports: [], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc4443' }),
+  tcpConn: proto({ name: 'tcp-conn', version: '0', abbr: 'TCP', longName: 'Transmission Control Protocol connection', macro: 'conn', backgroundColor: '#5d6d7e', fontSize: 12, priority: 9, layer4: 'tcp', ports: [], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc9293' }),
+  udpConn: proto({ name: 'udp-conn', version: '0', abbr: 'UDP', longName: 'User Datagram Protocol flow', macro: 'conn', backgroundColor: '#85929e', fontSize: 12, priority: 9, layer4: 'udp', ports: [], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc768' }),
+  tcpFlow: proto({ name: 'tcp-flow', version: '0', abbr: 'TCP', longName: 'Transmission Control Protocol flow report', macro: 'flow', backgroundColor: '#5d6d7e', fontSize: 12, priority: 9, layer4: 'tcp', ports: [], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc9293' }),
+  udpFlow: proto({ name: 'udp-flow', version: '0', abbr: 'UDP', longName: 'User Datagram Protocol flow report', macro: 'flow', backgroundColor: '#85929e', fontSize: 12, priority: 9, layer4: 'udp', ports: [], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc768' }),
+  // --- end weblayer
 } satisfies Record<string, Protocol>);
 
 export type ProtocolKey = keyof typeof PROTOCOLS;

@@ -26,7 +26,7 @@ export interface Protocol {
   referenceLink: string;
   /** Well-known ports, as strings (Kubeshark's choice). Detection is by content, not by these. */
   ports: string[];
-  layer4: 'tcp' | 'udp';
+  layer4: 'tcp' | 'udp' | 'icmp';
   /** Always `"ip"` (added in Kubeshark's 2024 items). */
   layer3: string;
   /** Lower is tried first when several dissectors could claim a stream. */
@@ -225,11 +225,164 @@ export interface DnsResponse {
   additionals: DnsRR[];
 }
 
+// ---------------------------------------------------------------- WebSocket, TLS handshakes, ICMP, flows (weblayer)
+
+/** One WebSocket message (RFC 6455): the frames of a fragmented message are joined. */
+export interface WsMessage {
+  /** Who sent it: `"client"` or `"server"`; `""` on the side of the item that carries no message. */
+  from: string;
+  /** `"text"`, `"binary"`, `"close"`, `"ping"`, `"pong"`, or `"opcode-N"` for reserved opcodes; `""` when empty. */
+  opcode: string;
+  /** The opcode number (of the first frame), as tshark's `websocket.opcode`; `-1` when empty. */
+  opcodeNumber: number;
+  /** Frames the message came in (1 unless fragmented). */
+  frames: number;
+  /** The frames were masked (client frames must be). */
+  masked: boolean;
+  /** permessage-deflate compressed (RSV1 on the first frame); `payload` is inflated. */
+  compressed: boolean;
+  /** Payload bytes on the wire (sum of the frames' payload lengths, before inflating). */
+  wireLength: number;
+  /** Payload bytes after unmasking and inflating. */
+  length: number;
+  /** The payload, base64 (Kubeshark's `[]byte` encoding), capped for previews. */
+  payload: string;
+  /** Text messages (and close reasons): the payload as UTF-8, capped; else `""`. */
+  text: string;
+  /** Close frames: the status code (`1000` normal closure), else `0`. */
+  closeCode: number;
+}
+
+/** A TLS certificate as the server sent it (TLS ≤ 1.2 only: 1.3 encrypts them). */
+export interface TlsCertificate {
+  /** Distinguished name, one `KEY=value` per line, as Node's `X509Certificate.subject`. */
+  subject: string;
+  issuer: string;
+  /** Subject alternative names, e.g. `"DNS:example.com, IP Address:127.0.0.1"`, or `""`. */
+  subjectAltName: string;
+  validFrom: string;
+  validTo: string;
+  serialNumber: string;
+  /** SHA-256 fingerprint, colon-separated hex. */
+  fingerprint256: string;
+}
+
+/** The ClientHello (`tlsx` request). Cipher suites/extensions listed as sent, GREASE values left out. */
+export interface TlsClientHello {
+  /** server_name extension, or `""`. */
+  sni: string;
+  /** ALPN protocols offered, e.g. `["h2", "http/1.1"]`. */
+  alpn: string[];
+  /** The ClientHello's legacy version field, e.g. `"TLS 1.2"`. */
+  version: string;
+  /** Versions offered: supported_versions when present, else the legacy version. */
+  versions: string[];
+  /** Cipher suite names (IANA), or `"0x1234"` for ones not in our table. */
+  cipherSuites: string[];
+  /** Extension type numbers, as sent. */
+  extensions: number[];
+  /** JA3 string (`version,ciphers,extensions,groups,point formats`) and its MD5. */
+  ja3: string;
+  ja3Hash: string;
+  /** JA4 fingerprint (FoxIO spec), e.g. `"t13d1516h2_8daaf6152771_e5627efa2ab1"`. */
+  ja4: string;
+}
+
+/** The ServerHello (`tlsx` response); empty strings/lists when none was seen. */
+export interface TlsServerHello {
+  /** The version chosen (supported_versions when present), e.g. `"TLS 1.3"`. */
+  version: string;
+  cipherSuite: string;
+  /** ALPN protocol chosen, or `""`. */
+  alpn: string;
+  extensions: number[];
+  /** JA3S string and MD5. */
+  ja3s: string;
+  ja3sHash: string;
+  /** The server's certificate chain, leaf first (TLS ≤ 1.2; empty for 1.3). */
+  certificates: TlsCertificate[];
+  /** A fatal alert from the server during the handshake, e.g. `"handshake_failure"`, else `""`. */
+  alert: string;
+}
+
+/** The flow an ICMP error message quotes (from the start of the datagram it carries). */
+export interface IcmpQuotedFlow {
+  /** `"tcp"`, `"udp"`, or the IP protocol number as a string. */
+  transport: string;
+  srcIp: string;
+  srcPort: number;
+  dstIp: string;
+  dstPort: number;
+  /** That flow's `stream` when this capture tracks it, else `""`. */
+  stream: string;
+}
+
+/** One ICMP/ICMPv6 message. The side of an item that was not seen has type/code `-1` and empty names. */
+export interface IcmpMessage {
+  /** 4 (ICMP) or 6 (ICMPv6), KFL2's `icmp_version`. */
+  version: number;
+  type: number;
+  code: number;
+  /** gopacket's names (Kubeshark's), e.g. `"EchoRequest"`, `"DestinationUnreachable"`. */
+  typeName: string;
+  codeName: string;
+  /** `"DestinationUnreachable(Port)"`, `"EchoRequest"`: KFL2's `icmp_type`. */
+  typeCode: string;
+  /** ICMP message bytes (header included). */
+  length: number;
+  /** Echo identifier and sequence number (0 for other types). */
+  id: number;
+  seq: number;
+  /** Error messages: the flow they refer to; else `null`. */
+  original: IcmpQuotedFlow | null;
+}
+
+/** An ICMP item's response: the reply, with the round-trip time. */
+export interface IcmpResponse extends IcmpMessage {
+  /** Echo round-trip time in microseconds (ms precision is too coarse on loopback); `0` when unanswered. */
+  rtt: number;
+}
+
+/** `open`: still open (periodic report, idle timeout or end of capture); `closed`: FIN both ways (UDP: idled out); `reset`; `refused` (RST to a SYN; UDP: ICMP port unreachable). */
+export type ConnState = 'open' | 'closed' | 'reset' | 'refused';
+/** Why the item was made: `fin`, `rst`, `idle` (timed out), `capture-end`, or `report` (periodic, flow still open). */
+export type ConnEnd = 'fin' | 'rst' | 'idle' | 'capture-end' | 'report';
+
+/** One direction of an unclaimed flow (`request`: client → server, `response`: server → client). */
+export interface FlowSide {
+  packets: number;
+  /** Payload bytes (TCP segment payloads as captured; UDP datagram payloads). */
+  bytes: number;
+  /** The first payload bytes seen in this direction (≤ 64), base64; `""` when none. */
+  payload: string;
+  /** Packets and bits per second over the item's span. */
+  pps: number;
+  bps: number;
+}
+
+/** `tcp-conn`/`udp-conn`/`tcp-flow`/`udp-flow` request: the client side plus the flow's facts. */
+export interface FlowRequest extends FlowSide {
+  state: ConnState;
+  end: ConnEnd;
+  /** Microseconds from the flow's first packet to its last (reports: to now). */
+  duration: number;
+  /** Reports only: totals since the flow began (packets/bytes above are since the last report). */
+  totalPackets?: number;
+  totalBytes?: number;
+}
+
+export interface FlowResponse extends FlowSide {
+  totalPackets?: number;
+  totalBytes?: number;
+}
+
+// ---------------------------------------------------------------- the item
+
 // ---------------------------------------------------------------- the item
 
 /** Request/response bodies by protocol. Dissectors added later extend these unions. */
-export type ItemRequest = HttpRequest | DnsRequest | Record<string, unknown>;
-export type ItemResponse = HttpResponse | DnsResponse | Record<string, unknown>;
+export type ItemRequest = HttpRequest | DnsRequest | WsMessage | TlsClientHello | IcmpMessage | FlowRequest | Record<string, unknown>;
+export type ItemResponse = HttpResponse | DnsResponse | WsMessage | TlsServerHello | IcmpResponse | FlowResponse | Record<string, unknown>;
 
 /** A dissected L7 message: one request/response exchange (Kubeshark's `Entry`). */
 export interface Item<Req = ItemRequest, Res = ItemResponse> {
@@ -237,7 +390,7 @@ export interface Item<Req = ItemRequest, Res = ItemResponse> {
   id: string;
   /** n-th item within its stream, from 0. */
   index: number;
-  /** Name of the L4 stream: `"000000000042.pcap"` (TCP) or `"000000000042_udp.pcap"` (UDP); pass to `pcap.path()`. */
+  /** Name of the L4 stream: `"000000000042.pcap"` (TCP), `"000000000042_udp.pcap"` (UDP) or `"000000000042_icmp.pcap"` (an ICMP conversation); pass to `pcap.path()`. */
   stream: string;
   /** The capturing source, e.g. `"local/lo"` or `"file/capture.pcap"`. */
   worker: string;
@@ -276,6 +429,11 @@ export interface Item<Req = ItemRequest, Res = ItemResponse> {
 
 export type HttpItem = Item<HttpRequest, HttpResponse>;
 export type DnsItem = Item<DnsRequest, DnsResponse>;
+export type WsItem = Item<WsMessage, WsMessage>;
+export type TlsxItem = Item<TlsClientHello, TlsServerHello>;
+export type IcmpItem = Item<IcmpMessage, IcmpResponse>;
+/** @protocols tcp-conn udp-conn tcp-flow udp-flow */
+export type FlowItem = Item<FlowRequest, FlowResponse>;
 
 /** What `onPacketCaptured(info)` receives for every packet. */
 export interface PacketInfo {

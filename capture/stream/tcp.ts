@@ -18,6 +18,7 @@ import type { Direction, FlowAddr, RawPacket, TcpStreamParser, Timestamp } from 
 import { TcpDetector } from './detect';
 import type { StreamHost, StreamInfo } from './host';
 import { FlowKeys } from './key';
+import { connMessage, flowReport, FlowCounters } from './flowitem';
 
 export const TCP_IDLE_S = 60;
 export const GAP_WAIT_S = 2;
@@ -69,11 +70,23 @@ class Conn {
   lastSec = 0;
   lastNsec = 0;
   packets = 0;
+  /** The dissector that claimed the connection (its --stats bucket), or null: a flow item. */
+  owner: string | null = null;
+  /** A SYN from the client / a SYN-ACK from the server were seen (a RST then means refused). */
+  syn = false;
+  synAck = false;
+  /** The --stats bucket its packets went to, once closed (later packets follow). */
+  bucket = '';
+  readonly counters: FlowCounters;
   constructor(
     readonly info: StreamInfo,
     readonly clientIsA: boolean,
     readonly key: string,
-  ) {}
+    sec: number,
+    nsec: number,
+  ) {
+    this.counters = new FlowCounters(sec, nsec);
+  }
 }
 
 export class TcpTable {
@@ -112,6 +125,7 @@ export class TcpTable {
         this.forget(key, c);
         c = undefined;
       } else {
+        this.host.account(c.bucket, 1);
         this.host.streamPacket?.(c.info.name, pkt);
         return;
       }
@@ -127,10 +141,13 @@ export class TcpTable {
     }
     if (!c) {
       // Pure ACKs/RSTs of connections we never saw open no stream.
-      if (rst || (len === 0 && !syn && !fin)) return;
+      if (rst || (len === 0 && !syn && !fin)) {
+        this.host.account('tcp/no-connection', 1);
+        return;
+      }
       const senderIsClient = syn ? !ackf : sp !== dp ? sp > dp : true;
       const flow = flowOf(d, senderIsClient);
-      c = new Conn(this.host.open(flow), senderIsClient ? senderIsA : !senderIsA, key);
+      c = new Conn(this.host.open(flow), senderIsClient ? senderIsA : !senderIsA, key, pkt.tsSec, pkt.tsNsec);
       this.conns.set(key, c);
       this.emptyQ.push(c);
       if (++this.emptyCount > MAX_HALF_OPEN) this.evictEmpty();
@@ -140,6 +157,11 @@ export class TcpTable {
     c.lastSec = pkt.tsSec;
     c.lastNsec = pkt.tsNsec;
     c.packets++;
+    c.counters.add(dir, d.payloadBuf, d.payloadStart, len);
+    if (syn) {
+      if (!ackf && dir === 0) c.syn = true;
+      else if (ackf && dir === 1) c.synAck = true;
+    }
     this.host.streamPacket?.(c.info.name, pkt);
     this.curSec = pkt.tsSec;
     this.curNsec = pkt.tsNsec;
@@ -307,6 +329,7 @@ export class TcpTable {
       for (const h of c.halves) this.dropHeld(h);
       return;
     }
+    c.owner = r.name;
     try {
       c.parser = r.tcp!(this.host.context(c.info));
       c.mode = CLAIMED;
@@ -358,7 +381,19 @@ export class TcpTable {
     }
     c.parser = null;
     c.detector = null;
+    this.account(c, ts, reason);
     this.host.closed(c.info);
+  }
+
+  /** Its packets go to the owner's --stats bucket; an unclaimed connection becomes a `tcp-conn` item. */
+  private account(c: Conn, ts: Timestamp, reason: 'fin' | 'rst' | 'timeout' | 'eof' | 'evicted'): void {
+    c.bucket = reason === 'evicted' ? 'tcp/half-open-evicted' : c.owner !== null ? `tcp/${c.owner}` : 'tcp/flow';
+    this.host.account(c.bucket, c.packets);
+    if (c.owner !== null || reason === 'evicted') return;
+    const k = c.counters;
+    const state = reason === 'fin' ? 'closed' : reason === 'rst' ? (c.syn && !c.synAck && k.bytes[0] + k.bytes[1] === 0 ? 'refused' : 'reset') : 'open';
+    const last = ts.sec === c.lastSec && ts.nsec === c.lastNsec ? ts : { sec: c.lastSec, nsec: c.lastNsec };
+    this.host.context(c.info).emit(connMessage('tcp', k, last, state, reason === 'fin' || reason === 'rst' ? reason : reason === 'timeout' ? 'idle' : 'capture-end'));
   }
 
   /** The oldest connection without payload goes: it owes no items, so nothing is lost but its stream number. */
@@ -370,6 +405,7 @@ export class TcpTable {
       this.forget(c.key, c);
       if (!c.closed) {
         c.closed = true;
+        this.account(c, { sec: c.lastSec, nsec: c.lastNsec }, 'evicted');
         this.host.closed(c.info);
       }
       this.host.warn('tcp.half-open-evicted');
@@ -404,6 +440,10 @@ export class TcpTable {
       for (const d of [0, 1] as Direction[]) {
         const h = c.halves[d];
         if (h.ooo.length && nowSec - h.ooo[0].ts.sec >= GAP_WAIT_S) this.fillGap(c, d, ts);
+      }
+      // A long unclaimed connection reports itself periodically (`tcp-flow`).
+      if (c.owner === null && (c.mode === IGNORED || c.empty) && nowSec - c.counters.repSec >= this.host.flowReportS && c.lastSec > c.counters.repSec) {
+        this.host.context(c.info).emit(flowReport('tcp', c.counters, ts));
       }
     }
   }

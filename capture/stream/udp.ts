@@ -10,6 +10,7 @@ import type { Dissector, RawPacket, UdpFlowParser } from '../types';
 import type { StreamHost, StreamInfo } from './host';
 import { FlowKeys } from './key';
 import { flowOf } from './tcp';
+import { connMessage, flowReport, FlowCounters } from './flowitem';
 
 export const UDP_IDLE_S = 30;
 const DETECT_DATAGRAMS = 4;
@@ -20,10 +21,20 @@ class Flow {
   tries = 0;
   lastSec = 0;
   lastNsec = 0;
+  packets = 0;
+  /** The dissector that claimed the flow (its --stats bucket), or null: a flow item. */
+  owner: string | null = null;
+  /** An ICMP error said the server's port (or host) is unreachable. */
+  refused = false;
+  readonly counters: FlowCounters;
   constructor(
     readonly info: StreamInfo,
     readonly clientIsA: boolean,
-  ) {}
+    sec: number,
+    nsec: number,
+  ) {
+    this.counters = new FlowCounters(sec, nsec);
+  }
 }
 
 export class UdpTable {
@@ -41,14 +52,16 @@ export class UdpTable {
     let f = this.flows.get(key);
     if (!f) {
       const senderIsClient = !(d.srcPort < 1024 && d.dstPort >= 1024);
-      f = new Flow(this.host.open(flowOf(d, senderIsClient)), senderIsClient ? senderIsA : !senderIsA);
+      f = new Flow(this.host.open(flowOf(d, senderIsClient)), senderIsClient ? senderIsA : !senderIsA, pkt.tsSec, pkt.tsNsec);
       this.flows.set(key, f);
     }
     f.lastSec = pkt.tsSec;
     f.lastNsec = pkt.tsNsec;
+    f.packets++;
+    const dir = senderIsA === f.clientIsA ? 0 : 1;
+    f.counters.add(dir, d.payloadBuf, d.payloadStart, d.payloadEnd - d.payloadStart);
     this.host.streamPacket?.(f.info.name, pkt);
     if (f.ignored) return;
-    const dir = senderIsA === f.clientIsA ? 0 : 1;
     const payload = view(d.payloadBuf, d.payloadStart, d.payloadEnd);
     const ts = { sec: pkt.tsSec, nsec: pkt.tsNsec };
     if (!f.parser) {
@@ -61,6 +74,7 @@ export class UdpTable {
           r = false;
         }
         if (r === true) {
+          f.owner = c.name;
           try {
             f.parser = c.udp!(this.host.context(f.info));
           } catch (e) {
@@ -98,7 +112,17 @@ export class UdpTable {
       }
     }
     f.parser = null;
+    this.host.account(f.owner !== null ? `udp/${f.owner}` : 'udp/flow', f.packets);
+    if (f.owner === null) {
+      const state = f.refused ? 'refused' : reason === 'timeout' ? 'closed' : 'open';
+      this.host.context(f.info).emit(connMessage('udp', f.counters, { sec: f.lastSec, nsec: f.lastNsec }, state, reason === 'timeout' ? 'idle' : 'capture-end'));
+    }
     this.host.closed(f.info);
+  }
+
+  /** The flow an ICMP error quotes (key from FlowKeys over the quoted header), if tracked. */
+  find(key: string): Flow | undefined {
+    return this.flows.get(key);
   }
 
   sweep(nowSec: number): void {
@@ -107,6 +131,8 @@ export class UdpTable {
       if (nowSec - f.lastSec > UDP_IDLE_S) {
         this.end(f, 'timeout');
         this.flows.delete(k);
+      } else if (f.owner === null && f.ignored && nowSec - f.counters.repSec >= this.host.flowReportS && f.lastSec > f.counters.repSec) {
+        this.host.context(f.info).emit(flowReport('udp', f.counters, { sec: f.lastSec, nsec: f.lastNsec }));
       }
     }
   }

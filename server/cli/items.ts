@@ -169,11 +169,13 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 export function formatStats(s: CaptureStats, file = false): string {
-  const items = Object.entries(s.itemsByProtocol).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+  // Sorted (most first, then by name): lean and full runs meet the protocols in different orders.
+  const bucket = (o: Record<string, number>) => Object.entries(o).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k, v]) => `${k}=${v}`).join(' ') || 'none';
+  const items = bucket(s.itemsByProtocol);
   const total = Object.values(s.itemsByProtocol).reduce((a, b) => a + b, 0);
   const drops = s.drops ? `kernel=${s.drops.kernel} ifdrop=${s.drops.ifdrop}` : file ? 'n/a (file)' : 'unknown';
   const lines = [
-    `packets: ${s.packets}`,
+    `packets: ${s.packets} (${bucket(s.packetsBy ?? {})})`,
     `bytes: ${s.bytes}`,
     `items: ${total} (${items})`,
     `drops: ${drops}`,

@@ -15,7 +15,7 @@ test('items: NDJSON in request order, --stats on stderr, exit 0', async () => {
   assert.equal(items.length, http + dns);
   const ts = items.map((i) => i.startTime);
   assert.deepEqual(ts, [...ts].sort(), 'request order');
-  assert.match(r.stderr, /^wirehook: packets: \d+$/m);
+  assert.match(r.stderr, /^wirehook: packets: \d+ \((\S+=\d+ ?)+\)$/m);
   assert.match(r.stderr, new RegExp(`^wirehook: items: ${http + dns} \\(http=${http} dns=${dns}\\)$`, 'm'));
   assert.match(r.stderr, /^wirehook: drops: n\/a \(file\)$/m);
   assert.match(r.stderr, /^wirehook: gaps: 0$/m);

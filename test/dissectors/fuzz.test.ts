@@ -9,6 +9,7 @@ import { startHttpServer, httpScenario, startDnsServer, dnsScenario } from '../h
 import { recordRelay, collector, type Recorded, prng } from './harness';
 import { http } from '../../capture/dissectors/http';
 import { dns } from '../../capture/dissectors/dns';
+import { tlsx } from '../../capture/dissectors/tlsx';
 import type { L7Message } from '../../capture/types';
 import { http2 } from '../../capture/dissectors/http2';
 import { startH2Server, h2Scenario, startGrpcServer, grpcScenario } from '../helpers/h2-traffic';
@@ -148,6 +149,7 @@ test('pure noise is refused by detection and survives the parsers', () => {
     p2.data(1, b, { sec: 1, nsec: 1 });
     p2.end(null, { sec: 2, nsec: 0 }, 'eof');
     assert.equal(c2.warnings.filter((w) => w.includes('internal error')).length, 0);
+    if (tlsx.detect(b, 0, { ...flow, transport: 'tcp' }) === true) claimed++;
     const c = collector('tcp');
     const p = http.tcp!(c.ctx);
     p.data(0, b, { sec: 1, nsec: 0 });
@@ -156,4 +158,61 @@ test('pure noise is refused by detection and survives the parsers', () => {
     assert.equal(c.msgs.length, 0);
   }
   assert.ok(claimed <= 2, `random bytes claimed ${claimed} times`);
+});
+
+// ------------------------------------------------------------------ weblayer: WebSocket, TLS, ICMP
+
+test('WebSocket (through the HTTP upgrade) and TLS: 200 mutated replays each of real sessions never throw', async () => {
+  const { startWsServer, wsScenario, startTlsServer, tlsScenario } = await import('../helpers/weblayer-traffic');
+  const { tlsx } = await import('../../capture/dissectors/tlsx');
+  await import('../../capture/dissectors/websocket');
+  const w = await startWsServer('takeover');
+  const t = await startTlsServer();
+  let wsRecs: Recorded[] = [];
+  let tlsRecs: Recorded[] = [];
+  try {
+    wsRecs = await recordRelay(w.port, async (p) => { await wsScenario(p, true); });
+    tlsRecs = await recordRelay(t.port, async (p) => { await tlsScenario(p); });
+  } finally {
+    await w.close();
+    await t.close();
+  }
+  assert.ok(wsRecs.length >= 1 && tlsRecs.length >= 4);
+  const rnd = prng(0x5eed);
+  let emitted = 0;
+  for (const [recs, make] of [[wsRecs, http.tcp!], [tlsRecs, tlsx.tcp!]] as const) {
+    for (let round = 0; round < 200; round++) {
+      const rec = recs[round % recs.length];
+      const c = collector('tcp', 4096);
+      const p = make(c.ctx);
+      for (const ch of rec.chunks) {
+        const r = rnd();
+        if (r < 0.05) { p.gap(ch.dir, 1 + Math.floor(rnd() * 3000), ch.ts); continue; }
+        const bytes = r < 0.4 ? mutate(ch.bytes, rnd) : ch.bytes;
+        const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
+        for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
+      }
+      p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+      for (const m of c.msgs) {
+        assert.ok(m.requestSize >= 0 && m.responseSize >= 0);
+        assert.ok(typeof m.request === 'object' && typeof m.response === 'object');
+      }
+      emitted += c.msgs.length;
+    }
+  }
+  assert.ok(emitted > 400, `${emitted} items from the mutated replays`);
+});
+
+test('ICMP: random and truncated messages decode without throwing', async () => {
+  const { parseIcmp } = await import('../../capture/dissectors/icmp');
+  const rnd = prng(0x1c);
+  for (let i = 0; i < 5000; i++) {
+    const b = Buffer.alloc(8 + Math.floor(rnd() * 80));
+    for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
+    if (rnd() < 0.5) b[0] = [3, 11, 1, 3, 4][Math.floor(rnd() * 5)]; // error types quote a datagram
+    if (rnd() < 0.5) b[8] = rnd() < 0.5 ? 0x45 : 0x60;
+    const m = parseIcmp(rnd() < 0.5 ? 4 : 6, b, 0, b.length);
+    assert.equal(m.length, b.length);
+    assert.equal(typeof m.typeCode, 'string');
+  }
 });

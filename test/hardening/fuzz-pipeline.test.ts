@@ -146,3 +146,21 @@ test('pipeline: corpus inputs replay within the properties', async () => {
     await check(await packetsOf(bytes)).catch((e) => assert.fail(`${name}: ${(e as Error).message}`));
   }
 });
+
+// weblayer: WebSocket (deflate), TLS handshakes, ICMP and unclaimed flows through the same mutations.
+test('pipeline: WebSocket, TLS, ICMP and flow captures, mutated, keep the properties', async () => {
+  const { wsCapture, tlsCapture, icmpCapture, flowCapture } = await import('../helpers/weblayer-captures');
+  const files = [(await wsCapture('takeover')).file, (await tlsCapture()).file, (await icmpCapture()).file, (await flowCapture()).file];
+  const web = await Promise.all(files.map(async (f) => packetsOf(readFileSync(f))));
+  let items = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.nat(), fc.array(op, { minLength: 1, maxLength: 12 }), async (s, ops) => {
+      items += await check(mutate(web[s % web.length], ops));
+    }),
+    params(40),
+  );
+  assert.ok(items > 40, `${items} items`);
+  const kinds = new Set<string>();
+  for (const s of web) for (const i of (await run(s)).items) kinds.add(i.protocol.name);
+  assert.deepEqual([...kinds].sort(), ['http', 'icmp', 'tcp-conn', 'tlsx', 'udp-conn', 'ws']);
+});

@@ -32,7 +32,7 @@ const LINKS = [0, 1, 101, 108, 113, 228, 229, 276, 12, 14, 0xffff];
 
 /** The decoder's output, checked for staying inside the buffers it points into. */
 function checkDecoded(dec: PacketDecoder, st: Status): void {
-  assert.ok([Status.L4, Status.Other, Status.FragmentHeld, Status.Malformed].includes(st), `status ${st}`);
+  assert.ok([Status.L4, Status.Other, Status.FragmentHeld, Status.Malformed, Status.Icmp].includes(st), `status ${st}`);
   if (st !== Status.L4) return;
   const d = dec.d;
   assert.ok(d.proto === 6 || d.proto === 17, `proto ${d.proto}`);

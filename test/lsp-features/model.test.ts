@@ -16,5 +16,11 @@ test('the model has the six Kubeshark hooks, the helpers, and each protocol\'s s
   assert.deepEqual(MODEL.protocols, [
     { name: 'http', request: 'HttpRequest', response: 'HttpResponse' },
     { name: 'dns', request: 'DnsRequest', response: 'DnsResponse' },
+    // weblayer
+    { name: 'ws', request: 'WsMessage', response: 'WsMessage' },
+    { name: 'tlsx', request: 'TlsClientHello', response: 'TlsServerHello' },
+    { name: 'icmp', request: 'IcmpMessage', response: 'IcmpResponse' },
+    ...['tcp-conn', 'udp-conn', 'tcp-flow', 'udp-flow'].map((name) => ({ name, request: 'FlowRequest', response: 'FlowResponse' })),
+    // end weblayer
   ]);
 });

@@ -96,6 +96,24 @@ function rrData(rr: DnsRR): string {
 const arr = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const dnsQuestions = (it: Item) => (isDns(it) ? arr(req(it).questions) : []);
 const dnsAnswers = (it: Item) => (isDns(it) ? arr(res(it).answers) : []);
+// weblayer: WebSocket, TLS handshakes, ICMP, flow items
+const isWs = (it: Item) => proto(it).name === 'ws';
+const isTlsx = (it: Item) => proto(it).name === 'tlsx';
+const isIcmp = (it: Item) => proto(it).name === 'icmp';
+const isConn = (it: Item) => proto(it).name === 'tcp-conn' || proto(it).name === 'udp-conn';
+const isFlowReport = (it: Item) => proto(it).name === 'tcp-flow' || proto(it).name === 'udp-flow';
+const isConnOrFlow = (it: Item) => isConn(it) || isFlowReport(it);
+const isL4 = (it: Item, t: 'tcp' | 'udp') => isConnOrFlow(it) && proto(it).layer4 === t;
+/** The side of a WebSocket item that carries the message. */
+const wsMsg = (it: Item) => (str(req(it).from) ? req(it) : res(it));
+/** Text messages as text, others as their base64 payload; "" on the empty side. */
+const wsData = (m: Record<string, any>) => (str(m.from) ? (str(m.opcode) === 'text' ? str(m.text) : str(m.payload)) : '');
+/** The ICMP message an item is about: the request, or the reply when no request was seen. */
+const icmpMsg = (it: Item) => (int(req(it).type) >= 0n ? req(it) : res(it));
+const b64 = (v: unknown) => new Uint8Array(Buffer.from(str(v), 'base64'));
+/** A flow item's local (or remote) direction: request is the client's, unless only the server is local. */
+const localSide = (it: Item, local: boolean) => ((sides(it)[0] === rec(it.src)) === local ? req(it) : res(it));
+// end weblayer
 const hasRes = (it: Item) => Object.keys(res(it)).length > 0;
 const hasReq = (it: Item) => Object.keys(req(it)).length > 0;
 
@@ -162,7 +180,14 @@ export const VARIABLES: Readonly<Record<string, VarDef>> = Object.freeze({
   postgresql: flag((it) => proto(it).name === 'postgresql'),
   // Kubeshark's `tls` means "captured through eBPF TLS hooks"; ours is the item's `tls` field (false).
   tls: flag((it) => it.tls === true),
-  conn: never, flow: never, tcp_conn: never, udp_conn: never, tcp_flow: never, udp_flow: never,
+  // weblayer: flow items (capture/stream/flowitem.ts)
+  conn: flag((it) => isConn(it)),
+  flow: flag((it) => isFlowReport(it)),
+  tcp_conn: flag((it) => proto(it).name === 'tcp-conn'),
+  udp_conn: flag((it) => proto(it).name === 'udp-conn'),
+  tcp_flow: flag((it) => proto(it).name === 'tcp-flow'),
+  udp_flow: flag((it) => proto(it).name === 'udp-flow'),
+  // end weblayer
 
   // network / identity
   ...endpointVars('src'),
@@ -245,18 +270,37 @@ export const VARIABLES: Readonly<Record<string, VarDef>> = Object.freeze({
   kafka_api_key: undissected('int'), kafka_api_key_name: undissected('string'), kafka_client_id: undissected('string'),
   kafka_size: undissected('int'), kafka_request: never, kafka_response: never, kafka_request_summary: undissected('string'),
   amqp_method: undissected('string'), amqp_summary: undissected('string'),
-  tcp_method: undissected('string'), tcp_payload: undissected('bytes'),
+  tcp_method: undissected('string'),
   tcp_error_type: undissected('string'), tcp_error_message: undissected('string'),
-  udp_length: undissected('int'), udp_checksum: undissected('int'), udp_payload: undissected('bytes'),
-  icmp_type: undissected('string'), icmp_version: undissected('int'), icmp_length: undissected('int'),
-  ws_opcode: undissected('string'), ws_request_payload_data: undissected('string'), ws_response_payload_data: undissected('string'),
+  udp_checksum: undissected('int'),
   tls_summary: undissected('string'), tls_info: undissected('string'),
-  tlsx_sni: undissected('string'), tlsx_cipher_suite: undissected('string'), tlsx_cipher_suites: undissected(STR_LIST),
-  tlsx_alpn: undissected(STR_LIST), tlsx_version: undissected('string'),
-  conn_state: undissected('string'), conn_local_bytes: undissected('int'), conn_remote_bytes: undissected('int'),
-  conn_local_pkts: undissected('int'), conn_remote_pkts: undissected('int'), conn_l7_detected: undissected(STR_LIST),
-  flow_local_pps: undissected('int'), flow_local_bps: undissected('int'),
-  flow_remote_pps: undissected('int'), flow_remote_bps: undissected('int'),
+  // weblayer: WebSocket, TLS handshakes, ICMP, flow items (docs/kfl2.md)
+  tcp_payload: { type: 'bytes', get: (it) => (isL4(it, 'tcp') ? b64(req(it).payload) : new Uint8Array(0)) },
+  udp_payload: { type: 'bytes', get: (it) => (isL4(it, 'udp') ? b64(req(it).payload) : new Uint8Array(0)) },
+  udp_length: { type: 'int', get: (it) => (isL4(it, 'udp') ? int(req(it).bytes) : 0n) },
+  icmp_type: { type: 'string', get: (it) => (isIcmp(it) ? str(icmpMsg(it).typeCode) : '') },
+  icmp_version: { type: 'int', get: (it) => (isIcmp(it) ? int(icmpMsg(it).version) : 0n) },
+  icmp_length: { type: 'int', get: (it) => (isIcmp(it) ? int(icmpMsg(it).length) : 0n) },
+  ws_opcode: { type: 'string', get: (it) => (isWs(it) ? str(wsMsg(it).opcode) : '') },
+  ws_request_payload_data: { type: 'string', get: (it) => (isWs(it) ? wsData(req(it)) : '') },
+  ws_response_payload_data: { type: 'string', get: (it) => (isWs(it) ? wsData(res(it)) : '') },
+  tlsx_sni: { type: 'string', get: (it) => (isTlsx(it) ? str(req(it).sni) : '') },
+  tlsx_cipher_suite: { type: 'string', get: (it) => (isTlsx(it) ? str(res(it).cipherSuite) : '') },
+  tlsx_cipher_suites: { type: STR_LIST, get: (it) => (isTlsx(it) ? arr(req(it).cipherSuites).map(str) : []) },
+  tlsx_alpn: { type: STR_LIST, get: (it) => (isTlsx(it) ? arr(req(it).alpn).map(str) : []) },
+  tlsx_version: { type: 'string', get: (it) => (isTlsx(it) ? str(res(it).version) || str(arr(req(it).versions)[0]) : '') },
+  conn_state: { type: 'string', get: (it) => (isConnOrFlow(it) ? str(req(it).state) : '') },
+  conn_local_bytes: { type: 'int', get: (it) => (isConnOrFlow(it) ? int(localSide(it, true).bytes) : 0n) },
+  conn_remote_bytes: { type: 'int', get: (it) => (isConnOrFlow(it) ? int(localSide(it, false).bytes) : 0n) },
+  conn_local_pkts: { type: 'int', get: (it) => (isConnOrFlow(it) ? int(localSide(it, true).packets) : 0n) },
+  conn_remote_pkts: { type: 'int', get: (it) => (isConnOrFlow(it) ? int(localSide(it, false).packets) : 0n) },
+  // Flow items exist only for traffic no dissector recognised.
+  conn_l7_detected: undissected(STR_LIST),
+  flow_local_pps: { type: 'int', get: (it) => (isConnOrFlow(it) ? int(localSide(it, true).pps) : 0n) },
+  flow_local_bps: { type: 'int', get: (it) => (isConnOrFlow(it) ? int(localSide(it, true).bps) : 0n) },
+  flow_remote_pps: { type: 'int', get: (it) => (isConnOrFlow(it) ? int(localSide(it, false).pps) : 0n) },
+  flow_remote_bps: { type: 'int', get: (it) => (isConnOrFlow(it) ? int(localSide(it, false).bps) : 0n) },
+  // end weblayer
 } satisfies Record<string, VarDef>);
 
 function headersSize(part: Record<string, any>, wireSize: unknown): bigint {

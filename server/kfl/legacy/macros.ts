@@ -40,6 +40,12 @@ export const LEGACY_MACROS: Record<string, string> = {
   sctp: 'protocol.name == "sctp"',
   conn: 'protocol.name == r"^(tcp|udp)-conn$"',
   flow: 'protocol.name == r"^(tcp|udp)-flow$"',
+  // weblayer: one macro per flow item kind (docs/kfl-legacy.md)
+  tcp_conn: 'protocol.name == "tcp-conn"',
+  udp_conn: 'protocol.name == "udp-conn"',
+  tcp_flow: 'protocol.name == "tcp-flow"',
+  udp_flow: 'protocol.name == "udp-flow"',
+  // end weblayer
 };
 
 /** Kubeshark's macros: expanded textually, even inside identifiers. */
