@@ -20,6 +20,10 @@ export const PROTOCOLS = Object.freeze({
   dns: proto({ name: 'dns', version: '0', abbr: 'DNS', longName: 'Domain Name System', macro: 'dns', backgroundColor: '#606060', fontSize: 12, priority: 4, layer4: 'udp', ports: [], referenceLink: 'https://www.iana.org/assignments/dns-parameters/dns-parameters.xhtml' }),
   /** DNS carried over TCP (RFC 7766): same table entry, layer4 tcp. */
   dnsTcp: proto({ name: 'dns', version: '0', abbr: 'DNS', longName: 'Domain Name System', macro: 'dns', backgroundColor: '#606060', fontSize: 12, priority: 4, layer4: 'tcp', ports: [], referenceLink: 'https://www.iana.org/assignments/dns-parameters/dns-parameters.xhtml' }),
+  // protocols II: Redis's entry is above (Kubeshark's); PostgreSQL and MySQL have no public
+  // Kubeshark values: PostgreSQL's and MySQL's brand colours, ports from Kubeshark's Helm portMapping.
+  postgresql: proto({ name: 'postgresql', version: '3.0', abbr: 'PGSQL', longName: 'PostgreSQL Frontend/Backend Protocol', macro: 'postgresql', backgroundColor: '#336791', fontSize: 11, priority: 5, layer4: 'tcp', ports: ['5432'], referenceLink: 'https://www.postgresql.org/docs/current/protocol.html' }),
+  mysql: proto({ name: 'mysql', version: '10', abbr: 'MYSQL', longName: 'MySQL Client/Server Protocol', macro: 'mysql', backgroundColor: '#00758f', fontSize: 11, priority: 6, layer4: 'tcp', ports: ['3306'], referenceLink: 'https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html' }),
 } satisfies Record<string, Protocol>);
 
 export type ProtocolKey = keyof typeof PROTOCOLS;
