@@ -48,7 +48,7 @@ interface Cmd { e: Ex; cmd: number; state: State; left: number; steps?: [number,
 interface Stmt { query: string; numParams: number; types: number[] | null }
 
 const newRequest = (command: string): MysqlRequest => ({ command, query: '', statementId: 0, parameters: [], user: '', schema: '' });
-const newResponse = (): MysqlResponse => ({ type: '', affectedRows: 0, lastInsertId: 0, warnings: 0, errorCode: 0, sqlState: '', errorMessage: '', columns: [], rows: 0, statementId: 0, numParams: 0, serverVersion: '', connectionId: 0 });
+const newResponse = (): MysqlResponse => ({ type: '', affectedRows: 0, lastInsertId: 0, warnings: 0, errorCode: 0, sqlState: '', errorMessage: '', columns: [], columnCounts: [], rows: 0, statementId: 0, numParams: 0, serverVersion: '', connectionId: 0 });
 
 class Reader {
   constructor(public b: Buffer, public p: number, public end: number) {}
@@ -366,6 +366,7 @@ class MysqlStream implements TcpStreamParser {
           res.type = 'Prepare OK';
           res.statementId = r.u32();
           const cols = r.u16();
+          res.columnCounts.push(cols);
           res.numParams = r.u16();
           r.u8();
           res.warnings = r.u16();
@@ -394,6 +395,7 @@ class MysqlStream implements TcpStreamParser {
         res.type = 'Result Set';
         r.p = p;
         w.left = r.lenenc();
+        res.columnCounts.push(w.left);
         if (res.columns.length) res.columns = []; // a later result set of a multi-result: its columns
         w.state = 'cols';
         return;

@@ -272,6 +272,8 @@ export interface MysqlResponse {
   errorMessage: string;
   /** Result set column names (of the last result set). */
   columns: string[];
+  /** Columns of each result set in order (a multi-statement query or CALL has several); a prepare's column count. */
+  columnCounts: number[];
   /** Rows of the result set(s). */
   rows: number;
   /** COM_STMT_PREPARE: the new statement's id and parameter count. */
