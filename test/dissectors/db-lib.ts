@@ -32,3 +32,30 @@ export function byClient<T>(rows: T[], ports: (r: T) => [string, string], server
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+import { readFileSync } from 'node:fs';
+import { PacketDecoder, Status, TCP_SYN, TCP_ACK } from '../../capture/decode/packet';
+import { PcapReader } from '../../capture/sources/pcap-reader';
+import type { Recorded } from './harness';
+
+/**
+ * The TCP payloads of a loopback capture (in order, no loss: what tcpdump on lo records) as
+ * one recorded connection per client port, direction from the SYN; and the server port.
+ */
+export async function connectionsOf(file: string): Promise<{ conn: Recorded; serverPort: number }[]> {
+  const out = new Map<string, { conn: Recorded; serverPort: number }>();
+  const dec = new PacketDecoder(() => {});
+  const r = new PcapReader(file);
+  for await (const batch of r.read([readFileSync(file)])) {
+    for (const p of batch) {
+      if (dec.decode(p.linkType, p.data, p.tsSec) !== Status.L4 || dec.d.proto !== 6) continue;
+      const d = dec.d;
+      const a = `${d.srcPort}-${d.dstPort}`, b = `${d.dstPort}-${d.srcPort}`;
+      let c = out.get(a) ?? out.get(b);
+      if (!c && (d.flags & (TCP_SYN | TCP_ACK)) === TCP_SYN) out.set(a, (c = { conn: { transport: 'tcp', chunks: [] }, serverPort: d.dstPort }));
+      if (!c || d.payloadEnd <= d.payloadStart) continue;
+      c.conn.chunks.push({ dir: d.dstPort === c.serverPort ? 0 : 1, bytes: Buffer.from(d.payloadBuf.subarray(d.payloadStart, d.payloadEnd)), ts: { sec: p.tsSec, nsec: p.tsNsec } });
+    }
+  }
+  return [...out.values()];
+}
