@@ -156,3 +156,14 @@ test('tshark agrees: commands, statements, error codes and column counts per con
   }
   assert.ok(compared >= 4, `${compared} connections compared`);
 });
+
+test('KFL2 variables and the legacy macro select MySQL items by command, error code and rows', async () => {
+  const { compileQuery } = await import('../../server/kfl');
+  const n = (q: string, lang: 'kfl' | 'kfl2') => items.filter((i) => compileQuery(q, lang).match(i)).length;
+  assert.equal(n('mysql && mysql_error_code == 1146', 'kfl2'), 2);
+  assert.equal(n('mysql and response.errorCode == 1146', 'kfl'), 2);
+  assert.equal(n('mysql_command == "COM_STMT_EXECUTE" && "three" in mysql_parameters', 'kfl2'), 1);
+  assert.equal(n('mysql_rows == 20000 && mysql_response_type == "Result Set"', 'kfl2'), 1);
+  assert.equal(n('mysql_sql_state == "23000"', 'kfl2'), 1);
+  assert.equal(n('mysql', 'kfl'), items.length);
+});

@@ -155,3 +155,14 @@ test('tshark agrees: statements, command tags, SQLSTATEs and DataRow counts per 
   }
   assert.ok([...theirs.values()].filter((s) => s.queries.length).length >= 4);
 });
+
+test('KFL2 variables and the legacy macro select PostgreSQL items by statement, SQLSTATE and rows', async () => {
+  const { compileQuery } = await import('../../server/kfl');
+  const n = (q: string, lang: 'kfl' | 'kfl2') => items.filter((i) => compileQuery(q, lang).match(i)).length;
+  assert.equal(n('postgresql && postgresql_error_code == "42P01"', 'kfl2'), 2);
+  assert.equal(n('postgresql and response.errorCode == "42P01"', 'kfl'), 2);
+  assert.equal(n('postgresql_rows >= 20000 && postgresql_command_tag == "SELECT 20000"', 'kfl2'), 1);
+  assert.equal(n('postgresql_type == "Execute" && "many" in postgresql_parameters', 'kfl2'), 1);
+  assert.equal(n('postgresql_query.startsWith("INSERT")', 'kfl2'), items.filter((i) => req(i).query.startsWith('INSERT')).length);
+  assert.equal(n('postgresql', 'kfl'), items.length);
+});

@@ -168,3 +168,16 @@ test('tshark agrees: the commands of every RESP2 connection, in order, and every
   assert.deepEqual(ourErrors, errors);
   assert.ok(errors.length >= 1);
 });
+
+test('KFL2 variables and the legacy macro select Redis items by command, key and type', async () => {
+  const { compileQuery } = await import('../../server/kfl');
+  const n = (q: string, lang: 'kfl' | 'kfl2') => items.filter((i) => compileQuery(q, lang).match(i)).length;
+  const gets = items.filter((i) => req(i).command === 'GET').length;
+  assert.ok(gets > 150);
+  assert.equal(n('redis && redis_command == "GET"', 'kfl2'), gets);
+  assert.equal(n('redis and request.command == "GET"', 'kfl'), gets);
+  assert.equal(n('redis_key == "big" && redis_type == "Array"', 'kfl2'), items.filter((i) => req(i).key === 'big').length);
+  assert.equal(n('redis && redis_response_size > 100000', 'kfl2'), items.filter((i) => i.responseSize > 100000).length);
+  assert.equal(n('redis', 'kfl'), items.length);
+  assert.equal(n('http || dns || postgresql || mysql', 'kfl2'), 0);
+});
