@@ -16,5 +16,9 @@ test('the model has the six Kubeshark hooks, the helpers, and each protocol\'s s
   assert.deepEqual(MODEL.protocols, [
     { name: 'http', request: 'HttpRequest', response: 'HttpResponse' },
     { name: 'dns', request: 'DnsRequest', response: 'DnsResponse' },
+    // protocols II
+    { name: 'redis', request: 'RedisMessage', response: 'RedisMessage' },
+    { name: 'postgresql', request: 'PostgresqlRequest', response: 'PostgresqlResponse' },
+    { name: 'mysql', request: 'MysqlRequest', response: 'MysqlResponse' },
   ]);
 });
