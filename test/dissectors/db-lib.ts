@@ -4,6 +4,12 @@ import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { Item } from '../../capture/item/schema';
 
+/** Items as the built CLI prints them (`wirehook items --pcap`); needs `npm run build`. */
+export function cliItems(file: string): Item[] {
+  const out = execFileSync(process.execPath, ['dist/cli.js', 'items', '--pcap', file], { maxBuffer: 512 * 1024 * 1024 }).toString();
+  return out.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Item);
+}
+
 export async function itemsOf(file: string): Promise<{ items: Item[]; stats: CaptureStats }> {
   const items: Item[] = [];
   const stats = await runPipeline(fileSource(file), { item: (i) => items.push(i) });

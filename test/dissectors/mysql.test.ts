@@ -14,7 +14,7 @@ import net from 'node:net';
 import mysql from 'mysql2/promise';
 import { captureLoopback } from '../helpers/capture';
 import { startMariadb, type DbServer } from '../helpers/db-servers';
-import { itemsOf, tsharkRows, split, sleep } from './db-lib';
+import { cliItems, itemsOf, tsharkRows, split, sleep } from './db-lib';
 import type { Item, MysqlRequest, MysqlResponse } from '../../capture/item/schema';
 
 let srv: DbServer;
@@ -124,6 +124,9 @@ test('a reset mid-result and half a login packet each end in a clear error item;
 const CMD: Record<string, string> = { COM_QUIT: '1', COM_INIT_DB: '2', COM_QUERY: '3', COM_PING: '14', COM_STMT_PREPARE: '22', COM_STMT_EXECUTE: '23', COM_STMT_CLOSE: '25' };
 
 test('tshark agrees: commands, statements, error codes and column counts per connection, in order', () => {
+  // The built CLI prints the same items the pipeline gave in-process (ids aside).
+  const strip = (l: Item[]) => l.map((i) => JSON.stringify({ ...i, id: '', worker: '' }));
+  assert.deepEqual(strip(cliItems(file)), strip(JSON.parse(JSON.stringify(items))));
   const port = String(srv.port);
   const rows = tsharkRows(file, ['-d', `tcp.port==${port},mysql`, '-Y', 'mysql'], ['tcp.srcport', 'tcp.dstport', 'mysql.command', 'mysql.query', 'mysql.error_code', 'mysql.num_fields']);
   // Column counts: tshark gives one per result set and per prepare (parameters' not counted).

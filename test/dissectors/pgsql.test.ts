@@ -14,7 +14,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { captureLoopback } from '../helpers/capture';
 import { startPostgres, PG_PASSWORD, type DbServer } from '../helpers/db-servers';
-import { itemsOf, tsharkRows, split, sleep } from './db-lib';
+import { cliItems, itemsOf, tsharkRows, split, sleep } from './db-lib';
 import type { Item, PostgresqlRequest, PostgresqlResponse } from '../../capture/item/schema';
 
 let srv: DbServer;
@@ -126,6 +126,9 @@ test('a reset mid-result and half a startup packet each end in a clear error ite
 });
 
 test('tshark agrees: statements, command tags, SQLSTATEs and DataRow counts per connection, in order', () => {
+  // The built CLI prints the same items the pipeline gave in-process (ids aside).
+  const strip = (l: Item[]) => l.map((i) => JSON.stringify({ ...i, id: '', worker: '' }));
+  assert.deepEqual(strip(cliItems(file)), strip(JSON.parse(JSON.stringify(items))));
   const port = String(srv.port);
   const rows = tsharkRows(file, ['-d', `tcp.port==${port},pgsql`, '-Y', 'pgsql'], ['tcp.srcport', 'tcp.dstport', 'pgsql.type', 'pgsql.query', 'pgsql.tag', 'pgsql.code']);
   type Side = { queries: string[]; tags: string[]; codes: string[]; dataRows: number };

@@ -12,7 +12,7 @@ import net from 'node:net';
 import Redis from 'ioredis';
 import { captureLoopback } from '../helpers/capture';
 import { startRedis, type DbServer } from '../helpers/db-servers';
-import { itemsOf, tsharkRows, split, sleep } from './db-lib';
+import { cliItems, itemsOf, tsharkRows, split, sleep } from './db-lib';
 import type { Item, RedisMessage } from '../../capture/item/schema';
 
 let srv: DbServer;
@@ -141,6 +141,9 @@ test('a connection cut mid-command and one reset mid-reply each end in a clear e
 });
 
 test('tshark agrees: the commands of every RESP2 connection, in order, and every error reply', () => {
+  // The built CLI prints the same items the pipeline gave in-process (ids aside).
+  const strip = (l: Item[]) => l.map((i) => JSON.stringify({ ...i, id: '', worker: '' }));
+  assert.deepEqual(strip(cliItems(file)), strip(JSON.parse(JSON.stringify(items))));
   const port = String(srv.port);
   const rows = tsharkRows(file, ['-d', `tcp.port==${port},resp`, '-Y', 'resp'], ['tcp.srcport', 'tcp.dstport', 'resp.array.length', 'resp.bulk_string.value', 'resp.error', 'resp.reassembled_in_next_frame']);
   const cmds = new Map<string, string[]>();
