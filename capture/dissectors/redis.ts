@@ -138,6 +138,7 @@ class RedisStream implements TcpStreamParser {
       w.got.push(str(v));
       this.answer(w, v, size);
       const count = v.a!.length >= 3 ? Number(v.a![2].s) : NaN;
+      if (count === 0 && kind.includes('unsub')) this.subscribed = false; // RESP2 replies are plain again
       if (w.replies > 0) w.replies--;
       if (w.replies === 0 || (w.replies < 0 && count === 0)) this.finish();
       return;
