@@ -11,6 +11,10 @@ import { http2 } from './http2';
 import { tlsx } from './tlsx';
 import './websocket'; // registers the `websocket` upgrade hand-off (upgrades.ts)
 // end weblayer
+// protocols II: Redis, PostgreSQL, MySQL
+import { redis } from './redis';
+import { postgresql } from './pgsql';
+import { mysql } from './mysql';
 
 export const DISSECTORS: Dissector[] = [
   http,
@@ -19,4 +23,8 @@ export const DISSECTORS: Dissector[] = [
   // weblayer
   tlsx,
   // end weblayer
+  // protocols II: Redis, PostgreSQL, MySQL
+  redis,
+  postgresql,
+  mysql,
 ].sort((a, b) => a.priority - b.priority);

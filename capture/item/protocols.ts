@@ -33,6 +33,10 @@ export const PROTOCOLS = Object.freeze({
   tcpFlow: proto({ name: 'tcp-flow', version: '0', abbr: 'TCP', longName: 'Transmission Control Protocol flow report', macro: 'flow', backgroundColor: '#5d6d7e', fontSize: 12, priority: 9, layer4: 'tcp', ports: [], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc9293' }),
   udpFlow: proto({ name: 'udp-flow', version: '0', abbr: 'UDP', longName: 'User Datagram Protocol flow report', macro: 'flow', backgroundColor: '#85929e', fontSize: 12, priority: 9, layer4: 'udp', ports: [], referenceLink: 'https://datatracker.ietf.org/doc/html/rfc768' }),
   // --- end weblayer
+  // protocols II: Redis's entry is above (Kubeshark's); PostgreSQL and MySQL have no public
+  // Kubeshark values: PostgreSQL's and MySQL's brand colours, ports from Kubeshark's Helm portMapping.
+  postgresql: proto({ name: 'postgresql', version: '3.0', abbr: 'PGSQL', longName: 'PostgreSQL Frontend/Backend Protocol', macro: 'postgresql', backgroundColor: '#336791', fontSize: 11, priority: 5, layer4: 'tcp', ports: ['5432'], referenceLink: 'https://www.postgresql.org/docs/current/protocol.html' }),
+  mysql: proto({ name: 'mysql', version: '10', abbr: 'MYSQL', longName: 'MySQL Client/Server Protocol', macro: 'mysql', backgroundColor: '#00758f', fontSize: 11, priority: 6, layer4: 'tcp', ports: ['3306'], referenceLink: 'https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html' }),
 } satisfies Record<string, Protocol>);
 
 export type ProtocolKey = keyof typeof PROTOCOLS;

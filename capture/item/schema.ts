@@ -376,13 +376,120 @@ export interface FlowResponse extends FlowSide {
   totalBytes?: number;
 }
 
-// ---------------------------------------------------------------- the item
+// ---------------------------------------------------------------- Redis (§6.10) — protocols II
+
+/**
+ * Both sides of a Redis item (Kubeshark's `RedisPayload`). Request: the command array; response:
+ * the reply. A pub/sub message the server pushed is an item whose request is the message
+ * (`command` `"MESSAGE"`, `"PMESSAGE"`, `"SMESSAGE"`, or the push's kind) and whose response is
+ * empty (`type` `"N/A"`).
+ */
+export interface RedisMessage {
+  /** RESP type: `"Array"`, `"Simple String"`, `"Bulk String"`, `"Integer"`, `"Error"`, RESP3's `"Map"`, `"Set"`, `"Push"`, `"Null"`, `"Boolean"`, `"Double"`, `"Big Number"`, `"Verbatim String"`; `"N/A"` when absent. */
+  type: string;
+  /** Request: the command, upper-cased (`"GET"`, `"HSET"`); `""` in responses. */
+  command: string;
+  /** Request: the second element (usually the key; the channel for pushed messages). */
+  key: string;
+  /** Request: the third element, or `"[v3, v4, …]"` when there are more. Response: the reply as text (`"<nil>"` for a null, `[a, b]` for arrays, `{k: v}` for maps, the message for errors). */
+  value: string;
+  /** Simple-string replies (`"OK"`, `"PONG"`, `"QUEUED"`), else `""`. */
+  keyword: string;
+}
+
+// ---------------------------------------------------------------- PostgreSQL — protocols II
+
+export interface PostgresqlRequest {
+  /** `"Query"` (simple query), `"Execute"` (extended query), `"Parse"` (a batch that failed before executing), `"Startup"`, `"SSLRequest"`, `"GSSENCRequest"`, `"CancelRequest"`, `"FunctionCall"`; `""` for a server message with no request. */
+  type: string;
+  /** The SQL text (simple query, or the Parse that prepared the executed statement). */
+  query: string;
+  /** Prepared statement name (`""`: the unnamed one). */
+  statement: string;
+  /** Portal name (`""`: the unnamed one). */
+  portal: string;
+  /** Bind parameters as text (binary ones as `\\x…` hex); `null` for SQL NULL. */
+  parameters: (string | null)[];
+  /** StartupMessage parameters (`user`, `database`, `application_name`, …). */
+  startupParameters: Record<string, string>;
+}
+
+export interface PostgresqlResponse {
+  /** The message that ended the exchange: `"CommandComplete"`, `"ErrorResponse"`, `"EmptyQueryResponse"`, `"PortalSuspended"`, `"ReadyForQuery"` (startup), `"SSLRefused"`, `"SSLAccepted"`, `"Skipped"` (not run: an earlier message of its batch failed); `""` when none. */
+  type: string;
+  /** The last CommandComplete tag, e.g. `"SELECT 3"`, `"INSERT 0 1"`. */
+  commandTag: string;
+  /** Every CommandComplete tag (a simple query may hold several statements). */
+  commandTags: string[];
+  /** DataRow messages returned. */
+  rows: number;
+  /** Column names of the (last) RowDescription. */
+  columns: string[];
+  /** ErrorResponse severity (`"ERROR"`, `"FATAL"`), SQLSTATE code (e.g. `"42P01"`), message and detail; `""` without an error. */
+  errorSeverity: string;
+  errorCode: string;
+  errorMessage: string;
+  errorDetail: string;
+  /** Startup: the authentication requests in order, e.g. `["SASL (SCRAM-SHA-256)", "SASLContinue", "SASLFinal", "Ok"]`. */
+  authentication: string[];
+  /** Startup: ParameterStatus values (`server_version`, `client_encoding`, …). */
+  serverParameters: Record<string, string>;
+  /** Startup: BackendKeyData process id, else `0`. */
+  backendPid: number;
+}
+
+// ---------------------------------------------------------------- MySQL / MariaDB — protocols II
+
+export interface MysqlRequest {
+  /** `"COM_QUERY"`, `"COM_STMT_PREPARE"`, `"COM_STMT_EXECUTE"`, `"COM_PING"`, … (MySQL's names), or `"Handshake"` for the connection's login. */
+  command: string;
+  /** COM_QUERY / COM_STMT_PREPARE text; for COM_STMT_EXECUTE (and CLOSE/RESET/FETCH) the prepared statement's text. */
+  query: string;
+  /** Prepared statement id (COM_STMT_*), else `0`. */
+  statementId: number;
+  /** COM_STMT_EXECUTE parameters as text; `null` for SQL NULL. */
+  parameters: (string | null)[];
+  /** Handshake / COM_CHANGE_USER: the user name. */
+  user: string;
+  /** Handshake (database given at login) / COM_INIT_DB: the schema. */
+  schema: string;
+}
+
+export interface MysqlResponse {
+  /** `"OK"`, `"ERR"`, `"EOF"`, `"Result Set"`, `"Prepare OK"`, `"Statistics"`, `"Field List"`, `"LOCAL INFILE"`, `"SSL"` (the connection switched to TLS), `"N/A"` (commands without a response). */
+  type: string;
+  affectedRows: number;
+  lastInsertId: number;
+  warnings: number;
+  /** ERR: the error number (e.g. `1146`), SQLSTATE (`"42S02"`) and message; `0`/`""` otherwise. */
+  errorCode: number;
+  sqlState: string;
+  errorMessage: string;
+  /** Result set column names (of the last result set). */
+  columns: string[];
+  /** Columns of each result set in order (a multi-statement query or CALL has several); a prepare's column count. */
+  columnCounts: number[];
+  /** Rows of the result set(s). */
+  rows: number;
+  /** COM_STMT_PREPARE: the new statement's id and parameter count. */
+  statementId: number;
+  numParams: number;
+  /** Handshake: the server's version string and connection id. */
+  serverVersion: string;
+  connectionId: number;
+}
 
 // ---------------------------------------------------------------- the item
 
 /** Request/response bodies by protocol. Dissectors added later extend these unions. */
-export type ItemRequest = HttpRequest | DnsRequest | WsMessage | TlsClientHello | IcmpMessage | FlowRequest | Record<string, unknown>;
-export type ItemResponse = HttpResponse | DnsResponse | WsMessage | TlsServerHello | IcmpResponse | FlowResponse | Record<string, unknown>;
+export type ItemRequest = HttpRequest | DnsRequest
+  | WsMessage | TlsClientHello | IcmpMessage | FlowRequest // weblayer
+  | RedisMessage | PostgresqlRequest | MysqlRequest // protocols II: Redis, PostgreSQL, MySQL
+  | Record<string, unknown>;
+export type ItemResponse = HttpResponse | DnsResponse
+  | WsMessage | TlsServerHello | IcmpResponse | FlowResponse // weblayer
+  | RedisMessage | PostgresqlResponse | MysqlResponse // protocols II: Redis, PostgreSQL, MySQL
+  | Record<string, unknown>;
 
 /** A dissected L7 message: one request/response exchange (Kubeshark's `Entry`). */
 export interface Item<Req = ItemRequest, Res = ItemResponse> {
@@ -434,6 +541,10 @@ export type TlsxItem = Item<TlsClientHello, TlsServerHello>;
 export type IcmpItem = Item<IcmpMessage, IcmpResponse>;
 /** @protocols tcp-conn udp-conn tcp-flow udp-flow */
 export type FlowItem = Item<FlowRequest, FlowResponse>;
+// protocols II: Redis, PostgreSQL, MySQL
+export type RedisItem = Item<RedisMessage, RedisMessage>;
+export type PostgresqlItem = Item<PostgresqlRequest, PostgresqlResponse>;
+export type MysqlItem = Item<MysqlRequest, MysqlResponse>;
 
 /** What `onPacketCaptured(info)` receives for every packet. */
 export interface PacketInfo {

@@ -92,7 +92,7 @@ test('header names seen in traffic inside data.request.headers["…"], replacing
 });
 
 test('protocol names, paths, hosts and DNS names seen in traffic after === "', () => {
-  assert.deepEqual(labels(complete(hook('if (data.protocol.name === "|'))).sort(), ['dns', 'http', 'icmp', 'tcp-conn', 'tcp-flow', 'tlsx', 'udp-conn', 'udp-flow', 'ws']);
+  assert.deepEqual(labels(complete(hook('if (data.protocol.name === "|'))).sort(), ['dns', 'http', 'icmp', 'mysql', 'postgresql', 'redis', 'tcp-conn', 'tcp-flow', 'tlsx', 'udp-conn', 'udp-flow', 'ws']);
   assert.ok(labels(complete(hook('if (data.request.path == "/api|") {}'))).includes('/api/users'));
   assert.ok(labels(complete(hook('if (data.request.headers["Host"] === "|'))).includes('127.0.0.1:8080'));
   assert.ok(labels(complete(hook('if (data.protocol.name === "dns" && data.request.questions[0].name === "|'))).includes('a.wirehook.test'));
@@ -138,4 +138,12 @@ test('inside kfl.match("…"): macros and item field paths for the word being ty
   assert.equal(applyEdits(t, [p.textEdit as never]), 'function onItemCaptured(data) { kfl.match("http and request.path');
   assert.ok(!labels(cs).includes('http'), 'no macros after a dot');
   assert.ok(labels(complete('kfl.match("|')).includes('dns'));
+});
+
+test('protocols II: data.request narrows to the Redis, PostgreSQL and MySQL shapes', () => {
+  const req = (proto: string) => labels(complete(hook(`if (data.protocol.name === "${proto}") { data.request.| }`)));
+  for (const f of ['command', 'key', 'value', 'keyword', 'type']) assert.ok(req('redis').includes(f), `redis ${f}`);
+  for (const f of ['query', 'parameters', 'statement', 'portal']) assert.ok(req('postgresql').includes(f), `postgresql ${f}`);
+  for (const f of ['command', 'query', 'statementId', 'parameters']) assert.ok(req('mysql').includes(f), `mysql ${f}`);
+  assert.ok(!req('redis').includes('questions') && !req('mysql').includes('portal'));
 });

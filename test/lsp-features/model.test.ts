@@ -22,5 +22,9 @@ test('the model has the six Kubeshark hooks, the helpers, and each protocol\'s s
     { name: 'icmp', request: 'IcmpMessage', response: 'IcmpResponse' },
     ...['tcp-conn', 'udp-conn', 'tcp-flow', 'udp-flow'].map((name) => ({ name, request: 'FlowRequest', response: 'FlowResponse' })),
     // end weblayer
+    // protocols II
+    { name: 'redis', request: 'RedisMessage', response: 'RedisMessage' },
+    { name: 'postgresql', request: 'PostgresqlRequest', response: 'PostgresqlResponse' },
+    { name: 'mysql', request: 'MysqlRequest', response: 'MysqlResponse' },
   ]);
 });

@@ -32,6 +32,10 @@ const isHttp = (it: Item) => proto(it).name === 'http';
 const isDns = (it: Item) => proto(it).name === 'dns';
 const isGrpc = (it: Item) => proto(it).abbr === 'gRPC';
 const isGql = (it: Item) => proto(it).abbr === 'GQL';
+// protocols II
+const isRedis = (it: Item) => proto(it).name === 'redis';
+const isPg = (it: Item) => proto(it).name === 'postgresql';
+const isMysql = (it: Item) => proto(it).name === 'mysql';
 
 /**
  * Header maps get lower-cased keys (HTTP names are case-insensitive and KFL2's examples write
@@ -264,9 +268,31 @@ export const VARIABLES: Readonly<Record<string, VarDef>> = Object.freeze({
     get: (it) => (isDns(it) ? (hasReq(it) ? int(it.requestSize) : 0n) + (hasRes(it) ? int(it.responseSize) : 0n) : 0n),
   },
 
+  // protocols II: Redis (Kubeshark's names), PostgreSQL and MySQL (Kubeshark's KFL2 has sets for
+  // them whose names are not public: ours follow its <protocol>_<field> pattern; docs/kfl2.md).
+  redis_type: { type: 'string', get: (it) => (isRedis(it) ? str(req(it).type) : '') },
+  redis_command: { type: 'string', get: (it) => (isRedis(it) ? str(req(it).command) : '') },
+  redis_key: { type: 'string', get: (it) => (isRedis(it) ? str(req(it).key) : '') },
+  redis_request_size: { type: 'int', get: (it) => (isRedis(it) ? int(it.requestSize) : 0n) },
+  redis_response_size: { type: 'int', get: (it) => (isRedis(it) ? int(it.responseSize) : 0n) },
+  postgresql_type: { type: 'string', get: (it) => (isPg(it) ? str(req(it).type) : '') },
+  postgresql_query: { type: 'string', get: (it) => (isPg(it) ? str(req(it).query) : '') },
+  postgresql_parameters: { type: STR_LIST, get: (it) => (isPg(it) ? arr(req(it).parameters).map(str) : []) },
+  postgresql_command_tag: { type: 'string', get: (it) => (isPg(it) ? str(res(it).commandTag) : '') },
+  postgresql_rows: { type: 'int', get: (it) => (isPg(it) ? int(res(it).rows) : 0n) },
+  postgresql_error_code: { type: 'string', get: (it) => (isPg(it) ? str(res(it).errorCode) : '') },
+  postgresql_error_message: { type: 'string', get: (it) => (isPg(it) ? str(res(it).errorMessage) : '') },
+  mysql_command: { type: 'string', get: (it) => (isMysql(it) ? str(req(it).command) : '') },
+  mysql_query: { type: 'string', get: (it) => (isMysql(it) ? str(req(it).query) : '') },
+  mysql_parameters: { type: STR_LIST, get: (it) => (isMysql(it) ? arr(req(it).parameters).map(str) : []) },
+  mysql_response_type: { type: 'string', get: (it) => (isMysql(it) ? str(res(it).type) : '') },
+  mysql_rows: { type: 'int', get: (it) => (isMysql(it) ? int(res(it).rows) : 0n) },
+  mysql_affected_rows: { type: 'int', get: (it) => (isMysql(it) ? int(res(it).affectedRows) : 0n) },
+  mysql_error_code: { type: 'int', get: (it) => (isMysql(it) ? int(res(it).errorCode) : 0n) },
+  mysql_sql_state: { type: 'string', get: (it) => (isMysql(it) ? str(res(it).sqlState) : '') },
+  mysql_error_message: { type: 'string', get: (it) => (isMysql(it) ? str(res(it).errorMessage) : '') },
+
   // Protocols Wirehook does not dissect yet: declared (queries compile), always their default.
-  redis_type: undissected('string'), redis_command: undissected('string'), redis_key: undissected('string'),
-  redis_request_size: undissected('int'), redis_response_size: undissected('int'),
   kafka_api_key: undissected('int'), kafka_api_key_name: undissected('string'), kafka_client_id: undissected('string'),
   kafka_size: undissected('int'), kafka_request: never, kafka_response: never, kafka_request_summary: undissected('string'),
   amqp_method: undissected('string'), amqp_summary: undissected('string'),

@@ -1,0 +1,186 @@
+/**
+ * Redis from real traffic: Debian's redis-server on a port of its own, driven by `redis-cli`
+ * (RESP2, and RESP3 with -3) and `ioredis` (a 300-command pipeline, a 5,000-element reply,
+ * pub/sub), plus raw sockets cutting a command and a reply mid-message; captured with tcpdump
+ * on lo. The items are checked against what the clients sent and got, and against tshark's
+ * RESP dissector (commands and error replies, per connection, in order).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import Redis from 'ioredis';
+import { captureLoopback } from '../helpers/capture';
+import { startRedis, type DbServer } from '../helpers/db-servers';
+import { cliItems, itemsOf, tsharkRows, split, sleep } from './db-lib';
+import type { Item, RedisMessage } from '../../capture/item/schema';
+
+let srv: DbServer;
+let file = '';
+let items: Item[] = [];
+const cliPorts: string[] = [];
+let resp3Port = '';
+
+const cli = (port: number, args: string[], input: string) =>
+  execFileSync('redis-cli', ['-p', String(port), ...args], { input, stdio: ['pipe', 'pipe', 'ignore'] }).toString();
+
+before(async () => {
+  srv = await startRedis();
+  const port = srv.port;
+  file = await captureLoopback(`tcp port ${port}`, async () => {
+    // redis-cli, RESP2: commands from stdin over one connection.
+    cli(port, [], ['SET k v1', 'GET k', 'GET missing', 'INCR counter', 'RPUSH list a b c', 'LRANGE list 0 -1', 'HSET h f1 v1 f2 v2', 'HGETALL h', 'NOSUCHCMD x', 'DEL k'].join('\n') + '\n');
+    // redis-cli -3: RESP3 maps, sets, nulls, doubles.
+    cli(port, ['-3'], ['HGETALL h', 'SADD s x', 'SMEMBERS s', 'GET missing', 'ZADD z 1.5 m', 'ZSCORE z m'].join('\n') + '\n');
+    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableReadyCheck: false });
+    await r.connect();
+    const p = r.pipeline();
+    for (let i = 0; i < 150; i++) p.set(`p${i}`, `v${i}`).get(`p${i}`);
+    await p.exec();
+    await r.rpush('big', ...Array.from({ length: 5000 }, (_, i) => `element-${i}-${'x'.repeat(20)}`));
+    const big = await r.lrange('big', 0, -1);
+    assert.equal(big.length, 5000);
+    // Pub/sub: a subscriber (RESP2 subscribed mode) and a publisher.
+    const sub = new Redis({ port, host: '127.0.0.1', enableReadyCheck: false });
+    const got: string[] = [];
+    sub.on('message', (_ch: string, m: string) => got.push(m));
+    await sub.subscribe('news', 'sport');
+    for (const m of ['m1', 'm2', 'm3']) await r.publish('news', m);
+    while (got.length < 3) await sleep(20);
+    await sub.unsubscribe();
+    sub.disconnect();
+    r.disconnect();
+    // A command cut mid-message (the client goes away), and a reply cut mid-message (reset).
+    await new Promise<void>((res) => {
+      const s = net.connect(port, '127.0.0.1', () => { s.write('*3\r\n$3\r\nSET\r\n$3\r\ncut\r\n$100\r\npartial'); setTimeout(() => { s.end(); res(); }, 100); });
+    });
+    await new Promise<void>((res) => {
+      const s = net.connect(port, '127.0.0.1', () => s.write('*4\r\n$6\r\nLRANGE\r\n$3\r\nbig\r\n$1\r\n0\r\n$2\r\n-1\r\n'));
+      s.once('data', () => { s.resetAndDestroy(); res(); });
+    });
+    await sleep(100);
+  });
+  ({ items } = await itemsOf(file));
+  for (const i of items) if (!cliPorts.includes(i.src.port)) cliPorts.push(i.src.port);
+  resp3Port = cliPorts[1];
+});
+
+after(async () => { await srv?.stop(); });
+
+const req = (i: Item) => i.request as RedisMessage;
+const res = (i: Item) => i.response as RedisMessage;
+const conn = (port: string) => items.filter((i) => i.src.port === port);
+
+test('redis-cli (RESP2): one item per command with its reply, Kubeshark\'s shape', () => {
+  const c = conn(cliPorts[0]).filter((i) => req(i).command !== 'COMMAND');
+  assert.deepEqual(c.map((i) => `${req(i).command} ${req(i).key}`), ['SET k', 'GET k', 'GET missing', 'INCR counter', 'RPUSH list', 'LRANGE list', 'HSET h', 'HGETALL h', 'NOSUCHCMD x', 'DEL k']);
+  for (const i of c) {
+    assert.equal(i.protocol.name, 'redis');
+    assert.equal(i.protocol.abbr, 'REDIS');
+    assert.equal(i.error, null);
+    assert.equal(req(i).type, 'Array');
+    assert.ok(i.requestSize > 0 && i.responseSize > 0);
+  }
+  assert.deepEqual(res(c[0]), { type: 'Simple String', command: '', key: '', value: 'OK', keyword: 'OK' });
+  assert.equal(req(c[0]).value, 'v1');
+  assert.deepEqual([res(c[1]).type, res(c[1]).value], ['Bulk String', 'v1']);
+  assert.equal(res(c[2]).value, '<nil>');
+  assert.deepEqual([res(c[3]).type, res(c[3]).value], ['Integer', '1']);
+  assert.equal(req(c[4]).value, '[a, b, c]');
+  assert.deepEqual([res(c[5]).type, res(c[5]).value], ['Array', '[a, b, c]']);
+  assert.equal(res(c[8]).type, 'Error');
+  assert.match(res(c[8]).value, /^ERR unknown command/);
+});
+
+test('redis-cli -3 (RESP3): HELLO 3, maps, sets, nulls and doubles', () => {
+  const c = conn(resp3Port);
+  const byCmd = (cmd: string) => c.filter((i) => req(i).command === cmd);
+  assert.equal(byCmd('HELLO')[0].response && res(byCmd('HELLO')[0]).type, 'Map');
+  assert.deepEqual([res(byCmd('HGETALL')[0]).type, res(byCmd('HGETALL')[0]).value], ['Map', '{f1: v1, f2: v2}']);
+  assert.deepEqual([res(byCmd('SMEMBERS')[0]).type, res(byCmd('SMEMBERS')[0]).value], ['Set', '[x]']);
+  assert.deepEqual([res(byCmd('GET')[0]).type, res(byCmd('GET')[0]).value], ['Null', '<nil>']);
+  assert.deepEqual([res(byCmd('ZSCORE')[0]).type, res(byCmd('ZSCORE')[0]).value], ['Double', '1.5']);
+  for (const i of c) assert.equal(i.error, null);
+});
+
+test('ioredis: a 300-command pipeline pairs every reply in order; a 5,000-element reply is one item', () => {
+  const sets = items.filter((i) => req(i).command === 'SET' && req(i).key.startsWith('p'));
+  const gets = items.filter((i) => req(i).command === 'GET' && req(i).key.startsWith('p'));
+  assert.equal(sets.length, 150);
+  assert.equal(gets.length, 150);
+  gets.forEach((g, k) => { assert.equal(g.error, null); assert.equal(res(g).value, `v${k}`); });
+  const big = items.filter((i) => req(i).command === 'LRANGE' && req(i).key === 'big');
+  const whole = big.find((i) => i.error === null)!;
+  assert.equal(res(whole).type, 'Array');
+  assert.match(res(whole).value, /^\[element-0-x+, element-1-/);
+  assert.match(res(whole).value, /… \(4936 more\)\]$|…$/);
+  assert.ok(whole.responseSize > 5000 * 30, `responseSize ${whole.responseSize}`);
+});
+
+test('pub/sub: SUBSCRIBE takes one confirmation per channel; each published message is an item of its own', () => {
+  const subItem = items.find((i) => req(i).command === 'SUBSCRIBE')!;
+  assert.equal(subItem.error, null);
+  assert.equal(res(subItem).value, '[[subscribe, news, 1], [subscribe, sport, 2]]');
+  const msgs = items.filter((i) => req(i).command === 'MESSAGE');
+  assert.deepEqual(msgs.map((i) => [req(i).key, req(i).value, res(i).type]), [['news', 'm1', 'N/A'], ['news', 'm2', 'N/A'], ['news', 'm3', 'N/A']]);
+  const unsub = items.find((i) => req(i).command === 'UNSUBSCRIBE')!;
+  assert.equal(unsub.error, null);
+  assert.equal((res(unsub).value.match(/unsubscribe/g) ?? []).length, 2);
+  assert.equal(items.filter((i) => req(i).command === 'PUBLISH').length, 3);
+});
+
+test('a connection cut mid-command and one reset mid-reply each end in a clear error item', () => {
+  const cut = items.find((i) => req(i).command === 'SET' && req(i).key === 'cut')!;
+  assert.ok(cut, 'the cut command is an item');
+  assert.equal(cut.error?.type, 'dissection');
+  assert.match(cut.error!.msg, /command cut/);
+  const reset = items.filter((i) => req(i).command === 'LRANGE' && req(i).key === 'big' && i.error);
+  assert.equal(reset.length, 1);
+  assert.equal(reset[0].error!.type, 'dissection');
+  assert.match(reset[0].error!.msg, /reply cut/);
+});
+
+test('tshark agrees: the commands of every RESP2 connection, in order, and every error reply', () => {
+  // The built CLI prints the same items the pipeline gave in-process (ids aside).
+  const strip = (l: Item[]) => l.map((i) => JSON.stringify({ ...i, id: '', worker: '' }));
+  assert.deepEqual(strip(cliItems(file)), strip(JSON.parse(JSON.stringify(items))));
+  const port = String(srv.port);
+  const rows = tsharkRows(file, ['-d', `tcp.port==${port},resp`, '-Y', 'resp'], ['tcp.srcport', 'tcp.dstport', 'resp.array.length', 'resp.bulk_string.value', 'resp.error', 'resp.reassembled_in_next_frame']);
+  const cmds = new Map<string, string[]>();
+  const errors: string[] = [];
+  for (const [sp, dp, lens, bulks, errs, partial] of rows) {
+    if (dp === port) {
+      // Client frames: each command an array of bulk strings; tshark lists them flat, in order.
+      // A frame's last array may be partial (tshark shows it again, whole, in a later frame).
+      const list = cmds.get(sp) ?? [];
+      cmds.set(sp, list);
+      const values = split(bulks).map((h) => Buffer.from(h.replace(/:/g, ''), 'hex').toString());
+      const arrays = split(lens).map(Number);
+      if (partial) arrays.pop();
+      let k = 0;
+      for (const n of arrays) { list.push(values[k].toUpperCase()); k += n; }
+    } else if (!partial) errors.push(...split(errs));
+  }
+  for (const [p, list] of cmds) {
+    if (p === resp3Port) continue; // tshark 4.0's RESP dissector knows RESP2 only
+    const ours = conn(p).filter((i) => req(i).type === 'Array' && !['MESSAGE'].includes(req(i).command) && !(i.error && /cut/.test(i.error.msg) && req(i).key === 'cut'));
+    assert.deepEqual(ours.map((i) => req(i).command), list, `connection ${p}`);
+  }
+  assert.ok(cmds.size >= 4);
+  const ourErrors = items.filter((i) => i.src.port !== resp3Port && res(i).type === 'Error').map((i) => res(i).value);
+  assert.deepEqual(ourErrors, errors);
+  assert.ok(errors.length >= 1);
+});
+
+test('KFL2 variables and the legacy macro select Redis items by command, key and type', async () => {
+  const { compileQuery } = await import('../../server/kfl');
+  const n = (q: string, lang: 'kfl' | 'kfl2') => items.filter((i) => compileQuery(q, lang).match(i)).length;
+  const gets = items.filter((i) => req(i).command === 'GET').length;
+  assert.ok(gets > 150);
+  assert.equal(n('redis && redis_command == "GET"', 'kfl2'), gets);
+  assert.equal(n('redis and request.command == "GET"', 'kfl'), gets);
+  assert.equal(n('redis_key == "big" && redis_type == "Array"', 'kfl2'), items.filter((i) => req(i).key === 'big').length);
+  assert.equal(n('redis && redis_response_size > 100000', 'kfl2'), items.filter((i) => i.responseSize > 100000).length);
+  assert.equal(n('redis', 'kfl'), items.length);
+  assert.equal(n('http || dns || postgresql || mysql', 'kfl2'), 0);
+});
