@@ -20,6 +20,9 @@ export const PROTOCOLS = Object.freeze({
   dns: proto({ name: 'dns', version: '0', abbr: 'DNS', longName: 'Domain Name System', macro: 'dns', backgroundColor: '#606060', fontSize: 12, priority: 4, layer4: 'udp', ports: [], referenceLink: 'https://www.iana.org/assignments/dns-parameters/dns-parameters.xhtml' }),
   /** DNS carried over TCP (RFC 7766): same table entry, layer4 tcp. */
   dnsTcp: proto({ name: 'dns', version: '0', abbr: 'DNS', longName: 'Domain Name System', macro: 'dns', backgroundColor: '#606060', fontSize: 12, priority: 4, layer4: 'tcp', ports: [], referenceLink: 'https://www.iana.org/assignments/dns-parameters/dns-parameters.xhtml' }),
+  // Kafka, AMQP, MongoDB dissectors (issue 12). Kubeshark publishes no MongoDB entry: ours uses
+  // MongoDB's own green, the next free priority and the port Kubeshark's Helm chart maps.
+  mongodb: proto({ name: 'mongodb', version: '1', abbr: 'MONGODB', longName: 'MongoDB Wire Protocol', macro: 'mongodb', backgroundColor: '#00684a', fontSize: 11, priority: 5, layer4: 'tcp', ports: ['27017'], referenceLink: 'https://www.mongodb.com/docs/manual/reference/mongodb-wire-protocol/' }),
 } satisfies Record<string, Protocol>);
 
 export type ProtocolKey = keyof typeof PROTOCOLS;
