@@ -144,7 +144,8 @@ export class Reader {
   }
   /** A field table (RabbitMQ's type letters). Nesting is bounded by the frame size. */
   table(depth = 0): Record<string, unknown> {
-    const end = this.p + this.u32();
+    const len = this.u32();
+    const end = this.p + len;
     if (end > this.b.length) throw new AmqpShort('table past the end');
     const out: Record<string, unknown> = {};
     while (this.p < end) {
@@ -155,7 +156,8 @@ export class Reader {
     return out;
   }
   private array(depth: number): unknown[] {
-    const end = this.p + this.u32();
+    const len = this.u32();
+    const end = this.p + len;
     if (end > this.b.length) throw new AmqpShort('array past the end');
     const out: unknown[] = [];
     while (this.p < end) out.push(this.value(depth));
