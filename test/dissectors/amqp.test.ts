@@ -18,6 +18,7 @@ import { fileSource } from '../../capture/sources/file';
 import type { AmqpMethod, Item } from '../../capture/item/schema';
 import { amqp as amqpDissector } from '../../capture/dissectors/amqp';
 import { collector, recordRelay, type Recorded } from './harness';
+import { compileQuery } from '../../server/kfl';
 
 let rabbit: RabbitMq;
 let pcap = '';
@@ -200,4 +201,16 @@ test('a connection cut inside a message body: complete methods, then the publish
   assert.match(last.error!.msg, /stream ended \(rst\)/);
   assert.ok(c.msgs.length >= 4);
   assert.equal(c.pendings[c.pendings.length - 1], null);
+});
+
+test('KFL2 variables (amqp_method dotted) and legacy KFL (Kubeshark\'s own examples) select AMQP items', () => {
+  const count = (q: string, lang: 'kfl' | 'kfl2') => { const c = compileQuery(q, lang); return items.filter((i) => c.match(i)).length; };
+  const publishes = items.filter((i) => (i.request as AmqpMethod).method === 'basic publish').length;
+  assert.ok(publishes >= 3);
+  assert.equal(count('amqp && amqp_method == "basic.publish"', 'kfl2'), publishes);
+  assert.equal(count('amqp and request.method == "basic publish"', 'kfl'), publishes);
+  assert.equal(count('amqp and request.queue.startsWith("tasks")', 'kfl'), items.filter((i) => (i.request as AmqpMethod).queue === 'tasks').length);
+  assert.equal(count('amqp_method == "queue.bind" && amqp_summary == "tasks"', 'kfl2'), 1);
+  assert.equal(count('amqp && amqp_request && amqp_total_size > 300000', 'kfl2'), 2, 'the big body: its publish and its deliver');
+  assert.equal(count('request.versionMajor == 0 and request.versionMinor == 9', 'kfl'), 1);
 });

@@ -18,7 +18,11 @@ import { fileSource } from '../../capture/sources/file';
 import type { Item, KafkaRequest, KafkaResponse } from '../../capture/item/schema';
 import { kafka as kafkaDissector } from '../../capture/dissectors/kafka';
 import { collector, recordRelay, type Recorded } from './harness';
+import { compileQuery } from '../../server/kfl';
 
+
+const rq = (i: Item) => i.request as unknown as KafkaRequest;
+const rs = (i: Item) => i.response as unknown as KafkaResponse;
 let broker: KafkaResponder;
 let pcap = '';
 let items: Item[] = [];
@@ -90,7 +94,7 @@ test('requests: api key, version, correlation id and client id agree with tshark
   }
   const fromItems = new Map<string, string[]>();
   for (const i of items) {
-    const r = i.request as KafkaRequest;
+    const r = rq(i);
     const l = fromItems.get(i.src.port) ?? [];
     fromItems.set(i.src.port, l);
     l.push(`${r.apiKey} v${r.apiVersion} #${r.correlationID} ${r.clientID}`);
@@ -106,9 +110,9 @@ test('responses: every response tshark saw is paired with its request by correla
     const ks = keys.split('|');
     corrs.split('|').forEach((c, i) => fromTshark.push(`${port} #${c} ${ks[i]}`));
   }
-  const fromItems = items.filter((i) => i.responseSize > 0).map((i) => `${i.src.port} #${(i.response as KafkaResponse).correlationID} ${(i.request as KafkaRequest).apiKey}`);
+  const fromItems = items.filter((i) => i.responseSize > 0).map((i) => `${i.src.port} #${rs(i).correlationID} ${rq(i).apiKey}`);
   assert.deepEqual(fromItems.sort(), fromTshark.sort());
-  for (const i of items.filter((i) => i.responseSize > 0)) assert.equal((i.request as KafkaRequest).correlationID, (i.response as KafkaResponse).correlationID);
+  for (const i of items.filter((i) => i.responseSize > 0)) assert.equal(rq(i).correlationID, rs(i).correlationID);
 });
 
 test('topics and partitions of each request agree with tshark and make the summary', () => {
@@ -116,8 +120,8 @@ test('topics and partitions of each request agree with tshark and make the summa
   let compared = 0;
   for (const [port, corr, topics, partitions] of rows) {
     if (corr.includes('|')) continue; // several PDUs in one frame: tshark's fields cannot be told apart
-    const item = items.find((i) => i.src.port === port && (i.request as KafkaRequest).correlationID === Number(corr))!;
-    const r = item.request as KafkaRequest;
+    const item = items.find((i) => i.src.port === port && rq(i).correlationID === Number(corr))!;
+    const r = rq(item);
     const want = [...new Set(topics.split('|').filter(Boolean))].sort();
     if (want.length === 0) {
       // No topics: the summary is the group / coordinator key, or the client id.
@@ -135,32 +139,32 @@ test('topics and partitions of each request agree with tshark and make the summa
     compared++;
   }
   assert.ok(compared > 10, `${compared} requests compared`);
-  const produce = items.find((i) => (i.request as KafkaRequest).apiKeyName === 'Produce' && (i.request as KafkaRequest).summary.startsWith('orders'))!;
-  assert.equal((produce.request as KafkaRequest).summary, 'orders[0,1]');
-  const recs0 = (produce.request as KafkaRequest).payload.topicData[0].partitions.flatMap((p: any) => p.records.recordBatch.record);
+  const produce = items.find((i) => rq(i).apiKeyName === 'Produce' && rq(i).summary.startsWith('orders'))!;
+  assert.equal(rq(produce).summary, 'orders[0,1]');
+  const recs0 = rq(produce).payload.topicData[0].partitions.flatMap((p: any) => p.records.recordBatch.record);
   assert.deepEqual(recs0.map((r: any) => [r.key, r.value]), [['k1', 'first'], ['k2', 'second']]);
   assert.deepEqual(recs0[1].headers, [{ key: 'trace', value: 'abc' }]);
 });
 
 test('group APIs: JoinGroup, SyncGroup, Heartbeat, OffsetCommit, FindCoordinator carry the group in the summary', () => {
-  const byName = (n: string) => items.filter((i) => (i.request as KafkaRequest).apiKeyName === n);
+  const byName = (n: string) => items.filter((i) => rq(i).apiKeyName === n);
   for (const n of ['FindCoordinator', 'JoinGroup', 'SyncGroup', 'Heartbeat']) {
     assert.ok(byName(n).length > 0, n);
     for (const i of byName(n)) {
-      assert.equal((i.request as KafkaRequest).summary, 'billing');
-      assert.equal((i.response as KafkaResponse).payload.errorCode, 0);
+      assert.equal(rq(i).summary, 'billing');
+      assert.equal(rs(i).payload.errorCode, 0);
       assert.equal(i.error, null);
     }
   }
   const commit = byName('OffsetCommit')[0];
-  assert.equal((commit.request as KafkaRequest).summary, 'orders[0]');
-  assert.equal((commit.request as KafkaRequest).payload.groupId, 'billing');
+  assert.equal(rq(commit).summary, 'orders[0]');
+  assert.equal(rq(commit).payload.groupId, 'billing');
 });
 
 test('Produce with acks 0 has no response and no error; nothing else lacks a response', () => {
-  const fire = items.filter((i) => (i.request as KafkaRequest).summary === 'audit[0]');
+  const fire = items.filter((i) => rq(i).summary === 'audit[0]');
   assert.equal(fire.length, 1);
-  assert.equal((fire[0].request as KafkaRequest).payload.requiredAcks, 0);
+  assert.equal(rq(fire[0]).payload.requiredAcks, 0);
   assert.equal(fire[0].responseSize, 0);
   assert.equal(fire[0].error, null);
   for (const i of items) if (i !== fire[0]) assert.equal(i.error, null, JSON.stringify(i.request).slice(0, 200));
@@ -192,4 +196,17 @@ test('a connection cut mid-message: complete exchanges, then one error item; not
   assert.ok(c2.msgs.length >= 3, 'the complete exchanges before it');
   for (const m of c2.msgs.slice(0, -1)) assert.equal(m.error, null);
   assert.equal(c2.pendings[c2.pendings.length - 1], null, 'nothing pending');
+});
+
+test('KFL2 variables and the legacy macro select Kafka items (kafka_api_key_name upper-case)', () => {
+  const count = (q: string, lang: 'kfl' | 'kfl2') => { const c = compileQuery(q, lang); return items.filter((i) => c.match(i)).length; };
+  const produces = items.filter((i) => rq(i).apiKey === 0).length;
+  assert.ok(produces >= 2);
+  assert.equal(count('kafka && kafka_api_key_name == "PRODUCE"', 'kfl2'), produces);
+  assert.equal(count('kafka and request.apiKeyName == "Produce"', 'kfl'), produces);
+  assert.equal(count('kafka_api_key_name == "API_VERSIONS" && kafka_api_key == 18', 'kfl2'), items.filter((i) => rq(i).apiKey === 18).length);
+  assert.equal(count('kafka && kafka_request_summary.contains("orders") && kafka_api_key == 0', 'kfl2'), 1);
+  assert.equal(count('kafka_client_id == "wirehook-test" && kafka_request && !kafka_response', 'kfl2'), 1, 'the acks-0 produce');
+  assert.equal(count('kafka', 'kfl'), items.length);
+  assert.equal(count('kafka && kafka_size > 0 && kafka_request_size > kafka_size', 'kfl2'), items.length, 'size is the frame size field; request_size the wire bytes');
 });

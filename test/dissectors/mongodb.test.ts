@@ -18,7 +18,11 @@ import { fileSource } from '../../capture/sources/file';
 import type { Item, MongoRequest, MongoResponse } from '../../capture/item/schema';
 import { mongodb as mongoDissector } from '../../capture/dissectors/mongodb';
 import { collector, recordRelay, type Recorded } from './harness';
+import { compileQuery } from '../../server/kfl';
 
+
+const rq = (i: Item) => i.request as unknown as MongoRequest;
+const rs = (i: Item) => i.response as unknown as MongoResponse;
 let server: MongoResponder;
 let pcap = '';
 let items: Item[] = [];
@@ -76,7 +80,7 @@ test('every message: opcode, request id and responseTo agree with tshark in both
   }
   const fromItems: string[] = [];
   for (const i of items) {
-    const q = i.request as MongoRequest, r = i.response as MongoResponse;
+    const q = rq(i), r = rs(i);
     if (i.requestSize) fromItems.push(`${i.src.port} > ${q.opCode} #${q.requestID} re 0`);
     if (i.responseSize) fromItems.push(`${i.src.port} < ${r.opCode} #${r.requestID} re ${r.responseTo}`);
   }
@@ -89,8 +93,8 @@ test('command names and collections agree with tshark (first element of the comm
   let compared = 0;
   for (const [id, op, names, strings, types, ns] of rows) {
     if (id.includes('|')) continue; // several messages in one frame
-    const item = items.find((i) => i.requestSize > 0 && (i.request as MongoRequest).requestID === Number(id))!;
-    const q = item.request as MongoRequest;
+    const item = items.find((i) => i.requestSize > 0 && rq(i).requestID === Number(id))!;
+    const q = rq(item);
     const first = names.split('|')[0];
     if (op === '2004') {
       assert.equal(q.fullCollectionName, ns);
@@ -105,30 +109,30 @@ test('command names and collections agree with tshark (first element of the comm
     compared++;
   }
   assert.ok(compared >= 8, `${compared} commands compared`);
-  const cmds = items.map((i) => (i.request as MongoRequest).summary);
+  const cmds = items.map((i) => rq(i).summary);
   for (const s of ['insert shop.people', 'find shop.people', 'insert shop.audit', 'ping', 'frobnicate']) assert.ok(cmds.includes(s), `${s} in ${cmds.join(', ')}`);
 });
 
 test('BSON is decoded to JSON; replies carry ok/errmsg/code; the w:0 insert has no reply and no error', () => {
-  const insert = items.find((i) => (i.request as MongoRequest).summary === 'insert shop.people')!;
-  const q = insert.request as MongoRequest;
+  const insert = items.find((i) => rq(i).summary === 'insert shop.people')!;
+  const q = rq(insert);
   assert.equal(q.opCode, 'OP_MSG');
   // The driver sends the documents in the command body or as a kind-1 document sequence.
   const docs = (q.sequences.documents ?? q.document.documents) as Record<string, any>[];
   assert.deepEqual(docs.map((d) => [d.name, d.born, d.tags]), [['Ada', 1815, ['math', 'engines']]]);
   assert.ok(docs[0]._id.$oid, 'ObjectId as Extended JSON');
-  assert.equal((insert.response as MongoResponse).ok, 1);
-  assert.equal((insert.response as MongoResponse).document.n, 1);
-  const find = items.find((i) => (i.request as MongoRequest).command === 'find')!;
-  assert.deepEqual((find.request as MongoRequest).document.filter, { born: { $gt: 1800 } });
-  assert.equal((find.response as MongoResponse).document.cursor.firstBatch.length, 3);
-  const bad = items.find((i) => (i.request as MongoRequest).command === 'frobnicate')!;
-  const r = bad.response as MongoResponse;
+  assert.equal(rs(insert).ok, 1);
+  assert.equal(rs(insert).document.n, 1);
+  const find = items.find((i) => rq(i).command === 'find')!;
+  assert.deepEqual(rq(find).document.filter, { born: { $gt: 1800 } });
+  assert.equal(rs(find).document.cursor.firstBatch.length, 3);
+  const bad = items.find((i) => rq(i).command === 'frobnicate')!;
+  const r = rs(bad);
   assert.deepEqual([r.ok, r.code, r.errmsg], [0, 59, "no such command: 'frobnicate'"]);
-  const unacked = items.find((i) => (i.request as MongoRequest).summary === 'insert shop.audit')!;
+  const unacked = items.find((i) => rq(i).summary === 'insert shop.audit')!;
   assert.equal(unacked.responseSize, 0);
   assert.equal(unacked.error, null);
-  for (const i of items) assert.equal(i.error, null, `${(i.request as MongoRequest).summary}: ${i.error?.msg}`);
+  for (const i of items) assert.equal(i.error, null, `${rq(i).summary}: ${i.error?.msg}`);
 });
 
 test('a connection cut mid-message: complete exchanges, then an error item; nothing waits', () => {
@@ -148,10 +152,20 @@ test('a connection cut mid-message: complete exchanges, then an error item; noth
   }
   p.end(null, { sec: 2e9, nsec: 0 }, 'fin');
   const last = c.msgs[c.msgs.length - 1];
-  assert.equal((last.request as MongoRequest).opCode, 'OP_MSG');
+  assert.equal((last.request as unknown as MongoRequest).opCode, 'OP_MSG');
   assert.equal(last.error?.type, 'dissection');
   assert.match(last.error!.msg, /stream ended \(fin\) inside a message \(\d+ of \d+ bytes\)/);
   assert.ok(c.msgs.length >= 2);
   for (const m of c.msgs.slice(0, -1)) assert.equal(m.error, null);
   assert.equal(c.pendings[c.pendings.length - 1], null);
+});
+
+test('KFL2 variables and the legacy macro select MongoDB items', () => {
+  const count = (q: string, lang: 'kfl' | 'kfl2') => { const c = compileQuery(q, lang); return items.filter((i) => c.match(i)).length; };
+  assert.equal(count('mongodb && mongodb_command == "insert" && mongodb_collection == "people"', 'kfl2'), 2);
+  assert.equal(count('mongodb and request.command == "find"', 'kfl'), 1);
+  assert.equal(count('mongodb && !mongodb_ok && mongodb_response', 'kfl2'), 1);
+  assert.equal(count('mongodb_error_code == 59 && mongodb_error_message.contains("frobnicate")', 'kfl2'), 1);
+  assert.equal(count('mongodb_summary == "insert shop.audit" && mongodb_request && !mongodb_response', 'kfl2'), 1);
+  assert.equal(count('mongodb', 'kfl'), items.length);
 });
