@@ -75,8 +75,18 @@ class KafkaStream extends FramedStream {
     let cut = f.cut;
     let noResponse = false;
     let waitKey = -1;
+    let h: ReturnType<typeof readRequestHeader> | null = null;
     if (b.length >= 14) {
-      const h = readRequestHeader(b.subarray(4));
+      try {
+        h = readRequestHeader(b.subarray(4));
+      } catch (e) {
+        if (!(e instanceof KafkaShort)) throw e;
+        // The client id runs past the frame: keep the fixed fields, flag the request.
+        h = { apiKey: b.readInt16BE(4), apiVersion: b.readInt16BE(6), correlationId: b.readInt32BE(8), clientId: null, body: b.length };
+        cut ??= 'request header shorter than its fields say';
+      }
+    }
+    if (h) {
       req.apiKey = h.apiKey;
       req.apiVersion = h.apiVersion;
       req.apiKeyName = API_NAMES[h.apiKey] ?? `Unknown(${h.apiKey})`;
