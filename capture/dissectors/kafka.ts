@@ -96,7 +96,8 @@ class KafkaStream extends FramedStream {
       req.payload = d.payload;
       req.summary = summarize(d.topics, d.subject, req.clientID);
       noResponse = d.noResponse;
-      if (d.truncated && !cut) {
+      // (A frame past FRAME_KEEP bytes was kept in part on purpose: what it has is not an error.)
+      if (d.truncated && !cut && b.length === f.wireLen) {
         cut = 'request payload shorter than its fields say';
         this.ctx.warn('kafka', `malformed ${req.apiKeyName} v${req.apiVersion} request`);
       }
@@ -138,7 +139,7 @@ class KafkaStream extends FramedStream {
         const body = responseBody(b.subarray(4), w.apiKey, w.apiVersion);
         const d = decodeResponse(w.apiKey, w.apiVersion, b.subarray(4 + body), this.ctx.bodyCap);
         res.payload = d.payload;
-        if (d.truncated && !cut) {
+        if (d.truncated && !cut && b.length === f.wireLen) {
           cut = 'response payload shorter than its fields say';
           this.ctx.warn('kafka', `malformed ${API_NAMES[w.apiKey] ?? w.apiKey} v${w.apiVersion} response`);
         }

@@ -15,7 +15,7 @@ import { BSON, EJSON } from 'bson';
 import type { Direction, Dissector, DissectorContext } from '../types';
 import type { MongoRequest, MongoResponse } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
-import { FramedStream, printable, type Exchange, type Frame } from './framed';
+import { FRAME_KEEP, FramedStream, printable, type Exchange, type Frame } from './framed';
 
 const MAX_MESSAGE = 64 * 1024 * 1024;
 const OP_REPLY = 1, OP_QUERY = 2004, OP_COMPRESSED = 2012, OP_MSG = 2013;
@@ -34,10 +34,10 @@ const EMPTY_RESPONSE = (): MongoResponse => ({ opCode: '', requestID: 0, respons
 class Short extends Error {}
 
 /** The BSON document at b[p..]: its length (checked against the buffer). */
-function docLength(b: Buffer, p: number): number {
+function docLength(b: Buffer, p: number, wire: number): number {
   if (p + 5 > b.length) throw new Short('document header past the end');
   const n = b.readInt32LE(p);
-  if (n < 5 || p + n > b.length) throw new Short('document length past the end');
+  if (n < 5 || p + n > wire) throw new Short('document length past the end');
   return n;
 }
 
@@ -50,6 +50,7 @@ function firstKey(b: Buffer, p: number): string {
 /** Decodes one document as relaxed Extended JSON; documents past `cap` bytes are summarised. */
 function decodeDoc(b: Buffer, p: number, n: number, cap: number): Doc {
   if (n > cap) return { $wirehook: `document of ${n} bytes not shown (over the body cap)` };
+  if (p + n > b.length) return { $wirehook: `document of ${n} bytes not shown (past the first ${FRAME_KEEP} bytes kept of a large message)` };
   try {
     const doc = BSON.deserialize(b.subarray(p, p + n), { promoteValues: true, allowObjectSmallerThanBufferSize: false });
     return EJSON.serialize(doc, { relaxed: true }) as Doc;
@@ -89,7 +90,8 @@ function summaryOf(req: MongoRequest): string {
 }
 
 /** Parses one message (b: the whole frame, header included, possibly cut). */
-function parse(b: Buffer, dir: Direction, cap: number, depth = 0): Parsed {
+/** `wire`: the message's length on the wire (b may hold only its first FRAME_KEEP bytes). */
+function parse(b: Buffer, dir: Direction, cap: number, wire = b.length, depth = 0): Parsed {
   const out: Parsed = { op: 0, requestID: 0, responseTo: 0, flags: 0, problem: null };
   if (b.length < 16) { out.problem = 'message cut before its header ended'; return out; }
   out.requestID = b.readInt32LE(4);
@@ -107,14 +109,14 @@ function parse(b: Buffer, dir: Direction, cap: number, depth = 0): Parsed {
         if (b.length < 20) throw new Short('flags past the end');
         out.flags = b.readUInt32LE(16);
         p = 20;
-        const end = out.flags & 1 ? b.length - 4 : b.length;
+        const end = Math.min(b.length, out.flags & 1 ? wire - 4 : wire);
         let body: Doc | null = null;
         let key = '';
         const seqs: Record<string, Doc[]> = {};
         while (p < end) {
           const kind = b[p++];
           if (kind === 0) {
-            const n = docLength(b, p);
+            const n = docLength(b, p, wire);
             key ||= firstKey(b, p);
             body ??= decodeDoc(b, p, n, cap);
             p += n;
@@ -122,12 +124,12 @@ function parse(b: Buffer, dir: Direction, cap: number, depth = 0): Parsed {
             if (p + 4 > b.length) throw new Short('section past the end');
             const size = b.readInt32LE(p);
             const sEnd = p + size;
-            if (size < 5 || sEnd > b.length) throw new Short('section past the end');
+            if (size < 5 || sEnd > wire) throw new Short('section past the end');
             const [id, q0] = cstring(b, p + 4);
             let q = q0;
             const docs: Doc[] = (seqs[id] = []);
-            while (q < sEnd) {
-              const n = docLength(b, q);
+            while (q < Math.min(sEnd, b.length)) {
+              const n = docLength(b, q, wire);
               docs.push(decodeDoc(b, q, n, cap));
               q += n;
             }
@@ -155,7 +157,7 @@ function parse(b: Buffer, dir: Direction, cap: number, depth = 0): Parsed {
         if (q + 8 > b.length) throw new Short('skip/limit past the end');
         req.numberToSkip = b.readInt32LE(q);
         req.numberToReturn = b.readInt32LE(q + 4);
-        const n = docLength(b, q + 8);
+        const n = docLength(b, q + 8, wire);
         let doc = decodeDoc(b, q + 8, n, cap);
         const dot = ns.indexOf('.');
         req.database = dot < 0 ? ns : ns.slice(0, dot);
@@ -181,7 +183,7 @@ function parse(b: Buffer, dir: Direction, cap: number, depth = 0): Parsed {
         const count = b.readInt32LE(32);
         p = 36;
         for (let i = 0; i < count && p < b.length; i++) {
-          const n = docLength(b, p);
+          const n = docLength(b, p, wire);
           res.documents.push(decodeDoc(b, p, n, cap));
           p += n;
         }
@@ -201,7 +203,7 @@ function parse(b: Buffer, dir: Direction, cap: number, depth = 0): Parsed {
         whole.writeInt32LE(16 + inner.length, 0);
         whole.writeInt32LE(original, 12);
         inner.copy(whole, 16);
-        const again = parse(whole, dir, cap, depth + 1);
+        const again = parse(whole, dir, cap, whole.length, depth + 1);
         again.op = OP_COMPRESSED;
         if (again.req) again.req.opCode = `OP_COMPRESSED(${opName(original)})`;
         if (again.res) again.res.opCode = `OP_COMPRESSED(${opName(original)})`;
@@ -260,7 +262,7 @@ class MongoStream extends FramedStream {
   protected emptyResponse(): Record<string, unknown> { return EMPTY_RESPONSE() as unknown as Record<string, unknown>; }
 
   protected frame(f: Frame): void {
-    const m = parse(f.bytes, f.dir, this.ctx.bodyCap);
+    const m = parse(f.bytes, f.dir, this.ctx.bodyCap, f.cut ? f.bytes.length : f.wireLen);
     const problem = f.cut ?? m.problem;
     if (m.problem && !f.cut) this.ctx.warn('mongodb', m.problem);
     if (m.req) {

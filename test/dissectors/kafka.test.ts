@@ -4,8 +4,8 @@
  * downloaded. So that the responder is not judging itself, **tshark's Kafka dissector is the
  * judge of both directions**: every request's api key, version, correlation id and client id,
  * every response's correlation id, and the topics and partitions of each request must agree
- * exactly with Wirehook's items. Also: Produce with acks 0 (no response), and a connection cut
- * mid-message (what was complete, plus an error item; nothing left waiting).
+ * exactly with Wirehook's items. Also: 30 pipelined Produce requests, Produce with acks 0 (no
+ * response), and a connection cut mid-message (what was complete, plus an error item; nothing left waiting).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,6 +37,8 @@ async function drive(port: number): Promise<void> {
   const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   await producer.send({ topic: 'orders', messages: [{ key: 'k1', value: 'first', partition: 0 }, { key: 'k2', value: 'second', partition: 1, headers: { trace: 'abc' } }] });
+  // Pipelined: 30 sends in flight at once on the one connection, paired by correlation id.
+  await Promise.all(Array.from({ length: 30 }, (_, i) => producer.send({ topic: 'orders', messages: [{ value: `burst-${i}`, partition: i % 2 }] })));
   await producer.send({ topic: 'audit', acks: 0, messages: [{ value: 'fire and forget', partition: 0 }] });
   await producer.disconnect();
   const consumer = kafka.consumer({ groupId: 'billing', heartbeatInterval: 100, maxWaitTimeInMs: 50 });
@@ -205,7 +207,7 @@ test('KFL2 variables and the legacy macro select Kafka items (kafka_api_key_name
   assert.equal(count('kafka && kafka_api_key_name == "PRODUCE"', 'kfl2'), produces);
   assert.equal(count('kafka and request.apiKeyName == "Produce"', 'kfl'), produces);
   assert.equal(count('kafka_api_key_name == "API_VERSIONS" && kafka_api_key == 18', 'kfl2'), items.filter((i) => rq(i).apiKey === 18).length);
-  assert.equal(count('kafka && kafka_request_summary.contains("orders") && kafka_api_key == 0', 'kfl2'), 1);
+  assert.equal(count('kafka && kafka_request_summary.contains("orders") && kafka_api_key == 0', 'kfl2'), 31);
   assert.equal(count('kafka_client_id == "wirehook-test" && kafka_request && !kafka_response', 'kfl2'), 1, 'the acks-0 produce');
   assert.equal(count('kafka', 'kfl'), items.length);
   assert.equal(count('kafka && kafka_size > 0 && kafka_request_size > kafka_size', 'kfl2'), items.length, 'size is the frame size field; request_size the wire bytes');

@@ -3,7 +3,8 @@
  * (test/helpers/mongo-responder.ts) — Debian ships no MongoDB server and none can be
  * downloaded. So that the responder is not judging itself, **tshark's MongoDB dissector is the
  * judge of both directions**: every message's opcode, request id and responseTo, each command
- * name and collection must agree exactly with Wirehook's items. Also: BSON decoded to JSON,
+ * name and collection must agree exactly with Wirehook's items. Also: BSON decoded to JSON, a
+ * large insert and a large result set (~6 MB each),
  * a failing command's errmsg/code, an unacknowledged (w:0, moreToCome) insert, and a connection
  * cut mid-message.
  */
@@ -38,6 +39,9 @@ async function drive(port: number): Promise<void> {
   await db.collection('people').insertMany([{ name: 'Grace' }, { name: 'Edsger' }]);
   const found = await db.collection('people').find({ born: { $gt: 1800 } }).toArray();
   assert.equal(found.length, 3);
+  // A large insert and a large result set (each ~6 MB: past the 4 MiB a frame keeps).
+  await db.collection('bulk').insertMany(Array.from({ length: 1500 }, (_, i) => ({ i, pad: 'p'.repeat(4000) })));
+  assert.equal((await db.collection('bulk').find({}).toArray()).length, 1500);
   await db.collection('audit').insertOne({ event: 'unacked' }, { writeConcern: { w: 0 } });
   await db.command({ ping: 1 });
   await db.command({ frobnicate: 1 }).then(() => assert.fail('unknown command succeeded'), () => {});
@@ -129,6 +133,13 @@ test('BSON is decoded to JSON; replies carry ok/errmsg/code; the w:0 insert has 
   const bad = items.find((i) => rq(i).command === 'frobnicate')!;
   const r = rs(bad);
   assert.deepEqual([r.ok, r.code, r.errmsg], [0, 59, "no such command: 'frobnicate'"]);
+  const big = items.find((i) => rq(i).summary === 'find shop.bulk')!;
+  assert.ok(big.responseSize > 6_000_000);
+  assert.match(String(rs(big).document.$wirehook), /document of \d+ bytes not shown/);
+  assert.equal(rs(big).ok, 0, 'ok is inside the document not shown');
+  const bulk = items.find((i) => rq(i).summary === 'insert shop.bulk')!;
+  const shown = (rq(bulk).sequences.documents ?? []) as Record<string, any>[];
+  assert.ok(shown.length > 100 && shown[0].pad.length === 4000, `${shown.length} documents of the large insert shown`);
   const unacked = items.find((i) => rq(i).summary === 'insert shop.audit')!;
   assert.equal(unacked.responseSize, 0);
   assert.equal(unacked.error, null);
@@ -163,8 +174,8 @@ test('a connection cut mid-message: complete exchanges, then an error item; noth
 test('KFL2 variables and the legacy macro select MongoDB items', () => {
   const count = (q: string, lang: 'kfl' | 'kfl2') => { const c = compileQuery(q, lang); return items.filter((i) => c.match(i)).length; };
   assert.equal(count('mongodb && mongodb_command == "insert" && mongodb_collection == "people"', 'kfl2'), 2);
-  assert.equal(count('mongodb and request.command == "find"', 'kfl'), 1);
-  assert.equal(count('mongodb && !mongodb_ok && mongodb_response', 'kfl2'), 1);
+  assert.equal(count('mongodb and request.command == "find"', 'kfl'), 2);
+  assert.equal(count('mongodb && !mongodb_ok && mongodb_response && mongodb_error_message != ""', 'kfl2'), 1);
   assert.equal(count('mongodb_error_code == 59 && mongodb_error_message.contains("frobnicate")', 'kfl2'), 1);
   assert.equal(count('mongodb_summary == "insert shop.audit" && mongodb_request && !mongodb_response', 'kfl2'), 1);
   assert.equal(count('mongodb', 'kfl'), items.length);
