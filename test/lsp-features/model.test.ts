@@ -16,5 +16,9 @@ test('the model has the six Kubeshark hooks, the helpers, and each protocol\'s s
   assert.deepEqual(MODEL.protocols, [
     { name: 'http', request: 'HttpRequest', response: 'HttpResponse' },
     { name: 'dns', request: 'DnsRequest', response: 'DnsResponse' },
+    // Kafka, AMQP 0-9-1, MongoDB (issue 12)
+    { name: 'kafka', request: 'KafkaRequest', response: 'KafkaResponse' },
+    { name: 'amqp', request: 'AmqpMethod', response: 'AmqpMethod' },
+    { name: 'mongodb', request: 'MongoRequest', response: 'MongoResponse' },
   ]);
 });

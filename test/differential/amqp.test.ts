@@ -17,7 +17,7 @@ import { runPipeline } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { AmqpMethod, Item } from '../../capture/item/schema';
 import { amqp as amqpDissector } from '../../capture/dissectors/amqp';
-import { collector, recordRelay, type Recorded } from './harness';
+import { collector, recordRelay, type Recorded } from '../dissectors/harness';
 import { compileQuery } from '../../server/kfl';
 
 let rabbit: RabbitMq;

@@ -17,7 +17,7 @@ import { runPipeline } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { Item, KafkaRequest, KafkaResponse } from '../../capture/item/schema';
 import { kafka as kafkaDissector } from '../../capture/dissectors/kafka';
-import { collector, recordRelay, type Recorded } from './harness';
+import { collector, recordRelay, type Recorded } from '../dissectors/harness';
 import { compileQuery } from '../../server/kfl';
 
 

@@ -18,7 +18,7 @@ import { runPipeline } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { Item, MongoRequest, MongoResponse } from '../../capture/item/schema';
 import { mongodb as mongoDissector } from '../../capture/dissectors/mongodb';
-import { collector, recordRelay, type Recorded } from './harness';
+import { collector, recordRelay, type Recorded } from '../dissectors/harness';
 import { compileQuery } from '../../server/kfl';
 
 
