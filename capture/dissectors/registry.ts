@@ -15,6 +15,10 @@ import './websocket'; // registers the `websocket` upgrade hand-off (upgrades.ts
 import { redis } from './redis';
 import { postgresql } from './pgsql';
 import { mysql } from './mysql';
+// Kafka, AMQP 0-9-1, MongoDB (issue 12)
+import { kafka } from './kafka';
+import { amqp } from './amqp';
+import { mongodb } from './mongodb';
 
 export const DISSECTORS: Dissector[] = [
   http,
@@ -27,4 +31,8 @@ export const DISSECTORS: Dissector[] = [
   redis,
   postgresql,
   mysql,
+  // Kafka, AMQP 0-9-1, MongoDB (issue 12)
+  kafka,
+  amqp,
+  mongodb,
 ].sort((a, b) => a.priority - b.priority);

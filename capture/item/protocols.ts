@@ -37,6 +37,9 @@ export const PROTOCOLS = Object.freeze({
   // Kubeshark values: PostgreSQL's and MySQL's brand colours, ports from Kubeshark's Helm portMapping.
   postgresql: proto({ name: 'postgresql', version: '3.0', abbr: 'PGSQL', longName: 'PostgreSQL Frontend/Backend Protocol', macro: 'postgresql', backgroundColor: '#336791', fontSize: 11, priority: 5, layer4: 'tcp', ports: ['5432'], referenceLink: 'https://www.postgresql.org/docs/current/protocol.html' }),
   mysql: proto({ name: 'mysql', version: '10', abbr: 'MYSQL', longName: 'MySQL Client/Server Protocol', macro: 'mysql', backgroundColor: '#00758f', fontSize: 11, priority: 6, layer4: 'tcp', ports: ['3306'], referenceLink: 'https://dev.mysql.com/doc/dev/mysql-server/latest/PAGE_PROTOCOL.html' }),
+  // Kafka, AMQP, MongoDB dissectors (issue 12). Kubeshark publishes no MongoDB entry: ours uses
+  // MongoDB's own green, the next free priority and the port Kubeshark's Helm chart maps.
+  mongodb: proto({ name: 'mongodb', version: '1', abbr: 'MONGODB', longName: 'MongoDB Wire Protocol', macro: 'mongodb', backgroundColor: '#00684a', fontSize: 11, priority: 5, layer4: 'tcp', ports: ['27017'], referenceLink: 'https://www.mongodb.com/docs/manual/reference/mongodb-wire-protocol/' }),
 } satisfies Record<string, Protocol>);
 
 export type ProtocolKey = keyof typeof PROTOCOLS;

@@ -479,6 +479,120 @@ export interface MysqlResponse {
   connectionId: number;
 }
 
+// ---------------------------------------------------------------- Kafka, AMQP 0-9-1, MongoDB (§6.10)
+
+/** A Kafka request (Kubeshark's shape, plus `summary`). */
+export interface KafkaRequest {
+  /** The frame's size field: bytes after the 4-byte length. */
+  size: number;
+  /** CamelCase, as Kubeshark and the protocol guide: `"Produce"`, `"ApiVersions"`; `"Unknown(N)"` past the table. KFL2's `kafka_api_key_name` is the upper-case form (`"API_VERSIONS"`). */
+  apiKeyName: string;
+  apiKey: number;
+  apiVersion: number;
+  correlationID: number;
+  /** `""` when the client sent a null client id. */
+  clientID: string;
+  /**
+   * The request body, decoded for Produce, Fetch, ListOffsets, Metadata, OffsetCommit,
+   * OffsetFetch, FindCoordinator, JoinGroup, Heartbeat, LeaveGroup, SyncGroup, ApiVersions,
+   * CreateTopics and DeleteTopics (field names camelCase from the protocol guide; records of
+   * uncompressed batches with key/value as text); `{}` for other APIs.
+   */
+  payload: Record<string, any>;
+  /** Request capture time, RFC 3339. */
+  captureTime: string;
+  /** Topics with the partitions named, e.g. `"orders[0,1], audit[2]"`; else the group/coordinator key; else the client id. */
+  summary: string;
+}
+
+export interface KafkaResponse {
+  size: number;
+  correlationID: number;
+  /** The response body, decoded for the same APIs as requests; `errorCode` where the API has a top-level one. */
+  payload: Record<string, any>;
+  captureTime: string;
+}
+
+/** AMQP basic properties of a content header (every field present; `""`/`0`/`{}` when not sent). */
+export interface AmqpProperties {
+  contentType: string;
+  contentEncoding: string;
+  headers: Record<string, any>;
+  deliveryMode: number;
+  priority: number;
+  correlationId: string;
+  replyTo: string;
+  expiration: string;
+  messageId: string;
+  /** RFC 3339, or `""`. */
+  timestamp: string;
+  type: string;
+  userId: string;
+  appId: string;
+}
+
+/**
+ * One AMQP method's fields (Kubeshark's shape): `method` with a space (`"basic publish"`,
+ * `"queue declare-ok"`), then the method's arguments in camelCase without the reserved ones
+ * (`exchange`, `routingKey`, `queue`, `consumerTag`, `deliveryTag`, `arguments`, …; Kubeshark's
+ * `relyCode` spelling for connection close). Publish, deliver, get-ok and return carry
+ * `properties` and `body` (base64, capped) from their content frames. The response of a method
+ * with no reply is `{method: "empty"}`.
+ */
+export interface AmqpMethod {
+  method: string;
+  /** The channel the method was sent on. */
+  channel: number;
+  properties?: AmqpProperties;
+  body?: string;
+  /** Body bytes on the wire (before the preview cap), for content-carrying methods. */
+  bodySize?: number;
+  [field: string]: any;
+}
+
+/** A MongoDB request: OP_MSG, or the legacy OP_QUERY (and other legacy opcodes). */
+export interface MongoRequest {
+  /** `"OP_MSG"`, `"OP_QUERY"`, `"OP_COMPRESSED"`, `"OP_INSERT"`, …; `"OP_<n>"` for unknown codes. */
+  opCode: string;
+  requestID: number;
+  /** The command: the first key of the command document (`"insert"`, `"find"`, `"hello"`); OP_QUERY on a collection: `"find"`. */
+  command: string;
+  /** `$db` of an OP_MSG, the part before the first `.` of an OP_QUERY's collection name. */
+  database: string;
+  /** The command's collection (the value of its first key when a string), `""` when none. */
+  collection: string;
+  /** `"insert test.people"`, or the command alone. */
+  summary: string;
+  flagBits: number;
+  /** The command (OP_MSG body section) or query document, as relaxed Extended JSON. */
+  document: Record<string, any>;
+  /** Document-sequence sections (OP_MSG kind 1: `documents`, `updates`, `deletes`), by identifier. */
+  sequences: Record<string, Record<string, any>[]>;
+  /** OP_QUERY only: the namespace, skip and limit as sent (`""`/`0` otherwise). */
+  fullCollectionName: string;
+  numberToSkip: number;
+  numberToReturn: number;
+}
+
+export interface MongoResponse {
+  /** `"OP_MSG"` or `"OP_REPLY"` (`""` when there was none). */
+  opCode: string;
+  requestID: number;
+  responseTo: number;
+  flagBits: number;
+  /** The reply document (OP_MSG body, first OP_REPLY document), relaxed Extended JSON. */
+  document: Record<string, any>;
+  /** OP_REPLY: every returned document. */
+  documents: Record<string, any>[];
+  /** The reply's `ok` (1 success, 0 failure); 0 when absent. */
+  ok: number;
+  /** The reply's `errmsg` and `code` on failure (`""`, 0 otherwise). */
+  errmsg: string;
+  code: number;
+  /** OP_REPLY only: cursor id as a string (int64), `""` otherwise. */
+  cursorID: string;
+}
+
 // ---------------------------------------------------------------- the item
 
 /** Request/response bodies by protocol. Dissectors added later extend these unions. */
@@ -545,6 +659,9 @@ export type FlowItem = Item<FlowRequest, FlowResponse>;
 export type RedisItem = Item<RedisMessage, RedisMessage>;
 export type PostgresqlItem = Item<PostgresqlRequest, PostgresqlResponse>;
 export type MysqlItem = Item<MysqlRequest, MysqlResponse>;
+export type KafkaItem = Item<KafkaRequest, KafkaResponse>;
+export type AmqpItem = Item<AmqpMethod, AmqpMethod>;
+export type MongodbItem = Item<MongoRequest, MongoResponse>;
 
 /** What `onPacketCaptured(info)` receives for every packet. */
 export interface PacketInfo {

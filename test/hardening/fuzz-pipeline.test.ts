@@ -170,3 +170,32 @@ test('pipeline: WebSocket, TLS, ICMP and flow captures, mutated, keep the proper
   for (const s of web) for (const i of (await run(s)).items) kinds.add(i.protocol.name);
   assert.deepEqual([...kinds].sort(), ['http', 'icmp', 'tcp-conn', 'tlsx', 'udp-conn', 'ws']);
 });
+
+// ---------------------------------------------------------------- Kafka, AMQP 0-9-1, MongoDB (issue 12)
+// Seeds: real sessions (kafkajs, amqplib + RabbitMQ, the mongodb driver) recorded by
+// test/hardening/make-stream-corpus.ts into corpus/binary/.
+
+test('pipeline: Kafka, AMQP and MongoDB captures, unmutated, give their items', async () => {
+  for (const { name, bytes } of corpus('binary')) {
+    const { items, stats } = await run(await packetsOf(bytes));
+    const proto = name.replace(/\.pcap$/, '');
+    assert.ok((stats.itemsByProtocol[proto] ?? 0) >= 5 && items.every((i) => i.protocol.name === proto), `${name}: ${JSON.stringify(stats.itemsByProtocol)}`);
+    // (The AMQP session's passive declare of a missing queue is refused: a `connection` error, by design.)
+    assert.ok(items.every((i) => i.error === null || i.error.type === 'connection'), `${name}: no dissection errors`);
+  }
+});
+
+test('pipeline: Kafka, AMQP and MongoDB captures with duplicated, reordered, cut, flipped and overlapping segments', async () => {
+  const binary = await Promise.all(corpus('binary').map(({ bytes }) => packetsOf(bytes)));
+  assert.equal(binary.length, 3);
+  let items = 0;
+  let cases = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.nat(), fc.array(op, { minLength: 1, maxLength: 12 }), async (s, ops) => {
+      items += await check(mutate(binary[s % binary.length], ops));
+      cases++;
+    }),
+    params(45),
+  );
+  assert.ok(items > cases, `${items} items over ${cases} inputs`);
+});

@@ -92,7 +92,7 @@ test('header names seen in traffic inside data.request.headers["…"], replacing
 });
 
 test('protocol names, paths, hosts and DNS names seen in traffic after === "', () => {
-  assert.deepEqual(labels(complete(hook('if (data.protocol.name === "|'))).sort(), ['dns', 'http', 'icmp', 'mysql', 'postgresql', 'redis', 'tcp-conn', 'tcp-flow', 'tlsx', 'udp-conn', 'udp-flow', 'ws']);
+  assert.deepEqual(labels(complete(hook('if (data.protocol.name === "|'))).sort(), ['amqp', 'dns', 'http', 'icmp', 'kafka', 'mongodb', 'mysql', 'postgresql', 'redis', 'tcp-conn', 'tcp-flow', 'tlsx', 'udp-conn', 'udp-flow', 'ws']);
   assert.ok(labels(complete(hook('if (data.request.path == "/api|") {}'))).includes('/api/users'));
   assert.ok(labels(complete(hook('if (data.request.headers["Host"] === "|'))).includes('127.0.0.1:8080'));
   assert.ok(labels(complete(hook('if (data.protocol.name === "dns" && data.request.questions[0].name === "|'))).includes('a.wirehook.test'));

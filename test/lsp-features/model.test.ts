@@ -26,5 +26,9 @@ test('the model has the six Kubeshark hooks, the helpers, and each protocol\'s s
     { name: 'redis', request: 'RedisMessage', response: 'RedisMessage' },
     { name: 'postgresql', request: 'PostgresqlRequest', response: 'PostgresqlResponse' },
     { name: 'mysql', request: 'MysqlRequest', response: 'MysqlResponse' },
+    // Kafka, AMQP 0-9-1, MongoDB (issue 12)
+    { name: 'kafka', request: 'KafkaRequest', response: 'KafkaResponse' },
+    { name: 'amqp', request: 'AmqpMethod', response: 'AmqpMethod' },
+    { name: 'mongodb', request: 'MongoRequest', response: 'MongoResponse' },
   ]);
 });

@@ -154,6 +154,56 @@ function endpointVars(side: 'src' | 'dst'): Record<string, VarDef> {
 }
 
 const flag = (test: (it: Item) => boolean): VarDef => ({ type: 'bool', get: test });
+
+// ------------------------------------------------------------------ Kafka, AMQP, MongoDB (issue 12)
+// Names from Kubeshark's KFL2 reference where it has them (kafka_*, amqp_*); MongoDB's are ours,
+// in the same pattern. Sizes are the item's wire sizes; "request preferred, else response".
+const isKafka = (it: Item) => proto(it).name === 'kafka';
+const isAmqp = (it: Item) => proto(it).name === 'amqp';
+const isMongo = (it: Item) => proto(it).name === 'mongodb';
+const sizeIf = (test: (it: Item) => boolean, side: 'requestSize' | 'responseSize') => (it: Item) => (test(it) ? int(it[side]) : 0n);
+/** "ApiVersions" → "API_VERSIONS" (KFL2 spells Kafka's api key names upper-case, as the Java enum). */
+const upperSnake = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+/** What an AMQP method is about: its queue, else exchange (+ routing key), else consumer tag, else version / reply text. */
+function amqpSummary(it: Item): string {
+  const m = req(it);
+  if (str(m.queue)) return str(m.queue);
+  if (str(m.exchange) || str(m.routingKey)) return [str(m.exchange), str(m.routingKey)].filter(Boolean).join(' ');
+  if (str(m.consumerTag)) return str(m.consumerTag);
+  if (m.versionMajor !== undefined) return `${str(m.versionMajor)}.${str(m.versionMinor)}`;
+  return str(m.replyText);
+}
+const KAFKA_AMQP_MONGODB: Record<string, VarDef> = {
+  kafka_api_key: { type: 'int', get: (it) => (isKafka(it) && hasReq(it) ? int(req(it).apiKey) : 0n) },
+  kafka_api_key_name: { type: 'string', get: (it) => (isKafka(it) ? upperSnake(str(req(it).apiKeyName)) : '') },
+  kafka_client_id: { type: 'string', get: (it) => (isKafka(it) ? str(req(it).clientID) : '') },
+  kafka_size: { type: 'int', get: (it) => (isKafka(it) ? (it.requestSize > 0 ? int(req(it).size) : int(res(it).size)) : 0n) },
+  kafka_request: { type: 'bool', get: (it) => isKafka(it) && it.requestSize > 0 },
+  kafka_response: { type: 'bool', get: (it) => isKafka(it) && it.responseSize > 0 },
+  kafka_request_summary: { type: 'string', get: (it) => (isKafka(it) ? str(req(it).summary) : '') },
+  kafka_request_size: { type: 'int', get: sizeIf(isKafka, 'requestSize') },
+  kafka_response_size: { type: 'int', get: sizeIf(isKafka, 'responseSize') },
+  amqp_method: { type: 'string', get: (it) => (isAmqp(it) ? str(req(it).method).replace(' ', '.') : '') },
+  amqp_summary: { type: 'string', get: (it) => (isAmqp(it) ? amqpSummary(it) : '') },
+  amqp_request: { type: 'bool', get: (it) => isAmqp(it) && it.requestSize > 0 },
+  amqp_response: { type: 'bool', get: (it) => isAmqp(it) && it.responseSize > 0 },
+  amqp_request_length: { type: 'int', get: sizeIf(isAmqp, 'requestSize') },
+  amqp_response_length: { type: 'int', get: sizeIf(isAmqp, 'responseSize') },
+  amqp_total_size: { type: 'int', get: (it) => (isAmqp(it) ? int(it.requestSize) + int(it.responseSize) : 0n) },
+  mongodb_command: { type: 'string', get: (it) => (isMongo(it) ? str(req(it).command) : '') },
+  mongodb_collection: { type: 'string', get: (it) => (isMongo(it) ? str(req(it).collection) : '') },
+  mongodb_database: { type: 'string', get: (it) => (isMongo(it) ? str(req(it).database) : '') },
+  mongodb_summary: { type: 'string', get: (it) => (isMongo(it) ? str(req(it).summary) : '') },
+  mongodb_op_code: { type: 'string', get: (it) => (isMongo(it) ? str(req(it).opCode) || str(res(it).opCode) : '') },
+  mongodb_ok: { type: 'bool', get: (it) => isMongo(it) && Number(res(it).ok) === 1 },
+  mongodb_error_code: { type: 'int', get: (it) => (isMongo(it) ? int(res(it).code) : 0n) },
+  mongodb_error_message: { type: 'string', get: (it) => (isMongo(it) ? str(res(it).errmsg) : '') },
+  mongodb_request: { type: 'bool', get: (it) => isMongo(it) && it.requestSize > 0 },
+  mongodb_response: { type: 'bool', get: (it) => isMongo(it) && it.responseSize > 0 },
+  mongodb_request_size: { type: 'int', get: sizeIf(isMongo, 'requestSize') },
+  mongodb_response_size: { type: 'int', get: sizeIf(isMongo, 'responseSize') },
+  mongodb_total_size: { type: 'int', get: (it) => (isMongo(it) ? int(it.requestSize) + int(it.responseSize) : 0n) },
+};
 const never: VarDef = { type: 'bool', get: null };
 const undissected = (type: Type): VarDef => ({ type, get: null });
 
@@ -292,10 +342,9 @@ export const VARIABLES: Readonly<Record<string, VarDef>> = Object.freeze({
   mysql_sql_state: { type: 'string', get: (it) => (isMysql(it) ? str(res(it).sqlState) : '') },
   mysql_error_message: { type: 'string', get: (it) => (isMysql(it) ? str(res(it).errorMessage) : '') },
 
+  ...KAFKA_AMQP_MONGODB,
+
   // Protocols Wirehook does not dissect yet: declared (queries compile), always their default.
-  kafka_api_key: undissected('int'), kafka_api_key_name: undissected('string'), kafka_client_id: undissected('string'),
-  kafka_size: undissected('int'), kafka_request: never, kafka_response: never, kafka_request_summary: undissected('string'),
-  amqp_method: undissected('string'), amqp_summary: undissected('string'),
   tcp_method: undissected('string'),
   tcp_error_type: undissected('string'), tcp_error_message: undissected('string'),
   udp_checksum: undissected('int'),
