@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHttpServer, httpScenario, startDnsServer, dnsScenario } from '../helpers/traffic';
-import { recordRelay, collector, type Recorded, prng } from './harness';
+import { recordRelay, collector, type Recorded, prng, mutate } from './harness';
 import { http } from '../../capture/dissectors/http';
 import { dns } from '../../capture/dissectors/dns';
 import { tlsx } from '../../capture/dissectors/tlsx';
@@ -42,13 +42,6 @@ before(async () => {
 });
 
 
-function mutate(b: Buffer, rnd: () => number): Buffer {
-  const out = Buffer.from(b);
-  const flips = Math.floor(rnd() * 4);
-  for (let i = 0; i < flips && out.length; i++) out[Math.floor(rnd() * out.length)] = Math.floor(rnd() * 256);
-  if (rnd() < 0.1) return out.subarray(0, Math.floor(rnd() * out.length));
-  return out;
-}
 
 function checkShape(m: L7Message, kind: 'http' | 'dns'): void {
   assert.ok(m.requestSize >= 0 && m.responseSize >= 0);

@@ -129,3 +129,12 @@ export function dnsQuery(id: number, name: string, type = 1, flags = 0x0100): Bu
   const tail = Buffer.alloc(4); tail.writeUInt16BE(type, 0); tail.writeUInt16BE(1, 2);
   return Buffer.concat([h, ...labels, Buffer.from([0]), tail]);
 }
+
+/** A few random byte flips, and now and then a cut: the fuzz tests' one mutation. */
+export function mutate(b: Buffer, rnd: () => number): Buffer {
+  const out = Buffer.from(b);
+  const flips = Math.floor(rnd() * 4);
+  for (let i = 0; i < flips && out.length; i++) out[Math.floor(rnd() * out.length)] = Math.floor(rnd() * 256);
+  if (rnd() < 0.1) return out.subarray(0, Math.floor(rnd() * out.length));
+  return out;
+}
