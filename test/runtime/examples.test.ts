@@ -123,3 +123,27 @@ test('dns-top5: workers send counts with hub.action, the hub merges and prints t
   assert.equal(hubLines[1], `top DNS: ${top.join(', ')}`);
   h.rt.close();
 });
+
+test('services.js over the bundled services capture: a line per database, broker, gRPC, GraphQL and TLS call; failures on stderr', async () => {
+  const items = itemsOf(path.resolve('examples/captures/services.pcap'));
+  const h = await harness();
+  h.rt.load('s.js', src('services.js'));
+  h.rt.captured(items);
+  const out = h.logs('s.js');
+  const err = h.events.flatMap((e) => (e.type === 'log' && e.stream !== 'log' && e.script === 's.js' ? [e.text] : []));
+  for (const abbr of ['PGSQL', 'MYSQL', 'REDIS', 'KAFKA', 'AMQP', 'MONGODB', 'TLSX', 'gRPC', 'GQL']) {
+    assert.ok([...out, ...err].some((l) => l.startsWith(`${abbr} `)), `a ${abbr} line in ${JSON.stringify(out)}`);
+  }
+  // Exactly the failed calls the capture holds go to stderr, each with its code.
+  const pgErr = items.filter((i) => i.protocol.name === 'postgresql' && (i.response as { errorCode: string }).errorCode).length;
+  const myErr = items.filter((i) => i.protocol.name === 'mysql' && (i.response as { errorCode: number }).errorCode).length;
+  const redisErr = items.filter((i) => i.protocol.name === 'redis' && (i.response as { type: string }).type === 'Error').length;
+  const grpcErr = items.filter((i) => ((i.response as { grpc?: { status: number } }).grpc?.status ?? 0) !== 0).length;
+  assert.ok(pgErr >= 1 && myErr >= 1 && redisErr >= 1 && grpcErr >= 1);
+  assert.equal(err.length, pgErr + myErr + redisErr + grpcErr, err.join('\n'));
+  assert.ok(err.some((l) => /^PGSQL SELECT \* FROM missing_table → 42P01 /.test(l)));
+  assert.ok(err.some((l) => /^gRPC \/demo\.Echo\/Fail → 5 /.test(l)));
+  assert.ok(out.some((l) => /^PGSQL SELECT pg_sleep\(0\.2\) → SELECT 1 \(\d+ ms, slow\)$/.test(l)), 'the slow query is flagged');
+  assert.deepEqual(h.errors(), []);
+  h.rt.close();
+});
