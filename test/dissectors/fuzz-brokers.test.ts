@@ -2,7 +2,7 @@
 // never throw, never hang, keep the item shape, flag what could not be read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collector, type Recorded, prng, mutate } from './harness';
+import { collector, type Recorded, prng, replayMutated } from './harness';
 import type { L7Message } from '../../capture/types';
 import { readFileSync } from 'node:fs';
 import type { Dissector } from '../../capture/types';
@@ -41,15 +41,7 @@ for (const [name, d] of BINARY) {
       const rec = recs[round % recs.length];
       const c = collector('tcp', 4096);
       const p = d.tcp!(c.ctx);
-      for (const ch of rec.chunks) {
-        const r = rnd();
-        if (r < 0.05) { p.gap(ch.dir, 1 + Math.floor(rnd() * 3000), ch.ts, rnd() < 0.5 ? 'lost' : 'snaplen'); continue; }
-        const bytes = r < 0.4 ? mutate(ch.bytes, rnd) : ch.bytes;
-        const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
-        for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
-        if (rnd() < 0.02) break; // cut the connection here
-      }
-      p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+      replayMutated(p, rec.chunks, rnd, { gap: 0.05, mutate: 0.4, maxGap: 3000, gapKinds: true, cut: 0.02 });
       for (const m of c.msgs) {
         assert.ok(m.requestSize >= 0 && m.responseSize >= 0);
         assert.equal(typeof m.request, 'object');

@@ -2,7 +2,7 @@
 // never throw, never hang, keep the item shape, flag what could not be read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collector, type Recorded, prng, mutate } from './harness';
+import { collector, type Recorded, prng, replayMutated } from './harness';
 import type { L7Message } from '../../capture/types';
 
 // Seeds: test/hardening/corpus/pipeline/databases.pcap (real redis-cli/ioredis, psql/pg,
@@ -34,14 +34,7 @@ test('Redis, PostgreSQL, MySQL: 300 mutated replays each of real connections nev
       const c = collector('tcp');
       const p = d.tcp!(c.ctx);
       const stopAt = rnd() < 0.2 ? Math.floor(rnd() * rec.chunks.length) : rec.chunks.length;
-      for (const ch of rec.chunks.slice(0, stopAt)) {
-        const r = rnd();
-        if (r < 0.03) { p.gap(ch.dir, 1 + Math.floor(rnd() * 100), ch.ts); continue; }
-        const bytes = r < 0.3 ? mutate(ch.bytes, rnd) : ch.bytes;
-        const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
-        for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
-      }
-      p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+      replayMutated(p, rec.chunks.slice(0, stopAt), rnd, { gap: 0.03, mutate: 0.3, maxGap: 100 });
       for (const m of c.msgs) {
         assert.ok(m.requestSize >= 0 && m.responseSize >= 0);
         shape(m);

@@ -6,7 +6,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHttpServer, httpScenario, startDnsServer, dnsScenario } from '../helpers/traffic';
-import { recordRelay, collector, type Recorded, prng, mutate } from './harness';
+import { recordRelay, collector, type Recorded, prng, mutate, replayMutated } from './harness';
 import { http } from '../../capture/dissectors/http';
 import { dns } from '../../capture/dissectors/dns';
 import { tlsx } from '../../capture/dissectors/tlsx';
@@ -66,14 +66,7 @@ test('HTTP: 300 mutated replays of the real scenario never throw and keep the it
     const rec = httpRecs[round % httpRecs.length];
     const c = collector('tcp', 4096);
     const p = http.tcp!(c.ctx);
-    for (const ch of rec.chunks) {
-      const r = rnd();
-      if (r < 0.05) { p.gap(ch.dir, 1 + Math.floor(rnd() * 3000), ch.ts); continue; }
-      const bytes = r < 0.4 ? mutate(ch.bytes, rnd) : ch.bytes;
-      const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
-      for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
-    }
-    p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+    replayMutated(p, rec.chunks, rnd, { gap: 0.05, mutate: 0.4, maxGap: 3000 });
     for (const m of c.msgs) checkShape(m, 'http');
     assert.equal(c.warnings.filter((w) => w.includes('internal error')).length, 0, c.warnings.join('\n'));
     warned += c.warnings.length;
@@ -111,14 +104,7 @@ test('HTTP/2 and gRPC: 300 mutated replays never throw, never hang, and keep the
     const rec = h2Recs[round % h2Recs.length];
     const c = collector('tcp', 4096);
     const p = http2.tcp!(c.ctx);
-    for (const ch of rec.chunks) {
-      const r = rnd();
-      if (r < 0.03) { p.gap(ch.dir, 1 + Math.floor(rnd() * 3000), ch.ts); continue; }
-      const bytes = r < 0.3 ? mutate(ch.bytes, rnd) : ch.bytes;
-      const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
-      for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
-    }
-    p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+    replayMutated(p, rec.chunks, rnd, { gap: 0.03, mutate: 0.3, maxGap: 3000 });
     for (const m of c.msgs) checkShape(m, 'http');
     assert.equal(c.warnings.filter((w) => w.includes('internal error')).length, 0, c.warnings.join('\n'));
     warned += c.warnings.length;
@@ -178,14 +164,7 @@ test('WebSocket (through the HTTP upgrade) and TLS: 200 mutated replays each of 
       const rec = recs[round % recs.length];
       const c = collector('tcp', 4096);
       const p = make(c.ctx);
-      for (const ch of rec.chunks) {
-        const r = rnd();
-        if (r < 0.05) { p.gap(ch.dir, 1 + Math.floor(rnd() * 3000), ch.ts); continue; }
-        const bytes = r < 0.4 ? mutate(ch.bytes, rnd) : ch.bytes;
-        const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
-        for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
-      }
-      p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+      replayMutated(p, rec.chunks, rnd, { gap: 0.05, mutate: 0.4, maxGap: 3000 });
       for (const m of c.msgs) {
         assert.ok(m.requestSize >= 0 && m.responseSize >= 0);
         assert.ok(typeof m.request === 'object' && typeof m.response === 'object');

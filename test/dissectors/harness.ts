@@ -138,3 +138,37 @@ export function mutate(b: Buffer, rnd: () => number): Buffer {
   if (rnd() < 0.1) return out.subarray(0, Math.floor(rnd() * out.length));
   return out;
 }
+
+export interface MutationRates {
+  /** Chance a chunk is replaced by a gap of 1..maxGap bytes. */
+  gap: number;
+  /** Chance a chunk is mutated (given it is not a gap). */
+  mutate: number;
+  maxGap: number;
+  /** Gaps say at random whether bytes were lost or cut by the snaplen. */
+  gapKinds?: boolean;
+  /** Chance the connection is cut after each chunk. */
+  cut?: number;
+}
+
+/**
+ * The fuzz tests' replay: each recorded chunk, maybe turned into a gap or mutated, fed in
+ * random small steps, then the end (FIN or RST at random). Consumes `rnd` in a fixed order so
+ * a seed always replays the same case.
+ */
+export function replayMutated(p: TcpStreamParser, chunks: Chunk[], rnd: () => number, rates: MutationRates): void {
+  for (const ch of chunks) {
+    const r = rnd();
+    if (r < rates.gap) {
+      const n = 1 + Math.floor(rnd() * rates.maxGap);
+      if (rates.gapKinds) p.gap(ch.dir, n, ch.ts, rnd() < 0.5 ? 'lost' : 'snaplen');
+      else p.gap(ch.dir, n, ch.ts);
+      continue;
+    }
+    const bytes = r < rates.mutate ? mutate(ch.bytes, rnd) : ch.bytes;
+    const step = rnd() < 0.3 ? 1 + Math.floor(rnd() * 50) : bytes.length || 1;
+    for (let i = 0; i < bytes.length; i += step) p.data(ch.dir, bytes.subarray(i, i + step), ch.ts);
+    if (rates.cut !== undefined && rnd() < rates.cut) break;
+  }
+  p.end(null, { sec: 2e9, nsec: 0 }, rnd() < 0.5 ? 'fin' : 'rst');
+}
