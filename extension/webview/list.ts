@@ -55,6 +55,13 @@ export class ItemList {
   private pending: { start: number; end: number; generation: number; at: number } | undefined;
   /** Held rows may have moved (eviction shifts offsets): re-ask for the visible range once. */
   private stale = false;
+  /**
+   * The server is still counting a new query's stored matches: `total` is a lower bound and the
+   * held rows (its first page and arrivals) are indexed from the oldest match found so far,
+   * while `queryItems` would answer with offsets from the true oldest. Nothing is fetched until
+   * the count comes (rebase); the rows shown meanwhile are the newest matches.
+   */
+  counting = false;
   /** Viewport height, from a ResizeObserver (never read in a frame). */
   private viewHeight = 0;
   private spacerPx = -1;
@@ -187,6 +194,7 @@ export class ItemList {
   }
 
   private requestMissing(start: number, end: number): void {
+    if (this.counting) return;
     if (!this.stale && this.rows.firstMissing(start, end) < 0) return;
     const gen = this.rows.generation;
     const now = performance.now();
@@ -198,6 +206,28 @@ export class ItemList {
     this.stale = false;
     this.pending = { start: from, end: to, generation: gen, at: now };
     this.cb.fetch(from, to - from, gen);
+  }
+
+  /**
+   * A new query's count came (`total` was a lower bound): held rows' indices no longer hold, so
+   * they are dropped and the visible range re-asked. The view keeps its distance from the
+   * newest row (at the end it stays there; the selection moves with its row).
+   */
+  rebase(total: number): void {
+    const delta = total - this.total;
+    this.counting = false;
+    this.rows.invalidate();
+    this.pending = undefined;
+    if (this.selected >= 0) this.selected += delta;
+    if (!this.pinned && delta > 0) {
+      const before = this.geometry();
+      const virtualTop = this.scroller.scrollTop * before.scale + delta * ROW_HEIGHT;
+      this.total = total;
+      this.scrollTo = virtualTop / this.geometry().scale;
+    }
+    this.forgetShown();
+    this.total = total;
+    this.schedule();
   }
 
   /**
@@ -325,17 +355,23 @@ export class ItemList {
     this.pending = undefined;
     this.selected = -1;
     this.selectedId = '';
-    // The shown rows stop claiming their items now (no moment shows the old query's rows as
-    // the new one's); they are refilled on the next frame. Rendering here instead (a layout
-    // read and a rows request inside the message handler) made a filter change 10× slower in
-    // bench/webview.bench.ts.
+    this.forgetShown();
+    this.schedule();
+  }
+
+  /**
+   * The shown rows stop claiming their items now (no moment shows the old query's rows as the
+   * new one's); they are refilled on the next frame. Rendering here instead (a layout read and
+   * a rows request inside the message handler) made a filter change 10× slower in
+   * bench/webview.bench.ts.
+   */
+  private forgetShown(): void {
     for (const r of this.pool) {
       r.p = null;
       if (r.index < 0) continue;
       r.root.classList.add('loading');
       delete r.root.dataset.id;
     }
-    this.schedule();
   }
 
   dispose(): void {

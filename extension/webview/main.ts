@@ -14,10 +14,15 @@ let rowSeq = 0;
 const rowGen = new Map<number, number>();
 let lastEvicted = -1;
 let detailId = '';
+/** The last items batch was a reset (a setQuery's reset batch comes just before its answer). */
+let sawReset = false;
 
 const filter = new FilterBox({
   check: (query, seq) => send({ type: 'check', seq, query }),
-  apply: (query) => send({ type: 'setQuery', query }),
+  apply(query) {
+    sawReset = false;
+    send({ type: 'setQuery', query });
+  },
 });
 
 const list = new ItemList({
@@ -53,15 +58,30 @@ function openDetail(id: string): void {
 }
 
 const empty = el('div', 'empty');
-function renderEmpty(text: string): void {
-  const actions = el('div', 'empty-actions');
-  const act = (label: string, iconName: string, command: string) => {
+/** The capture status (`status` message): what the empty list says when no filter explains it. */
+let statusLine = 'Starting…';
+let hasSource = false;
+let emptyShown = '';
+function renderEmpty(): void {
+  const act = (label: string, iconName: string, run: () => void) => {
     const b = el('button', 'text-button');
     b.append(el('span', `codicon codicon-${iconName}`), document.createTextNode(` ${label}`));
-    b.addEventListener('click', () => send({ type: 'command', command }));
+    b.addEventListener('click', run);
     return b;
   };
-  actions.append(act('Open the demo capture', 'file-binary', 'wirehook.openDemo'), act('Open a capture file…', 'folder-opened', 'wirehook.openCaptureFile'), act('Capture live…', 'record', 'wirehook.startCapture'));
+  const command = (c: string) => () => send({ type: 'command', command: c });
+  // Empty because of the filter (or its count still running), or because nothing was captured.
+  const why = list.counting ? 'counting' : hasSource && filter.active.trim() ? 'filtered' : 'status';
+  const key = `${why}\n${statusLine}`;
+  if (key === emptyShown) return;
+  emptyShown = key;
+  const actions = el('div', 'empty-actions');
+  let text = statusLine;
+  if (why === 'counting') text = 'Looking for matching items…';
+  else if (why === 'filtered') {
+    text = 'No stored item matches the filter.';
+    actions.append(act('Clear the filter', 'clear-all', () => filter.set('', true)));
+  } else actions.append(act('Open the demo capture', 'file-binary', command('wirehook.openDemo')), act('Open a capture file…', 'folder-opened', command('wirehook.openCaptureFile')), act('Capture live…', 'record', command('wirehook.startCapture')));
   empty.replaceChildren(el('div', 'empty-title', text), actions);
 }
 
@@ -82,6 +102,7 @@ app.append(toolbar, split);
 
 function updateEmpty(): void {
   empty.hidden = list.total > 0;
+  if (!empty.hidden) renderEmpty();
 }
 
 onMessage((m) => {
@@ -90,12 +111,16 @@ onMessage((m) => {
       // A reset drops what is held, also the one a setQuery causes: the server may send it
       // before or after its answer, so it cannot be told apart from a new capture's.
       if (m.reset) list.reset();
+      // The count came: held rows were indexed from the oldest match found so far.
+      else if (list.counting && !m.counting) list.rebase(m.matched);
       else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
+      sawReset = m.reset;
       lastEvicted = m.evicted;
+      list.counting = m.counting;
       const gen = list.rows.generation;
       list.setTotal(m.matched, true);
       if (m.previews.length) list.live(m.previews, gen);
-      filter.setMatched(m.matched);
+      filter.setMatched(m.matched, m.counting);
       updateEmpty();
       return;
     }
@@ -113,17 +138,21 @@ onMessage((m) => {
       return;
     case 'query':
       if (m.ok) {
-        // The new query's matches replace the list now; the server's reset batch follows.
-        if (m.query !== filter.active || m.matched !== undefined) {
+        // The server sends a new query's reset batch (its first page) just before the answer;
+        // a server that sends it later (or not at all) gets the list reset here.
+        if (!sawReset && (m.query !== filter.active || m.matched !== undefined)) {
           list.reset();
+          list.counting = !!m.partial;
           list.setTotal(m.matched ?? list.total, false);
           updateEmpty();
         }
+        sawReset = false;
         filter.active = m.query;
         if (filter.input.value !== m.query && document.activeElement !== filter.input) filter.input.value = m.query;
         saveState({ query: m.query });
       }
-      filter.showResult(m.ok, m.language ?? (m.query.trim() ? '' : 'empty'), m.error, m.matched);
+      filter.applied(m.ok, m.language ?? (m.query.trim() ? '' : 'empty'), m.error, m.matched, !!m.partial);
+      updateEmpty();
       return;
     case 'item':
       if (m.id === detailId) detail.show(m.id, m.item);
@@ -131,14 +160,15 @@ onMessage((m) => {
     case 'status':
       statusText.textContent = m.source ?? '';
       statusText.title = m.text;
-      renderEmpty(m.text);
+      statusLine = m.text;
+      hasSource = !!m.source;
+      updateEmpty();
       return;
   }
 });
 
 const saved = loadState<{ query?: string }>();
 if (saved?.query) filter.input.value = saved.query;
-renderEmpty('Starting…');
 updateEmpty();
 send({ type: 'ready' });
 
@@ -152,6 +182,10 @@ send({ type: 'ready' });
   },
   get activeQuery() {
     return filter.active;
+  },
+  /** The server is still counting the active query's matches (`total` is a lower bound). */
+  get counting() {
+    return list.counting;
   },
   /** p95 and max script time of the last 512 renders, ms. */
   renderStats() {
