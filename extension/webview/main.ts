@@ -14,13 +14,18 @@ let rowSeq = 0;
 const rowGen = new Map<number, number>();
 let lastEvicted = -1;
 let detailId = '';
-/** The last items batch was a reset (a setQuery's reset batch comes just before its answer). */
-let sawReset = false;
+/**
+ * A reset batch came since this view last sent setQuery. The server sends a new query's reset
+ * (and its first page, in the same batch or the next) before its answer; only when none came
+ * does the answer reset the list itself. Other views showing the same items get the server's
+ * reset batch and never reset on an answer.
+ */
+let resetSinceApply = true;
 
 const filter = new FilterBox({
   check: (query, seq) => send({ type: 'check', seq, query }),
   apply(query) {
-    sawReset = false;
+    resetSinceApply = false;
     send({ type: 'setQuery', query });
   },
 });
@@ -105,16 +110,18 @@ function updateEmpty(): void {
   if (!empty.hidden) renderEmpty();
 }
 
+/** The last messages from the host, for the e2e speed figures (what a slow filter waited for). */
+const trail: string[] = [];
 onMessage((m) => {
+  if (trail.push(`${Math.round(performance.now())} ${m.type}${m.type === 'items' ? ` ${m.previews.length}/${m.matched}${m.reset ? ' reset' : ''}${m.counting ? ' counting' : ''}` : m.type === 'rows' ? ` ${m.offset}+${m.items.length}/${m.total}` : m.type === 'query' ? ` ${m.matched}${m.partial ? ' partial' : ''}` : ''}`) > 40) trail.shift();
   switch (m.type) {
     case 'items': {
-      // A reset drops what is held, also the one a setQuery causes: the server may send it
-      // before or after its answer, so it cannot be told apart from a new capture's.
+      // A reset drops what is held: a new query's (its page follows) or a new capture's.
       if (m.reset) list.reset();
       // The count came: held rows were indexed from the oldest match found so far.
       else if (list.counting && !m.counting) list.rebase(m.matched);
       else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
-      sawReset = m.reset;
+      if (m.reset) resetSinceApply = true;
       lastEvicted = m.evicted;
       list.counting = m.counting;
       const gen = list.rows.generation;
@@ -138,15 +145,13 @@ onMessage((m) => {
       return;
     case 'query':
       if (m.ok) {
-        // The server sends a new query's reset batch (its first page) just before the answer;
-        // a server that sends it later (or not at all) gets the list reset here.
-        if (!sawReset && (m.query !== filter.active || m.matched !== undefined)) {
+        if (!resetSinceApply && (m.query !== filter.active || m.matched !== undefined)) {
           list.reset();
           list.counting = !!m.partial;
           list.setTotal(m.matched ?? list.total, false);
           updateEmpty();
         }
-        sawReset = false;
+        resetSinceApply = true;
         filter.active = m.query;
         if (filter.input.value !== m.query && document.activeElement !== filter.input) filter.input.value = m.query;
         saveState({ query: m.query });
@@ -191,6 +196,9 @@ send({ type: 'ready' });
   renderStats() {
     const t = list.renderMs.slice().sort((a, b) => a - b);
     return { renders: t.length, p95: t[Math.floor(t.length * 0.95)] ?? 0, max: t[t.length - 1] ?? 0 };
+  },
+  get trail() {
+    return trail.slice();
   },
   get cachedRows() {
     return list.rows.size;

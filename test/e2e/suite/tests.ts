@@ -168,6 +168,11 @@ describe('trusted workspace', function () {
     const lines = await waitLines('v1 ', since, 'console lines from hooks.js v1');
     assert.match(lines[0].text, /^v1 (HTTP|DNS) \d+ \d+$/);
     await vscode.commands.executeCommand('wirehook.showConsole');
+    // Pause and filter from the console's title bar (when the Wirehook channel is shown).
+    const actions: string[] = await ui('panelActions', { waitFor: 'Pause Hook Console' });
+    assert.ok(actions.some((a) => a.startsWith('Filter Hook Console')), `title bar actions: ${actions.join(' | ')}`);
+    await ui('panelActions', { click: 'Pause Hook Console', waitFor: 'Resume Hook Console' });
+    await ui('panelActions', { click: 'Resume Hook Console', waitFor: 'Pause Hook Console' });
     await screenshot('console-dark');
     // The console's lines link to the script (a document link provider on the output view).
     const out = await when(vscode.workspace.onDidOpenTextDocument as vscode.Event<unknown>, () =>
@@ -420,7 +425,7 @@ describe('trusted workspace', function () {
     const rest = await ui('measure', { mode: 'panel', ms: 4000 });
     const floorAtRest = await ui('measureFloor', { mode: 'panel', ms: 3000 });
     const refilter = await ui('measure', { mode: 'panel', ms: 100, query: 'http && status_code >= 400' });
-    console.log(`__figures__ ${JSON.stringify({ storedAtStart: total, arriving: r, filtered, unfiltered, atRest: rest, floorArriving, floorAtRest, refilterAtRestMs: refilter.filterMs })}`);
+    console.log(`__figures__ ${JSON.stringify({ storedAtStart: total, arriving: r, filtered, unfiltered, atRest: rest, floorArriving, floorAtRest, refilterAtRest: refilter.filter })}`);
     await screenshot('items-100k-dark');
   });
 });
