@@ -21,6 +21,14 @@ let detailId = '';
  * reset batch and never reset on an answer.
  */
 let resetSinceApply = true;
+/**
+ * The live batches' `matched` counts arrivals but not evicted matches (server/lsp/items.ts):
+ * once the store is full it climbs above the stored matches that rows answers count, and tail
+ * rows past the true end would never load. Rows answers say the true total; live totals are
+ * lowered by the excess seen then (until the next reset or count).
+ */
+let liveMatched = 0;
+let excess = 0;
 
 const filter = new FilterBox({
   check: (query, seq) => send({ type: 'check', seq, query }),
@@ -117,17 +125,21 @@ onMessage((m) => {
   switch (m.type) {
     case 'items': {
       // A reset drops what is held: a new query's (its page follows) or a new capture's.
+      if (m.reset) excess = 0;
+      liveMatched = m.matched;
       if (m.reset) list.reset();
       // The count came: held rows were indexed from the oldest match found so far.
-      else if (list.counting && !m.counting) list.rebase(m.matched);
-      else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
+      else if (list.counting && !m.counting) {
+        excess = 0;
+        list.rebase(m.matched);
+      } else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
       if (m.reset) resetSinceApply = true;
       lastEvicted = m.evicted;
       list.counting = m.counting;
       const gen = list.rows.generation;
-      list.setTotal(m.matched, true);
+      list.setTotal(Math.max(0, m.matched - excess), true);
       if (m.previews.length) list.live(m.previews, gen);
-      filter.setMatched(m.matched, m.counting);
+      filter.setMatched(list.total, m.counting);
       updateEmpty();
       return;
     }
@@ -135,7 +147,13 @@ onMessage((m) => {
       const gen = rowGen.get(m.seq);
       rowGen.delete(m.seq);
       if (gen === undefined) return;
-      if (m.total >= 0 && m.total !== list.total && gen === list.rows.generation) list.setTotal(m.total, false);
+      if (m.total >= 0 && gen === list.rows.generation) {
+        excess = Math.max(0, liveMatched - m.total);
+        if (m.total !== list.total) {
+          list.setTotal(m.total, false);
+          filter.setMatched(m.total, list.counting);
+        }
+      }
       list.receive(m.offset, m.items, gen);
       updateEmpty();
       return;

@@ -255,7 +255,18 @@ const scenarios = {
   async measure(page, { mode, ms = 3000, query }) {
     const f = await itemsFrame(page, { mode });
     const frames = await traced(page, () => f.evaluate(scrollInPage, { selector: '.list-scroller', ms }));
-    Object.assign(frames, await f.evaluate(() => ({ render: window.__wirehook.renderStats(), cachedRows: window.__wirehook.cachedRows, total: window.__wirehook.total })));
+    Object.assign(frames, await f.evaluate(() => {
+      const shown = [...document.querySelectorAll('.row')].filter((r) => r.style.display !== 'none');
+      return {
+        render: window.__wirehook.renderStats(),
+        cachedRows: window.__wirehook.cachedRows,
+        total: window.__wirehook.total,
+        // Rows still waiting for their preview when the scroll ended (a slow host shows "…").
+        loadingAtEnd: `${shown.filter((r) => r.classList.contains('loading')).length}/${shown.length}`,
+        counting: window.__wirehook.counting,
+        lastMessages: window.__wirehook.trail.slice(-6),
+      };
+    }));
     let filter = null;
     if (query !== undefined) {
       const input = await f.waitForSelector('.filter-input');

@@ -131,3 +131,43 @@ test('a query with no stored match says so in the list, with a way back', { skip
     await w.close();
   }
 });
+
+test('a full store (evictions): the tail keeps loading and the count is the stored matches, though live totals count evicted ones', { skip: !hasChromium() && 'no Chromium or dist/webview.js' }, async () => {
+  const { items } = await captureItems();
+  const base = items.map((i) => preview(i));
+  let next = 0;
+  const make = (): ItemPreview => ({ ...base[next % base.length], id: String(++next) });
+  const all = Array.from({ length: 5000 }, make);
+  // What the server's live batches say: arrivals added, evictions never subtracted.
+  let live = all.length;
+  let evicted = 0;
+  const w = await openWebview((m, post) => {
+    if (m.type === 'ready') {
+      void post({ type: 'status', text: 'live', running: true, source: 'lo', serverReady: true });
+      void post({ type: 'items', previews: all.slice(-200), matched: all.length, reset: true, evicted, counting: false });
+    } else if (m.type === 'rows') {
+      void post({ type: 'rows', seq: m.seq, offset: m.offset, total: all.length, items: all.slice(m.offset, m.offset + m.limit) });
+    }
+  });
+  const { page } = w;
+  try {
+    await page.waitForFunction(() => document.querySelectorAll('.row[data-id]:not(.loading)').length > 5);
+    for (let batch = 0; batch < 6; batch++) {
+      const fresh = Array.from({ length: 50 }, make);
+      all.push(...fresh);
+      all.splice(0, 50);
+      live += 50;
+      evicted += 50;
+      await w.post({ type: 'items', previews: fresh, matched: live, reset: false, evicted, counting: false });
+      // The view re-asks the visible range after an eviction; its answer says the true total.
+      await page.waitForFunction((newest) => {
+        const shown = Array.from(document.querySelectorAll<HTMLElement>('.row')).filter((r) => r.style.display !== 'none');
+        return shown.length > 5 && shown.every((r) => r.dataset.id && !r.classList.contains('loading')) && shown.some((r) => r.dataset.id === newest);
+      }, String(next));
+    }
+    assert.equal(await page.evaluate(() => (window as any).__wirehook.total), all.length);
+    assert.equal(await page.$eval('.filter-count', (e) => e.textContent), '5,000 matches');
+  } finally {
+    await w.close();
+  }
+});
