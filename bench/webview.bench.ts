@@ -93,7 +93,8 @@ async function run(stored: number, rate: number): Promise<Record<string, unknown
     await page.evaluate(() => { document.querySelector('.list-scroller')!.scrollTop = 0; });
     await browser.startTracing(page, { path: process.env.TRACE, categories: FRAME_TRACE_CATEGORIES });
     const frames = (await page.evaluate(scrollInPage, { selector: '.list-scroller', ms })) as Record<string, unknown>;
-    return { ...frames, trace: frameFigures(await browser.stopTracing()) };
+    const trace = frameFigures(await browser.stopTracing());
+    return { ...frames, trace, script: await page.evaluate(() => (window as any).__wirehook.renderStats()) };
   };
   const frames = await scroll(SCROLL_MS);
   const filter = async (q: string) => {

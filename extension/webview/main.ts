@@ -2,6 +2,7 @@
 /** The items webview: filter box, virtualised list, detail pane; talks to extension/items/host.ts. */
 import type { ItemPreview } from '../../server/protocol';
 import { button, el, loadState, onMessage, saveState, send } from './api';
+import type { ToView } from './messages';
 import { Detail } from './detail';
 import { FilterBox } from './filter';
 import { addClause, clauseFor } from './filterField';
@@ -120,7 +121,16 @@ function updateEmpty(): void {
 
 /** The last messages from the host, for the e2e speed figures (what a slow filter waited for). */
 const trail: string[] = [];
+/** Script time of the last 256 message handlers by type, ms (the speed figures). */
+const handlerMs: Record<string, number[]> = {};
 onMessage((m) => {
+  const t0 = performance.now();
+  handle(m);
+  const times = (handlerMs[m.type] ??= []);
+  if (times.push(performance.now() - t0) > 256) times.shift();
+});
+
+function handle(m: ToView): void {
   if (trail.push(`${Math.round(performance.now())} ${m.type}${m.type === 'items' ? ` ${m.previews.length}/${m.matched}${m.reset ? ' reset' : ''}${m.counting ? ' counting' : ''}` : m.type === 'rows' ? ` ${m.offset}+${m.items.length}/${m.total}` : m.type === 'query' ? ` ${m.matched}${m.partial ? ' partial' : ''}` : ''}`) > 40) trail.shift();
   switch (m.type) {
     case 'items': {
@@ -188,7 +198,7 @@ onMessage((m) => {
       updateEmpty();
       return;
   }
-});
+}
 
 const saved = loadState<{ query?: string }>();
 if (saved?.query) filter.input.value = saved.query;
@@ -212,8 +222,12 @@ send({ type: 'ready' });
   },
   /** p95 and max script time of the last 512 renders, ms. */
   renderStats() {
-    const t = list.renderMs.slice().sort((a, b) => a - b);
-    return { renders: t.length, p95: t[Math.floor(t.length * 0.95)] ?? 0, max: t[t.length - 1] ?? 0 };
+    const stat = (xs: number[]) => {
+      const t = xs.slice().sort((a, b) => a - b);
+      return { n: t.length, p95: +(t[Math.floor(t.length * 0.95)] ?? 0).toFixed(2), max: +(t[t.length - 1] ?? 0).toFixed(2) };
+    };
+    const r = stat(list.renderMs);
+    return { renders: r.n, p95: r.p95, max: r.max, handlers: Object.fromEntries(Object.entries(handlerMs).map(([k, v]) => [k, stat(v)])) };
   },
   get trail() {
     return trail.slice();

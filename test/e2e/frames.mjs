@@ -97,8 +97,9 @@ export async function scrollInPage({ selector, ms, step = 97, wrap = true }) {
     const tick = (now) => {
       times.push(now - last);
       last = now;
-      sc.scrollTop += step;
-      if (wrap && sc.scrollTop + sc.clientHeight >= sc.scrollHeight) sc.scrollTop = 0;
+      // Read, then write: reading after the write would force a layout a real scroll does not.
+      const top = sc.scrollTop;
+      sc.scrollTop = wrap && top + sc.clientHeight + step >= sc.scrollHeight ? 0 : top + step;
       if (now < end) requestAnimationFrame(tick);
       else done();
     };
