@@ -89,9 +89,10 @@ async function run(stored: number, rate: number): Promise<Record<string, unknown
     if (lowerBound !== null) lowerBound += batch.length;
     void w.post({ type: 'items', previews: batch.slice(-200), matched: lowerBound ?? view.length, reset: false, evicted: 0, counting: lowerBound !== null });
   }, 250) : undefined;
+  let traced = 0; // TRACE=file keeps the first scroll's trace
   const scroll = async (ms: number) => {
     await page.evaluate(() => { document.querySelector('.list-scroller')!.scrollTop = 0; });
-    await browser.startTracing(page, { path: process.env.TRACE, categories: FRAME_TRACE_CATEGORIES });
+    await browser.startTracing(page, { path: traced++ ? undefined : process.env.TRACE, categories: FRAME_TRACE_CATEGORIES });
     const frames = (await page.evaluate(scrollInPage, { selector: '.list-scroller', ms })) as Record<string, unknown>;
     const trace = frameFigures(await browser.stopTracing());
     return { ...frames, trace, script: await page.evaluate(() => (window as any).__wirehook.renderStats()) };
