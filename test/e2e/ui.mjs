@@ -194,6 +194,12 @@ const scenarios = {
     return page.$$eval(sel, (els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
   },
 
+  /** The getting-started walkthrough page: its title and step titles as shown. */
+  async walkthrough(page, { title }) {
+    await page.getByText(title, { exact: true }).first().waitFor({ timeout: 20_000 });
+    return page.$$eval('.gettingStartedContainer .step-title', (els) => els.map((e) => e.textContent.trim()).filter(Boolean));
+  },
+
   /** Rows coloured by test.pass/fail: re-applies the filter, waits for both kinds, returns their statuses. */
   async rowMarks(page, { mode }) {
     const f = await itemsFrame(page, { mode });

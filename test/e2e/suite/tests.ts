@@ -238,6 +238,14 @@ describe('trusted workspace', function () {
     // TS server did not answer completion requests in this headless setup (not even Math.).
   });
 
+  it('the getting-started walkthrough shows its steps', async () => {
+    await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'wirehook.wirehook#gettingStarted', false);
+    const steps: string[] = await ui('walkthrough', { title: 'Get started with Wirehook' });
+    for (const s of ['Open the demo capture', 'Write your first hook', 'Get completions', 'Filter items', 'Capture live traffic']) assert.ok(steps.includes(s), `step "${s}" among ${JSON.stringify(steps)}`);
+    await screenshot('walkthrough-dark');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('5: completes data.request. in a hook script', async function () {
     needsServer(this);
     const labels = await completionsAt(file('completions.js'), 'data.request.', ['method', 'path', 'headers']);
