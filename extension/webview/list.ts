@@ -20,6 +20,8 @@ export const ROW_HEIGHT = 22;
 const OVERSCAN = 6;
 /** Rows fetched around the visible range per request. */
 const FETCH_MARGIN = 40;
+/** A request goes out once a row this close to the visible range is missing. */
+const PREFETCH = 20;
 /** Tallest spacer used; beyond it scroll positions are scaled (browsers cap element heights near 33M px). */
 const MAX_SPACER_PX = 8_000_000;
 
@@ -195,13 +197,28 @@ export class ItemList {
 
   private requestMissing(start: number, end: number): void {
     if (this.counting) return;
-    if (!this.stale && this.rows.firstMissing(start, end) < 0) return;
     const gen = this.rows.generation;
     const now = performance.now();
-    // One request in flight per generation; a lost answer is given up after 2 s.
-    if (this.pending && this.pending.generation === gen && now - this.pending.at < 2000 && (this.stale || (this.pending.start <= start && this.pending.end >= end))) return;
-    const from = Math.max(0, start - FETCH_MARGIN);
-    const to = Math.min(this.total, end + FETCH_MARGIN);
+    const inFlight = this.pending && this.pending.generation === gen && now - this.pending.at < 2000 ? this.pending : undefined;
+    let from = Math.max(0, start - FETCH_MARGIN);
+    let to = Math.min(this.total, end + FETCH_MARGIN);
+    if (this.stale) {
+      // One re-ask of the visible range after an eviction (a lost answer is given up after 2 s).
+      if (inFlight && inFlight.start <= start && inFlight.end >= end) return;
+    } else {
+      // Asked ahead: once a row within PREFETCH rows of the view is missing (asking only when a
+      // shown row was missing drew rows as "…" and again a frame later under load), for what
+      // is missing within FETCH_MARGIN; nothing while a request in flight covers those rows.
+      const lo = Math.max(0, start - PREFETCH);
+      const hi = Math.min(this.total, end + PREFETCH);
+      const need = this.rows.firstMissing(lo, hi);
+      if (need < 0) return;
+      let needEnd = hi;
+      while (needEnd > need && this.rows.get(needEnd - 1)) needEnd--;
+      if (inFlight && inFlight.start <= need && inFlight.end >= needEnd) return;
+      from = this.rows.firstMissing(from, to);
+      while (to > from && this.rows.get(to - 1)) to--;
+    }
     if (to <= from) return;
     this.stale = false;
     this.pending = { start: from, end: to, generation: gen, at: now };
