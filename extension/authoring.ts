@@ -78,3 +78,29 @@ export async function openDemo(extensionUri: vscode.Uri): Promise<void> {
   const uri = vscode.Uri.joinPath(extensionUri, 'examples', 'captures', 'demo.pcap');
   await vscode.commands.executeCommand('vscode.openWith', uri, 'wirehook.pcap');
 }
+
+/**
+ * `npm run demo:editor` (test/e2e/demo-editor.mjs) opens the workbench on an example hook with
+ * WIREHOOK_DEMO_CAPTURE set in the extension host's environment: once that hook is loaded, the
+ * capture plays beside it in the Wirehook Capture editor and the console shows its output.
+ */
+export async function playDemoOnStart(): Promise<void> {
+  const pcap = process.env.WIREHOOK_DEMO_CAPTURE;
+  if (!pcap || !vscode.workspace.isTrusted) return;
+  const hook = vscode.window.activeTextEditor ?? (await new Promise<vscode.TextEditor | undefined>((resolve) => {
+    const sub = vscode.window.onDidChangeActiveTextEditor((e) => {
+      if (!e) return;
+      sub.dispose();
+      clearTimeout(timer);
+      resolve(e);
+    });
+    const timer = setTimeout(() => {
+      sub.dispose();
+      resolve(undefined);
+    }, 15_000);
+  }));
+  // Run Script answers once the hook is loaded, so it sees the capture from its first item.
+  if (hook?.document.languageId === 'javascript') await vscode.commands.executeCommand('wirehook.runScript', hook.document.uri);
+  await vscode.commands.executeCommand('vscode.openWith', vscode.Uri.file(pcap), 'wirehook.pcap', { viewColumn: vscode.ViewColumn.Beside, preserveFocus: true });
+  await vscode.commands.executeCommand('wirehook.showConsole');
+}

@@ -76,10 +76,10 @@ export class HookConsole implements vscode.Disposable {
   setPaused(p: boolean): void {
     if (p === this.paused) return;
     this.paused = p;
-    if (!p && this.hiddenWhilePaused > 0) {
-      this.channel.info(`(console resumed; ${this.hiddenWhilePaused} lines arrived while paused — Wirehook API getConsoleLines() keeps them)`);
+    if (!p) {
+      this.channel.info(this.hiddenWhilePaused ? `(console resumed; ${this.hiddenWhilePaused} lines arrived while paused — Wirehook API getConsoleLines() keeps them)` : '(console resumed)');
       this.hiddenWhilePaused = 0;
-    } else if (p) {
+    } else {
       this.channel.info('(console paused)');
     }
     void vscode.commands.executeCommand('setContext', 'wirehook.consolePaused', p);

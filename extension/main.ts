@@ -12,7 +12,7 @@ import { registerCaptureCommands, startCapture, stopCapture } from './capture';
 import { ItemsHub, copyItem } from './items/host';
 import { ItemDocuments, ITEM_SCHEME, itemUri } from './items/document';
 import { ITEMS_VIEW, ItemsViewProvider, PCAP_EDITOR, PcapEditorProvider } from './items/views';
-import { addTypes, newHookScript, openDemo } from './authoring';
+import { addTypes, newHookScript, openDemo, playDemoOnStart } from './authoring';
 import { exportItems } from './export';
 import type { CopyFormat } from './webview/messages';
 
@@ -128,6 +128,8 @@ export function activate(ctx: vscode.ExtensionContext): WirehookApi {
       }
     });
   }
+
+  void playDemoOnStart().catch((e) => hookConsole.warn(`demo: ${e instanceof Error ? e.message : String(e)}`));
 
   return {
     startCapture: (source) => startCapture(backend, source),

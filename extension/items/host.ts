@@ -34,7 +34,7 @@ export class ItemsHub implements vscode.Disposable {
   }
 
   private broadcastItems(n: ItemsNotification): void {
-    const msg: ToView = { type: 'items', previews: n.previews, matched: n.matched, reset: n.reset, evicted: this.backend.stats?.evicted ?? 0 };
+    const msg: ToView = { type: 'items', previews: n.previews, matched: n.matched, reset: n.reset, evicted: this.backend.stats?.evicted ?? 0, counting: !!n.counting };
     for (const h of this.hosts) h.post(msg);
   }
 
@@ -90,7 +90,7 @@ export class ItemsHost implements vscode.Disposable {
         this.post(this.hub.statusMessage());
         if (c) {
           const r = await c.sendRequest(QueryItems, { offset: 0, limit: 0 });
-          this.post({ type: 'items', previews: [], matched: r.total, reset: true, evicted: backend.stats?.evicted ?? 0 });
+          this.post({ type: 'items', previews: [], matched: r.total, reset: true, evicted: backend.stats?.evicted ?? 0, counting: false });
         }
         return;
       }
@@ -119,7 +119,7 @@ export class ItemsHost implements vscode.Disposable {
           this.hub.query = m.query;
           this.hub.queryLanguage = r.language;
         }
-        return this.hub.broadcast({ type: 'query', query: m.query, ok: r.ok, language: r.language, error: r.error, matched: r.matched });
+        return this.hub.broadcast({ type: 'query', query: m.query, ok: r.ok, language: r.language, error: r.error, matched: r.matched, ...(r.partial ? { partial: true } : {}) });
       }
       case 'getItem': {
         const c = await backend.require();

@@ -20,6 +20,8 @@ export const ROW_HEIGHT = 22;
 const OVERSCAN = 6;
 /** Rows fetched around the visible range per request. */
 const FETCH_MARGIN = 40;
+/** A request goes out once a row this close to the visible range is missing. */
+const PREFETCH = 20;
 /** Tallest spacer used; beyond it scroll positions are scaled (browsers cap element heights near 33M px). */
 const MAX_SPACER_PX = 8_000_000;
 
@@ -55,6 +57,13 @@ export class ItemList {
   private pending: { start: number; end: number; generation: number; at: number } | undefined;
   /** Held rows may have moved (eviction shifts offsets): re-ask for the visible range once. */
   private stale = false;
+  /**
+   * The server is still counting a new query's stored matches: `total` is a lower bound and the
+   * held rows (its first page and arrivals) are indexed from the oldest match found so far,
+   * while `queryItems` would answer with offsets from the true oldest. Nothing is fetched until
+   * the count comes (rebase); the rows shown meanwhile are the newest matches.
+   */
+  counting = false;
   /** Viewport height, from a ResizeObserver (never read in a frame). */
   private viewHeight = 0;
   private spacerPx = -1;
@@ -187,17 +196,55 @@ export class ItemList {
   }
 
   private requestMissing(start: number, end: number): void {
-    if (!this.stale && this.rows.firstMissing(start, end) < 0) return;
+    if (this.counting) return;
     const gen = this.rows.generation;
     const now = performance.now();
-    // One request in flight per generation; a lost answer is given up after 2 s.
-    if (this.pending && this.pending.generation === gen && now - this.pending.at < 2000 && (this.stale || (this.pending.start <= start && this.pending.end >= end))) return;
-    const from = Math.max(0, start - FETCH_MARGIN);
-    const to = Math.min(this.total, end + FETCH_MARGIN);
+    const inFlight = this.pending && this.pending.generation === gen && now - this.pending.at < 2000 ? this.pending : undefined;
+    let from = Math.max(0, start - FETCH_MARGIN);
+    let to = Math.min(this.total, end + FETCH_MARGIN);
+    if (this.stale) {
+      // One re-ask of the visible range after an eviction (a lost answer is given up after 2 s).
+      if (inFlight && inFlight.start <= start && inFlight.end >= end) return;
+    } else {
+      // Asked ahead: once a row within PREFETCH rows of the view is missing (asking only when a
+      // shown row was missing drew rows as "…" and again a frame later under load), for what
+      // is missing within FETCH_MARGIN; nothing while a request in flight covers those rows.
+      const lo = Math.max(0, start - PREFETCH);
+      const hi = Math.min(this.total, end + PREFETCH);
+      const need = this.rows.firstMissing(lo, hi);
+      if (need < 0) return;
+      let needEnd = hi;
+      while (needEnd > need && this.rows.get(needEnd - 1)) needEnd--;
+      if (inFlight && inFlight.start <= need && inFlight.end >= needEnd) return;
+      from = this.rows.firstMissing(from, to);
+      while (to > from && this.rows.get(to - 1)) to--;
+    }
     if (to <= from) return;
     this.stale = false;
     this.pending = { start: from, end: to, generation: gen, at: now };
     this.cb.fetch(from, to - from, gen);
+  }
+
+  /**
+   * A new query's count came (`total` was a lower bound): held rows' indices no longer hold, so
+   * they are dropped and the visible range re-asked. The view keeps its distance from the
+   * newest row (at the end it stays there; the selection moves with its row).
+   */
+  rebase(total: number): void {
+    const delta = total - this.total;
+    this.counting = false;
+    this.rows.invalidate();
+    this.pending = undefined;
+    if (this.selected >= 0) this.selected += delta;
+    if (!this.pinned && delta > 0) {
+      const before = this.geometry();
+      const virtualTop = this.scroller.scrollTop * before.scale + delta * ROW_HEIGHT;
+      this.total = total;
+      this.scrollTo = virtualTop / this.geometry().scale;
+    }
+    this.forgetShown();
+    this.total = total;
+    this.schedule();
   }
 
   /**
@@ -325,17 +372,23 @@ export class ItemList {
     this.pending = undefined;
     this.selected = -1;
     this.selectedId = '';
-    // The shown rows stop claiming their items now (no moment shows the old query's rows as
-    // the new one's); they are refilled on the next frame. Rendering here instead (a layout
-    // read and a rows request inside the message handler) made a filter change 10× slower in
-    // bench/webview.bench.ts.
+    this.forgetShown();
+    this.schedule();
+  }
+
+  /**
+   * The shown rows stop claiming their items now (no moment shows the old query's rows as the
+   * new one's); they are refilled on the next frame. Rendering here instead (a layout read and
+   * a rows request inside the message handler) made a filter change 10× slower in
+   * bench/webview.bench.ts.
+   */
+  private forgetShown(): void {
     for (const r of this.pool) {
       r.p = null;
       if (r.index < 0) continue;
       r.root.classList.add('loading');
       delete r.root.dataset.id;
     }
-    this.schedule();
   }
 
   dispose(): void {

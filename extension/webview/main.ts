@@ -2,6 +2,7 @@
 /** The items webview: filter box, virtualised list, detail pane; talks to extension/items/host.ts. */
 import type { ItemPreview } from '../../server/protocol';
 import { button, el, loadState, onMessage, saveState, send } from './api';
+import type { ToView } from './messages';
 import { Detail } from './detail';
 import { FilterBox } from './filter';
 import { addClause, clauseFor } from './filterField';
@@ -14,10 +15,28 @@ let rowSeq = 0;
 const rowGen = new Map<number, number>();
 let lastEvicted = -1;
 let detailId = '';
+/**
+ * A reset batch came since this view last sent setQuery. The server sends a new query's reset
+ * (and its first page, in the same batch or the next) before its answer; only when none came
+ * does the answer reset the list itself. Other views showing the same items get the server's
+ * reset batch and never reset on an answer.
+ */
+let resetSinceApply = true;
+/**
+ * The live batches' `matched` counts arrivals but not evicted matches (server/lsp/items.ts):
+ * once the store is full it climbs above the stored matches that rows answers count, and tail
+ * rows past the true end would never load. Rows answers say the true total; live totals are
+ * lowered by the excess seen then (until the next reset or count).
+ */
+let liveMatched = 0;
+let excess = 0;
 
 const filter = new FilterBox({
   check: (query, seq) => send({ type: 'check', seq, query }),
-  apply: (query) => send({ type: 'setQuery', query }),
+  apply(query) {
+    resetSinceApply = false;
+    send({ type: 'setQuery', query });
+  },
 });
 
 const list = new ItemList({
@@ -53,15 +72,30 @@ function openDetail(id: string): void {
 }
 
 const empty = el('div', 'empty');
-function renderEmpty(text: string): void {
-  const actions = el('div', 'empty-actions');
-  const act = (label: string, iconName: string, command: string) => {
+/** The capture status (`status` message): what the empty list says when no filter explains it. */
+let statusLine = 'Starting…';
+let hasSource = false;
+let emptyShown = '';
+function renderEmpty(): void {
+  const act = (label: string, iconName: string, run: () => void) => {
     const b = el('button', 'text-button');
     b.append(el('span', `codicon codicon-${iconName}`), document.createTextNode(` ${label}`));
-    b.addEventListener('click', () => send({ type: 'command', command }));
+    b.addEventListener('click', run);
     return b;
   };
-  actions.append(act('Open the demo capture', 'file-binary', 'wirehook.openDemo'), act('Open a capture file…', 'folder-opened', 'wirehook.openCaptureFile'), act('Capture live…', 'record', 'wirehook.startCapture'));
+  const command = (c: string) => () => send({ type: 'command', command: c });
+  // Empty because of the filter (or its count still running), or because nothing was captured.
+  const why = list.counting ? 'counting' : hasSource && filter.active.trim() ? 'filtered' : 'status';
+  const key = `${why}\n${statusLine}`;
+  if (key === emptyShown) return;
+  emptyShown = key;
+  const actions = el('div', 'empty-actions');
+  let text = statusLine;
+  if (why === 'counting') text = 'Looking for matching items…';
+  else if (why === 'filtered') {
+    text = 'No stored item matches the filter.';
+    actions.append(act('Clear the filter', 'clear-all', () => filter.set('', true)));
+  } else actions.append(act('Open the demo capture', 'file-binary', command('wirehook.openDemo')), act('Open a capture file…', 'folder-opened', command('wirehook.openCaptureFile')), act('Capture live…', 'record', command('wirehook.startCapture')));
   empty.replaceChildren(el('div', 'empty-title', text), actions);
 }
 
@@ -82,20 +116,40 @@ app.append(toolbar, split);
 
 function updateEmpty(): void {
   empty.hidden = list.total > 0;
+  if (!empty.hidden) renderEmpty();
 }
 
+/** The last messages from the host, for the e2e speed figures (what a slow filter waited for). */
+const trail: string[] = [];
+/** Script time of the last 256 message handlers by type, ms (the speed figures). */
+const handlerMs: Record<string, number[]> = {};
 onMessage((m) => {
+  const t0 = performance.now();
+  handle(m);
+  const times = (handlerMs[m.type] ??= []);
+  if (times.push(performance.now() - t0) > 256) times.shift();
+});
+
+function handle(m: ToView): void {
+  if (trail.push(`${Math.round(performance.now())} ${m.type}${m.type === 'items' ? ` ${m.previews.length}/${m.matched}${m.reset ? ' reset' : ''}${m.counting ? ' counting' : ''}` : m.type === 'rows' ? ` ${m.offset}+${m.items.length}/${m.total}` : m.type === 'query' ? ` ${m.matched}${m.partial ? ' partial' : ''}` : ''}`) > 40) trail.shift();
   switch (m.type) {
     case 'items': {
-      // A reset drops what is held, also the one a setQuery causes: the server may send it
-      // before or after its answer, so it cannot be told apart from a new capture's.
+      // A reset drops what is held: a new query's (its page follows) or a new capture's.
+      if (m.reset) excess = 0;
+      liveMatched = m.matched;
       if (m.reset) list.reset();
-      else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
+      // The count came: held rows were indexed from the oldest match found so far.
+      else if (list.counting && !m.counting) {
+        excess = 0;
+        list.rebase(m.matched);
+      } else if (lastEvicted >= 0 && m.evicted !== lastEvicted) list.markStale();
+      if (m.reset) resetSinceApply = true;
       lastEvicted = m.evicted;
+      list.counting = m.counting;
       const gen = list.rows.generation;
-      list.setTotal(m.matched, true);
+      list.setTotal(Math.max(0, m.matched - excess), true);
       if (m.previews.length) list.live(m.previews, gen);
-      filter.setMatched(m.matched);
+      filter.setMatched(list.total, m.counting);
       updateEmpty();
       return;
     }
@@ -103,7 +157,13 @@ onMessage((m) => {
       const gen = rowGen.get(m.seq);
       rowGen.delete(m.seq);
       if (gen === undefined) return;
-      if (m.total >= 0 && m.total !== list.total && gen === list.rows.generation) list.setTotal(m.total, false);
+      if (m.total >= 0 && gen === list.rows.generation) {
+        excess = Math.max(0, liveMatched - m.total);
+        if (m.total !== list.total) {
+          list.setTotal(m.total, false);
+          filter.setMatched(m.total, list.counting);
+        }
+      }
       list.receive(m.offset, m.items, gen);
       updateEmpty();
       return;
@@ -113,17 +173,19 @@ onMessage((m) => {
       return;
     case 'query':
       if (m.ok) {
-        // The new query's matches replace the list now; the server's reset batch follows.
-        if (m.query !== filter.active || m.matched !== undefined) {
+        if (!resetSinceApply && (m.query !== filter.active || m.matched !== undefined)) {
           list.reset();
+          list.counting = !!m.partial;
           list.setTotal(m.matched ?? list.total, false);
           updateEmpty();
         }
+        resetSinceApply = true;
         filter.active = m.query;
         if (filter.input.value !== m.query && document.activeElement !== filter.input) filter.input.value = m.query;
         saveState({ query: m.query });
       }
-      filter.showResult(m.ok, m.language ?? (m.query.trim() ? '' : 'empty'), m.error, m.matched);
+      filter.applied(m.ok, m.language ?? (m.query.trim() ? '' : 'empty'), m.error, m.matched, !!m.partial);
+      updateEmpty();
       return;
     case 'item':
       if (m.id === detailId) detail.show(m.id, m.item);
@@ -131,14 +193,15 @@ onMessage((m) => {
     case 'status':
       statusText.textContent = m.source ?? '';
       statusText.title = m.text;
-      renderEmpty(m.text);
+      statusLine = m.text;
+      hasSource = !!m.source;
+      updateEmpty();
       return;
   }
-});
+}
 
 const saved = loadState<{ query?: string }>();
 if (saved?.query) filter.input.value = saved.query;
-renderEmpty('Starting…');
 updateEmpty();
 send({ type: 'ready' });
 
@@ -153,10 +216,21 @@ send({ type: 'ready' });
   get activeQuery() {
     return filter.active;
   },
+  /** The server is still counting the active query's matches (`total` is a lower bound). */
+  get counting() {
+    return list.counting;
+  },
   /** p95 and max script time of the last 512 renders, ms. */
   renderStats() {
-    const t = list.renderMs.slice().sort((a, b) => a - b);
-    return { renders: t.length, p95: t[Math.floor(t.length * 0.95)] ?? 0, max: t[t.length - 1] ?? 0 };
+    const stat = (xs: number[]) => {
+      const t = xs.slice().sort((a, b) => a - b);
+      return { n: t.length, p95: +(t[Math.floor(t.length * 0.95)] ?? 0).toFixed(2), max: +(t[t.length - 1] ?? 0).toFixed(2) };
+    };
+    const r = stat(list.renderMs);
+    return { renders: r.n, p95: r.p95, max: r.max, handlers: Object.fromEntries(Object.entries(handlerMs).map(([k, v]) => [k, stat(v)])) };
+  },
+  get trail() {
+    return trail.slice();
   },
   get cachedRows() {
     return list.rows.size;

@@ -1,5 +1,19 @@
 // UI scenarios the e2e suite asks the launcher to play in the real workbench (playwright-core
 // reaches into the webview's nested iframes). Each returns plain JSON for the suite to assert.
+import { FRAME_TRACE_CATEGORIES, frameFigures, scrollInPage } from './frames.mjs';
+
+/** Runs `f` with the browser tracing; returns its result and the frame figures (frames.mjs). */
+async function traced(page, f) {
+  const browser = page.context().browser();
+  await browser.startTracing(page, { categories: FRAME_TRACE_CATEGORIES });
+  let r;
+  try {
+    r = await f();
+  } finally {
+    var buf = await browser.stopTracing();
+  }
+  return { ...r, trace: frameFigures(buf) };
+}
 
 /** The frame holding the items webview (`#app` with the filter box); the newest one wins. */
 export async function itemsFrame(page, { timeoutMs = 30_000, mode } = {}) {
@@ -164,6 +178,28 @@ const scenarios = {
     return seen;
   },
 
+  /**
+   * The panel's title bar actions (their labels); with `click`, clicks the one whose label
+   * starts with it, then waits for one starting with `waitFor` to be shown.
+   */
+  async panelActions(page, { click, waitFor }) {
+    const sel = '.part.panel .title-actions .action-item .action-label';
+    await page.waitForSelector(sel, { timeout: 10_000 });
+    if (waitFor && !click) await page.waitForSelector(`${sel}[aria-label^="${waitFor}"]`, { timeout: 10_000 });
+    if (click) {
+      await page.click(`${sel}[aria-label^="${click}"]`);
+      if (waitFor) await page.waitForSelector(`${sel}[aria-label^="${waitFor}"]`, { timeout: 10_000 });
+      await page.mouse.move(1, 1); // no hover tooltip in the next screenshot
+    }
+    return page.$$eval(sel, (els) => els.map((e) => e.getAttribute('aria-label') ?? ''));
+  },
+
+  /** The getting-started walkthrough page: its title and step titles as shown. */
+  async walkthrough(page, { title }) {
+    await page.getByText(title, { exact: true }).first().waitFor({ timeout: 20_000 });
+    return page.$$eval('.gettingStartedContainer .step-title', (els) => els.map((e) => e.textContent.trim()).filter(Boolean));
+  },
+
   /** Rows coloured by test.pass/fail: re-applies the filter, waits for both kinds, returns their statuses. */
   async rowMarks(page, { mode }) {
     const f = await itemsFrame(page, { mode });
@@ -201,81 +237,74 @@ const scenarios = {
    */
   async measureFloor(page, { mode, ms = 3000 }) {
     const f = await itemsFrame(page, { mode });
-    return f.evaluate(async (dur) => {
+    await f.evaluate((dur) => {
       const host = document.querySelector('.list-scroller');
       const r = host.getBoundingClientRect();
       const sc = document.createElement('div');
+      sc.className = 'wirehook-floor';
       sc.style.cssText = `position:fixed;left:${r.left}px;top:${r.top}px;width:${r.width}px;height:${r.height}px;overflow:auto;contain:strict;z-index:10;background:var(--vscode-panel-background)`;
       const tall = document.createElement('div');
       tall.style.cssText = 'height:2200000px;background:repeating-linear-gradient(transparent 0 21px, var(--vscode-panel-border, #888) 21px 22px)';
       sc.append(tall);
       document.body.append(sc);
-      const times = [];
-      let last = performance.now();
-      const end = last + dur;
-      await new Promise((done) => {
-        const step = (now) => {
-          times.push(now - last);
-          last = now;
-          sc.scrollTop += 97;
-          if (now < end) requestAnimationFrame(step);
-          else done();
-        };
-        requestAnimationFrame(step);
-      });
-      sc.remove();
-      times.shift();
-      times.sort((a, b) => a - b);
-      const pct = (p) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
-      return { frames: times.length, p50: pct(0.5), p95: pct(0.95), max: times[times.length - 1] };
     }, ms);
+    const r = await traced(page, () => f.evaluate(scrollInPage, { selector: '.wirehook-floor', ms, wrap: false }));
+    await f.evaluate(() => document.querySelector('.wirehook-floor')?.remove());
+    return r;
   },
 
   /**
-   * Speed figures (docs/extension.md): scrolls the list for `ms` and records frame times with
-   * requestAnimationFrame; then applies `query` and times until the visible rows re-render.
+   * Speed figures (docs/extension.md): scrolls the list for `ms`, traced (main-thread CPU per
+   * frame) and timed (rAF intervals, Long Animation Frames); then applies `query` and times
+   * until the visible rows re-render, and until the count is known.
    */
   async measure(page, { mode, ms = 3000, query }) {
     const f = await itemsFrame(page, { mode });
-    const frames = await f.evaluate(async (dur) => {
-      const sc = document.querySelector('.list-scroller');
-      const times = [];
-      let last = performance.now();
-      const end = last + dur;
-      await new Promise((done) => {
-        const step = (now) => {
-          times.push(now - last);
-          last = now;
-          sc.scrollTop += 97; // ~4.4 rows a frame
-          if (sc.scrollTop + sc.clientHeight >= sc.scrollHeight) sc.scrollTop = 0;
-          if (now < end) requestAnimationFrame(step);
-          else done();
-        };
-        requestAnimationFrame(step);
-      });
-      times.shift();
-      times.sort((a, b) => a - b);
-      const pct = (p) => times[Math.min(times.length - 1, Math.floor(times.length * p))];
-      return { frames: times.length, p50: pct(0.5), p95: pct(0.95), max: times[times.length - 1], render: window.__wirehook.renderStats(), cachedRows: window.__wirehook.cachedRows, total: window.__wirehook.total };
-    }, ms);
-    let filterMs = null;
-    let applied = null;
-    let renderAfterRows = null;
+    const frames = await traced(page, () => f.evaluate(scrollInPage, { selector: '.list-scroller', ms }));
+    Object.assign(frames, await f.evaluate(() => {
+      const shown = [...document.querySelectorAll('.row')].filter((r) => r.style.display !== 'none');
+      return {
+        render: window.__wirehook.renderStats(),
+        cachedRows: window.__wirehook.cachedRows,
+        total: window.__wirehook.total,
+        // Rows still waiting for their preview when the scroll ended (a slow host shows "…").
+        loadingAtEnd: `${shown.filter((r) => r.classList.contains('loading')).length}/${shown.length}`,
+        counting: window.__wirehook.counting,
+        lastMessages: window.__wirehook.trail.slice(-6),
+      };
+    }));
+    let filter = null;
     if (query !== undefined) {
       const input = await f.waitForSelector('.filter-input');
       await input.fill(query);
-      const t = Date.now();
-      await input.press('Enter');
-      await f.waitForFunction((q) => window.__wirehook.activeQuery === q, query, { timeout: 90_000, polling: 'raf' });
-      applied = Date.now() - t;
-      await f.waitForFunction(() => {
-        const rows = [...document.querySelectorAll('.row')].filter((r) => r.style.display !== 'none');
-        return rows.length > 0 && rows.every((r) => r.dataset.id && !r.classList.contains('loading'));
-      }, null, { timeout: 90_000, polling: 'raf' });
-      filterMs = Date.now() - t;
-      renderAfterRows = await f.evaluate(() => window.__wirehook.renderStats());
+      // Timed in the page, from Enter: the answer (active query), every shown row one of the
+      // new query's (with a filter, rows of the previous query still on screen do not count),
+      // and the count known (no longer `counting`).
+      filter = await f.evaluate(async (q) => {
+        const t0 = performance.now();
+        const ms = () => Math.round(performance.now() - t0);
+        const w = window.__wirehook;
+        const out = { answeredMs: null, renderedMs: null, countedMs: null };
+        document.querySelector('.filter-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+        await new Promise((done) => {
+          const check = () => {
+            if (out.answeredMs === null && w.activeQuery === q) out.answeredMs = ms();
+            if (out.answeredMs !== null && out.renderedMs === null) {
+              const rows = [...document.querySelectorAll('.row')].filter((r) => r.style.display !== 'none');
+              if (rows.length > 0 && rows.every((r) => r.dataset.id && !r.classList.contains('loading') && (!q || r.querySelector('.status')?.classList.contains('error')))) out.renderedMs = ms();
+            }
+            if (out.answeredMs !== null && out.countedMs === null && !w.counting) out.countedMs = ms();
+            if ((out.renderedMs !== null && out.countedMs !== null) || performance.now() - t0 > 90_000) done();
+            else requestAnimationFrame(check);
+          };
+          requestAnimationFrame(check);
+        });
+        // What the webview received meanwhile (the host's messages), when rendering waited.
+        const trail = out.renderedMs - out.answeredMs > 50 ? w.trail.filter((l) => Number(l.split(' ')[0]) >= t0).map((l) => `${Math.round(Number(l.split(' ')[0]) - t0)}${l.slice(l.indexOf(' '))}`) : undefined;
+        return { ...out, renderStats: w.renderStats(), trail };
+      }, query);
     }
-    return { ...frames, setQueryAnsweredMs: applied, filterMs, renderAfterRows };
+    return { ...frames, filter };
   },
 };
 
