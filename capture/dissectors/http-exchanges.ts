@@ -9,6 +9,7 @@ import { BodyCollector } from './http-body';
 import { buildRequest, buildResponse, type Message } from './http-item';
 import { MAX_HELD_BODY_BYTES, MAX_HELD_EXCHANGES, httpWork } from './http-limits';
 import { markGraphql } from './graphql';
+import { hostOf } from './http-fields';
 import type { ReqLine, StatusLine } from './http-wire';
 
 /** An exchange waiting to be emitted, in request order. */
@@ -147,7 +148,12 @@ export class Exchanges {
       error: err,
     };
     // GraphQL over HTTP/1.1 (kubeshark-compat §6.8): a request body that is a GraphQL request.
-    if (!this.ctx.lean && req) markGraphql(msg, PROTOCOLS.gql11);
+    if (!this.ctx.lean && req) {
+      markGraphql(msg, PROTOCOLS.gql11);
+      // dst.name when nothing else names the server (kubeshark-compat §6.6: "else Host").
+      const host = req.head.headers['Host'];
+      if (host !== undefined) msg.dstName = hostOf(host);
+    }
     if (req) req.body.release();
     if (res) res.body.release();
     this.ctx.emit(msg);

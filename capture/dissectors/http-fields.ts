@@ -202,3 +202,19 @@ function splitTargetGeneral(url: string): Target {
   if (segs[0] === '') segs.shift();
   return { path, pathSegments: segs, queryString: qm < 0 ? {} : parseQuery(rest.slice(qm + 1)) };
 }
+
+/**
+ * The host of a `Host` / `:authority` value, port dropped (`dst.port` has it): `api:8080` →
+ * `api`, `[::1]:80` → `::1`. `""` for an absent or empty value.
+ */
+export function hostOf(authority: string | undefined): string {
+  if (!authority) return '';
+  if (authority.charCodeAt(0) === 0x5b) {
+    const close = authority.indexOf(']');
+    return close > 0 ? authority.slice(1, close) : authority;
+  }
+  const colon = authority.indexOf(':');
+  // More than one colon: a bare IPv6 address (not valid in Host, but keep it whole).
+  if (colon < 0 || authority.indexOf(':', colon + 1) >= 0) return authority;
+  return authority.slice(0, colon);
+}

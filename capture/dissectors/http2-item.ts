@@ -7,7 +7,7 @@ import type { L7Message, Timestamp } from '../types';
 import type { HttpRequest, HttpResponse, ItemError } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
 import type { BodyCollector } from './http-body';
-import { canonicalHeader } from './http-fields';
+import { canonicalHeader, hostOf } from './http-fields';
 import { buildRequest, buildResponse, type Message } from './http-item';
 import type { HeaderField } from './hpack';
 import { grpcMessages, grpcMessageText, grpcPath, isGrpc } from './grpc';
@@ -94,6 +94,10 @@ export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: 
     // CONNECT has no :path; its target is :authority (RFC 9113 §8.5).
     const url = st.h1Line?.url ?? reqH[':path'] ?? reqH[':authority'] ?? '';
     request = buildRequest(message(req, { method, url, version: st.upgraded ? 'HTTP/1.1' : VERSION }, reqH, reqCookies), cap);
+    // dst.name when nothing else names the server: `:authority`, else `Host` (an h2c upgrade's
+    // HTTP/1.1 request, or a client that sent Host) — kubeshark-compat §6.6.
+    const authority = reqH[':authority'] ?? reqH['Host'];
+    if (authority !== undefined) msg.dstName = hostOf(authority);
   } else {
     request = buildRequest(null, cap);
   }
