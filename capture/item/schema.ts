@@ -109,8 +109,8 @@ export interface HttpRequest {
   bodySize: number;
   /** gRPC items only (`protocol.abbr == "gRPC"`): the call and its request messages. */
   grpc?: GrpcRequest;
-  /** GraphQL items only (`protocol.abbr == "GQL"`): the operation the body asks for. */
-  graphql?: GraphqlOperation;
+  /** GraphQL items only (`protocol.abbr == "GQL"`): the operation(s) the request asks for. */
+  graphql?: GraphqlRequest;
 }
 
 export interface HttpContent {
@@ -173,6 +173,16 @@ export interface GraphqlOperation {
   /** The body's `operationName`, else the name of the operation in the query; `""` for anonymous ones. */
   operationName: string;
   operationType: 'query' | 'mutation' | 'subscription';
+}
+
+/** One item per HTTP exchange: for a batch, the first operation here and all of them in `operations`. */
+export interface GraphqlRequest extends GraphqlOperation {
+  /** The body was a JSON array of GraphQL requests (a batch). */
+  batch: boolean;
+  /** Every operation asked for, in order: one, or one per element of a batch. */
+  operations: GraphqlOperation[];
+  /** Where the query came from: `"body"` (POST) or `"url"` (GET `?query=`). */
+  source: 'body' | 'url';
 }
 
 // ---------------------------------------------------------------- DNS (§6.9)

@@ -80,6 +80,14 @@ test('Node http2: pseudo-headers kept, other names in canonical case, cookies, S
   assert.ok(i.requestSize > 9 && i.responseSize > 9);
 });
 
+test('dst.name from :authority (port dropped) when nothing else names the server; Host after an h2c Upgrade', () => {
+  assert.equal(byPath(node, '/echo').request.headers[':authority'], 'orders.test:8080');
+  assert.equal(byPath(node, '/echo').dst.name, 'orders.test');
+  assert.equal(byPath(node, '/hello').dst.name, '127.0.0.1');
+  for (const i of grpcRun.items) assert.equal(i.dst.name, '127.0.0.1');
+  for (const i of up.items) assert.equal(i.dst.name, '127.0.0.1', `${i.protocol.abbr} ${i.request.path}`);
+});
+
 test('Node http2: bodies (request, padded DATA, gzip, 100 kB over many frames) and trailers', () => {
   const echo = byPath(node, '/echo');
   assert.equal(echo.request.postData?.text, '{"hello":"world"}');
@@ -113,7 +121,7 @@ test('Node http2: a header block over CONTINUATION frames, a pushed stream, a cl
 test('GraphQL over HTTP/2: its own protocol entry, operation name and type from the body', () => {
   const q = byPath(node, '/graphql');
   assert.equal(q.protocol, PROTOCOLS.gql2);
-  assert.deepEqual(q.request.graphql, { operationName: 'HeroName', operationType: 'query' });
+  assert.deepEqual(q.request.graphql, { operationName: 'HeroName', operationType: 'query', batch: false, operations: [{ operationName: 'HeroName', operationType: 'query' }], source: 'body' });
   assert.equal(JSON.parse(q.request.postData!.text).query, GQL_QUERY);
 });
 

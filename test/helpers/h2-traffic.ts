@@ -107,7 +107,8 @@ export async function h2Scenario(port: number): Promise<H2Exchange[]> {
     return r;
   };
   await go('GET', '/hello', { cookie: 'c1=v1', 'user-agent': 'wirehook-test' });
-  await go('POST', '/echo', { 'content-type': 'application/json' }, '{"hello":"world"}');
+  // An :authority of its own: the item's dst.name comes from it (port dropped).
+  await go('POST', '/echo', { 'content-type': 'application/json', ':authority': 'orders.test:8080' }, '{"hello":"world"}');
   // Concurrent streams: their frames interleave on the connection.
   await Promise.all([go('GET', '/gzip', { 'accept-encoding': 'gzip' }), go('GET', '/big'), go('GET', '/trailers')]);
   await go('GET', '/bigheader', { 'x-big': BIG_HEADER });
