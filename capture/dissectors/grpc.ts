@@ -1,29 +1,71 @@
 /**
  * gRPC over HTTP/2 (https://github.com/grpc/grpc/blob/master/doc/PROTOCOL-HTTP2.md): which
  * exchanges are gRPC, and the length-prefixed message framing of their bodies. Messages are
- * protobuf without a schema here, so their bytes are shown as base64.
+ * protobuf without a schema here, so their bytes are shown as base64; compressed ones
+ * (`grpc-encoding` gzip or deflate, the prefix's compressed flag) are decompressed first with
+ * node:zlib, through the same capped decoder as HTTP bodies (http-body.ts).
  */
 import type { GrpcMessage } from '../item/schema';
+import { decodeBody } from './http-body';
 
 /** gRPC when the request's content type is application/grpc[+proto|+json…] or a grpc-status came back. */
 export function isGrpc(reqContentType: string | undefined, grpcStatus: string | undefined): boolean {
   return (reqContentType !== undefined && /^application\/grpc/i.test(reqContentType)) || grpcStatus !== undefined;
 }
 
+/** The side's `grpc-encoding`, lower-cased; `"identity"` when absent or empty. */
+export function grpcEncoding(v: string | undefined): string {
+  const e = v?.trim().toLowerCase();
+  return e ? e : 'identity';
+}
+
+/** Encodings we decompress: the ones the gRPC spec names and zlib implements. */
+const KNOWN = new Set(['gzip', 'deflate']);
+
 /**
  * Splits a body into gRPC messages: 1 byte compressed flag, 4 bytes big-endian length, the
  * message. `body` may be a capped preview of `total` bytes: the message the preview cuts is kept
- * with what there is and `truncated: true`.
+ * with what there is and `truncated: true`. Compressed messages are decompressed (`encoding` is
+ * the side's grpc-encoding); all the decompressed output of one body stays within `cap` bytes, so
+ * a small body cannot inflate to more than a body preview. `warn` hears of what cannot be
+ * decompressed (once per body).
  */
-export function grpcMessages(body: Buffer, total: number): GrpcMessage[] {
+export function grpcMessages(body: Buffer, total: number, encoding = 'identity', cap = Infinity, warn?: (detail: string) => void): GrpcMessage[] {
   const out: GrpcMessage[] = [];
+  let budget = cap;
+  let warned = false;
+  const problem = (m: GrpcMessage, why: string) => {
+    m.undecoded = why;
+    if (warn && !warned) (warned = true), warn(why);
+  };
   let p = 0;
   while (p + 5 <= body.length) {
     const length = body.readUInt32BE(p + 1);
     const s = p + 5;
     const e = Math.min(body.length, s + length);
-    const m: GrpcMessage = { compressed: body[p] === 1, length, data: body.toString('base64', s, e) };
+    const compressed = body[p] === 1;
+    const m: GrpcMessage = { compressed, length, data: '' };
     if (e - s < length) m.truncated = true;
+    if (!compressed) {
+      m.data = body.toString('base64', s, e);
+      budget -= e - s;
+    } else if (!KNOWN.has(encoding)) {
+      m.data = body.toString('base64', s, e);
+      problem(m, encoding === 'identity' ? 'compressed message without a grpc-encoding' : `unknown grpc-encoding ${encoding}`);
+    } else if (budget <= 0) {
+      m.truncated = true;
+      problem(m, 'over the body cap');
+    } else {
+      const dec = decodeBody(body.subarray(s, e), encoding, budget);
+      if (dec.corrupt) {
+        m.data = body.toString('base64', s, e);
+        problem(m, `corrupt ${encoding} data`);
+      } else {
+        m.data = dec.body.toString('base64');
+        budget -= dec.body.length;
+        if (dec.truncated) m.truncated = true;
+      }
+    }
     out.push(m);
     p = s + length;
   }
