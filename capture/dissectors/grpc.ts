@@ -15,7 +15,9 @@ export function isGrpc(reqContentType: string | undefined, grpcStatus: string | 
 
 /** The side's `grpc-encoding`, lower-cased; `"identity"` when absent or empty. */
 export function grpcEncoding(v: string | undefined): string {
-  const e = v?.trim().toLowerCase();
+  // What grpc-js and grpc-go send, as sent: no string work per item.
+  if (v === undefined || v === 'identity' || v === 'gzip' || v === 'deflate') return v ?? 'identity';
+  const e = v.trim().toLowerCase();
   return e ? e : 'identity';
 }
 
@@ -34,44 +36,62 @@ export function grpcMessages(body: Buffer, total: number, encoding = 'identity',
   const out: GrpcMessage[] = [];
   let budget = cap;
   let warned = false;
-  const problem = (m: GrpcMessage, why: string) => {
-    m.undecoded = why;
-    if (warn && !warned) (warned = true), warn(why);
-  };
   let p = 0;
   while (p + 5 <= body.length) {
     const length = body.readUInt32BE(p + 1);
     const s = p + 5;
     const e = Math.min(body.length, s + length);
-    const compressed = body[p] === 1;
-    const m: GrpcMessage = { compressed, length, data: '' };
-    if (e - s < length) m.truncated = true;
-    if (!compressed) {
-      m.data = body.toString('base64', s, e);
+    if (body[p] !== 1) {
+      // Uncompressed (nearly every message): as before, no decoder involved.
+      const m: GrpcMessage = { compressed: false, length, data: body.toString('base64', s, e) };
+      if (e - s < length) m.truncated = true;
       budget -= e - s;
-    } else if (!KNOWN.has(encoding)) {
-      m.data = body.toString('base64', s, e);
-      problem(m, encoding === 'identity' ? 'compressed message without a grpc-encoding' : `unknown grpc-encoding ${encoding}`);
-    } else if (budget <= 0) {
-      m.truncated = true;
-      problem(m, 'over the body cap');
+      out.push(m);
     } else {
-      const dec = decodeBody(body.subarray(s, e), encoding, budget);
-      if (dec.corrupt) {
-        m.data = body.toString('base64', s, e);
-        problem(m, `corrupt ${encoding} data`);
-      } else {
-        m.data = dec.body.toString('base64');
-        budget -= dec.body.length;
-        if (dec.truncated) m.truncated = true;
+      const [m, used] = compressedMessage(body, s, e, length, encoding, budget);
+      budget -= used;
+      // Said once per body; running out of budget is the cap doing its job, not worth a warning.
+      if (m.undecoded !== undefined && m.undecoded !== OVER_CAP && warn && !warned) {
+        warned = true;
+        warn(m.undecoded);
       }
+      out.push(m);
     }
-    out.push(m);
     p = s + length;
   }
   // A prefix the preview cut in the middle: the message is there, its bytes are not.
   if (p < body.length && body.length < total) out.push({ compressed: body[p] === 1, length: -1, data: '', truncated: true });
   return out;
+}
+
+const OVER_CAP = 'over the body cap';
+
+/**
+ * One message with the compressed flag: decompressed within `budget` bytes, or its wire bytes and
+ * why not; with the budget it used.
+ */
+function compressedMessage(body: Buffer, s: number, e: number, length: number, encoding: string, budget: number): [GrpcMessage, number] {
+  const m: GrpcMessage = { compressed: true, length, data: '' };
+  if (e - s < length) m.truncated = true;
+  if (!KNOWN.has(encoding)) {
+    m.data = body.toString('base64', s, e);
+    m.undecoded = encoding === 'identity' ? 'compressed message without a grpc-encoding' : `unknown grpc-encoding ${encoding}`;
+    return [m, e - s];
+  }
+  if (budget <= 0) {
+    m.truncated = true;
+    m.undecoded = OVER_CAP;
+    return [m, 0];
+  }
+  const dec = decodeBody(body.subarray(s, e), encoding, budget);
+  if (dec.corrupt) {
+    m.data = body.toString('base64', s, e);
+    m.undecoded = `corrupt ${encoding} data`;
+    return [m, e - s];
+  }
+  m.data = dec.body.toString('base64');
+  if (dec.truncated) m.truncated = true;
+  return [m, dec.body.length];
 }
 
 /** `/pkg.Service/Method` → service and method (`""` when the path has another shape). */
