@@ -146,14 +146,12 @@ export class Exchanges {
       requestTs: req ? req.startTs : res ? res.startTs : EMPTY_TS,
       responseTs: res && p.resDone ? res.endTs ?? res.startTs : null,
       error: err,
+      // dst.name when nothing else names the server (kubeshark-compat §6.6: "else Host"). In the
+      // literal, not added later: one object shape for every HTTP message.
+      dstName: req && !this.ctx.lean ? hostOf(req.head.headers['Host']) : undefined,
     };
     // GraphQL over HTTP/1.1 (kubeshark-compat §6.8): a request body that is a GraphQL request.
-    if (!this.ctx.lean && req) {
-      markGraphql(msg, PROTOCOLS.gql11);
-      // dst.name when nothing else names the server (kubeshark-compat §6.6: "else Host").
-      const host = req.head.headers['Host'];
-      if (host !== undefined) msg.dstName = hostOf(host);
-    }
+    if (!this.ctx.lean && req) markGraphql(msg, PROTOCOLS.gql11);
     if (req) req.body.release();
     if (res) res.body.release();
     this.ctx.emit(msg);

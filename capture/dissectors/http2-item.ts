@@ -87,6 +87,7 @@ export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: 
     requestTs: req.startTs ?? res.startTs ?? EMPTY_TS,
     responseTs: res.headers ? res.endTs : null,
     error,
+    dstName: undefined,
   };
   if (lean) return msg;
   let request: HttpRequest;
