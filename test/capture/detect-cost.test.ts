@@ -1,8 +1,8 @@
 /**
  * Dissector choice stays cheap (issue 11): a TCP stream no dissector claims is refused by every
  * dissector's detect() on its first bytes — one call each (a few more while a longer header
- * is still incomplete), a few byte comparisons each — and is
- * never looked at again; its packets land in `tcp/flow` and it becomes a `tcp-conn` item. Real
+ * is still incomplete), a few byte comparisons each — and is never looked at again; its
+ * packets land in `tcp/flow` and it becomes a `tcp-conn` item. Real
  * loopback traffic: a server-speaks-first text protocol (SMTP-like banner and replies) and a
  * binary request/response protocol with length prefixes, from Node's net module.
  */
