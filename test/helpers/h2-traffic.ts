@@ -293,6 +293,11 @@ export async function startCompressingGrpcServer(): Promise<{ port: number; clos
     stream.on('data', (d: Buffer) => chunks.push(d));
     stream.on('end', () => {
       const body = Buffer.concat(chunks);
+      if (body.length < 5 || (body[0] === 1 && enc !== 'gzip' && enc !== 'deflate')) {
+        // What grpc-js does with an encoding it lacks: UNIMPLEMENTED, trailers only.
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': `unsupported encoding ${enc}` }, { endStream: true });
+        return;
+      }
       const flag = body[0];
       const msg = body.subarray(5, 5 + body.readUInt32BE(1));
       const plain = flag === 1 ? (enc === 'gzip' ? zlib.gunzipSync(msg) : zlib.inflateSync(msg)) : msg;
