@@ -102,8 +102,8 @@ interface HttpRequest {
   bodySize: number;
   /** gRPC items only (`protocol.abbr == "gRPC"`): the call and its request messages. */
   grpc?: GrpcRequest;
-  /** GraphQL items only (`protocol.abbr == "GQL"`): the operation the body asks for. */
-  graphql?: GraphqlOperation;
+  /** GraphQL items only (`protocol.abbr == "GQL"`): the operation(s) the request asks for. */
+  graphql?: GraphqlRequest;
 }
 
 interface HttpContent {
@@ -136,14 +136,20 @@ interface HttpResponse {
 
 /** One length-prefixed gRPC message. */
 interface GrpcMessage {
-  /** The message is compressed (grpc-encoding); `data` is then the compressed bytes. */
+  /** The compressed flag of the message's 5-byte prefix: it was compressed with its side's `encoding`. */
   compressed: boolean;
-  /** Declared message length in bytes (`-1` when the body preview cut its 5-byte prefix). */
+  /** Declared message length in bytes on the wire, compressed size for compressed ones (`-1` when the body preview cut its 5-byte prefix). */
   length: number;
-  /** The message bytes (protobuf, not decoded: no schema), base64; capped like body previews. */
+  /**
+   * The message bytes (protobuf, not decoded: no schema), base64: decompressed when `compressed`
+   * (the decompressed bytes of one body never exceed the body cap), else as sent; the compressed
+   * wire bytes when they could not be decompressed (`undecoded` says why).
+   */
   data: string;
-  /** The body preview ended inside this message. */
+  /** The body preview (or the body cap, decompressing) ended inside this message. */
   truncated?: boolean;
+  /** Why a compressed message's `data` is still the compressed wire bytes, e.g. `"unknown grpc-encoding snappy"`. */
+  undecoded?: string;
 }
 
 interface GrpcRequest {
@@ -151,6 +157,8 @@ interface GrpcRequest {
   service: string;
   /** `"Method"` (KFL2's `grpc_method`). */
   method: string;
+  /** The request's `grpc-encoding` (message compression): `"gzip"`, `"deflate"`, …; `"identity"` when absent. */
+  encoding: string;
   messages: GrpcMessage[];
 }
 
@@ -159,6 +167,8 @@ interface GrpcResponse {
   status: number;
   /** `grpc-message`, percent-decoded; `""` when absent. */
   message: string;
+  /** The response's `grpc-encoding`; `"identity"` when absent. */
+  encoding: string;
   messages: GrpcMessage[];
 }
 
@@ -166,6 +176,16 @@ interface GraphqlOperation {
   /** The body's `operationName`, else the name of the operation in the query; `""` for anonymous ones. */
   operationName: string;
   operationType: 'query' | 'mutation' | 'subscription';
+}
+
+/** One item per HTTP exchange: for a batch, the first operation here and all of them in `operations`. */
+interface GraphqlRequest extends GraphqlOperation {
+  /** The body was a JSON array of GraphQL requests (a batch). */
+  batch: boolean;
+  /** Every operation asked for, in order: one, or one per element of a batch. */
+  operations: GraphqlOperation[];
+  /** Where the query came from: `"body"` (POST) or `"url"` (GET `?query=`). */
+  source: 'body' | 'url';
 }
 
 // ---------------------------------------------------------------- DNS (§6.9)

@@ -12,6 +12,7 @@ import { Resolver } from 'node:dns/promises';
 import { startHttpServer, startDnsServer } from '../test/helpers/traffic';
 import { captureLoopback } from '../test/helpers/capture';
 import { collector, type Recorded } from '../test/dissectors/harness';
+import { dissectTcp, rate } from './dissect';
 import { http as httpDissector } from '../capture/dissectors/http';
 import { dns as dnsDissector } from '../capture/dissectors/dns';
 import { decodeMessage, readHeader, readName } from '../capture/dissectors/dns-wire';
@@ -42,18 +43,6 @@ function extract(): { http: Recorded[]; dnsMsgs: Buffer[] } {
   return { http: [...streams.values()], dnsMsgs };
 }
 
-function rate(fn: () => number, minMs = 1500): number {
-  fn(); // warm-up
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  let el = 0;
-  do {
-    n += fn();
-    el = Number(process.hrtime.bigint() - t0) / 1e6;
-  } while (el < minMs);
-  return (n / el) * 1000;
-}
-
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[s.length >> 1];
@@ -68,17 +57,7 @@ async function main(): Promise<void> {
   const httpMsgs = conns.reduce((n, c) => n + c.chunks.filter((k) => k.dir === 0).length, 0);
   const bytes = conns.reduce((n, c) => n + c.chunks.reduce((m, k) => m + k.bytes.length, 0), 0);
 
-  const runHttp = () => {
-    let items = 0;
-    for (const c of conns) {
-      const col = collector('tcp');
-      const p = httpDissector.tcp!(col.ctx);
-      for (const k of c.chunks) p.data(k.dir, k.bytes, k.ts);
-      p.end(null, { sec: 9, nsec: 0 }, 'fin');
-      items += col.msgs.length;
-    }
-    return items;
-  };
+  const runHttp = () => dissectTcp(httpDissector, conns);
   const floorHttp = () => {
     // Floor: find every head end and nothing else.
     let n = 0;

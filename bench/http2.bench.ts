@@ -5,7 +5,8 @@
  * streams and pairing, but no item fields), so the ratio is what building the items costs.
  */
 import * as grpc from '@grpc/grpc-js';
-import { recordRelay, collector, type Recorded } from '../test/dissectors/harness';
+import { recordRelay, type Recorded } from '../test/dissectors/harness';
+import { dissectTcp, rate } from './dissect';
 import { ECHO_SERVICE, startGrpcServer, startH2Server, h2Scenario } from '../test/helpers/h2-traffic';
 import { http2 } from '../capture/dissectors/http2';
 
@@ -32,44 +33,12 @@ async function record(): Promise<Recorded[]> {
   }
 }
 
-function rate(fn: () => number, minMs = 1500): number {
-  fn();
-  let n = 0;
-  const t0 = process.hrtime.bigint();
-  let el = 0;
-  do {
-    n += fn();
-    el = Number(process.hrtime.bigint() - t0) / 1e6;
-  } while (el < minMs);
-  return (n / el) * 1000;
-}
-
 async function main(): Promise<void> {
   const recs = await record();
-  const streams = (() => {
-    let n = 0;
-    for (const r of recs) {
-      const c = collector('tcp');
-      const p = http2.tcp!(c.ctx);
-      for (const ch of r.chunks) p.data(ch.dir, ch.bytes, ch.ts);
-      p.end(null, { sec: 2e9, nsec: 0 }, 'fin');
-      n += c.msgs.length;
-    }
-    return n;
-  })();
+  const streams = dissectTcp(http2, recs);
   const bytes = recs.reduce((n, r) => n + r.chunks.reduce((m, c) => m + c.bytes.length, 0), 0);
 
-  const run = (lean: boolean) => (): number => {
-    let n = 0;
-    for (const r of recs) {
-      const c = collector('tcp');
-      const p = http2.tcp!({ ...c.ctx, lean });
-      for (const ch of r.chunks) p.data(ch.dir, ch.bytes, ch.ts);
-      p.end(null, { sec: 2e9, nsec: 0 }, 'fin');
-      n += c.msgs.length;
-    }
-    return n;
-  };
+  const run = (lean: boolean) => (): number => dissectTcp(http2, recs, { lean });
 
   const r1 = rate(run(false));
   const r0 = rate(run(true));

@@ -84,6 +84,12 @@ export interface L7Message {
   /** Time of the last byte of the response, or null when there was none. */
   responseTs: Timestamp | null;
   error?: ItemError | null;
+  /**
+   * The server's name as the request addressed it (HTTP `Host`, HTTP/2 `:authority`, port
+   * dropped): `dst.name` when no other source (process, DNS answers) named the address
+   * (kubeshark-compat §6.6).
+   */
+  dstName?: string;
 }
 
 /** Handed to a dissector for one connection (TCP) or flow (UDP). */

@@ -92,6 +92,7 @@ function read(file, src) {
   const globals = {};
   const hooks = [];
   const protocols = [];
+  const extended = [];
   for (const st of sf.statements) {
     if (ts.isInterfaceDeclaration(st)) {
       const subst = new Map();
@@ -102,6 +103,9 @@ function read(file, src) {
         subst.text.set(tp.name.text, tp.default.getText());
       }
       interfaces[st.name.text] = { doc: docOf(src, st), members: membersOf(src, st.members, subst) };
+      // `interface FlowRequest extends FlowSide`: the base's members are merged in below.
+      const bases = (st.heritageClauses ?? []).flatMap((h) => h.types.map((t) => t.expression.getText()));
+      if (bases.length) extended.push([st.name.text, bases]);
     } else if (ts.isTypeAliasDeclaration(st)) {
       const name = st.name.text;
       const m = /^([A-Z][a-z0-9]*)Item$/.exec(name);
@@ -128,6 +132,22 @@ function read(file, src) {
       }
     }
   }
+  // Inherited members first (in the base's order), then the interface's own (which win).
+  const done = new Set();
+  const resolve = (name) => {
+    if (done.has(name)) return;
+    done.add(name);
+    const bases = extended.find(([n]) => n === name)?.[1] ?? [];
+    const own = interfaces[name].members;
+    const inherited = [];
+    for (const b of bases) {
+      if (!interfaces[b]) continue;
+      resolve(b);
+      for (const m of interfaces[b].members) if (!own.some((o) => o.name === m.name) && !inherited.some((o) => o.name === m.name)) inherited.push(m);
+    }
+    interfaces[name].members = [...inherited, ...own];
+  };
+  for (const [name] of extended) resolve(name);
   return { interfaces, aliases, globals, hooks, protocols };
 }
 

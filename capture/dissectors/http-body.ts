@@ -128,6 +128,8 @@ export interface Decoded {
   body: Buffer;
   /** The decoded preview stops short of the real body (cap, gap, or undecodable tail). */
   truncated: boolean;
+  /** The data did not decode (corrupt, or not really encoded): `body` is the wire bytes. */
+  corrupt?: true;
 }
 
 /**
@@ -162,7 +164,7 @@ function decodeOne(raw: Buffer, encoding: string | undefined, cap: number): Deco
     } catch (e) {
       if ((e as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') {
         // Corrupt or not really encoded: show the wire bytes rather than nothing.
-        return { body: raw.subarray(0, cap), truncated: raw.length > cap };
+        return { body: raw.subarray(0, cap), truncated: raw.length > cap, corrupt: true };
       }
       truncated = true;
       len = len >> 1;

@@ -9,6 +9,7 @@ import { BodyCollector } from './http-body';
 import { buildRequest, buildResponse, type Message } from './http-item';
 import { MAX_HELD_BODY_BYTES, MAX_HELD_EXCHANGES, httpWork } from './http-limits';
 import { markGraphql } from './graphql';
+import { hostOf } from './http-fields';
 import type { ReqLine, StatusLine } from './http-wire';
 
 /** An exchange waiting to be emitted, in request order. */
@@ -145,6 +146,9 @@ export class Exchanges {
       requestTs: req ? req.startTs : res ? res.startTs : EMPTY_TS,
       responseTs: res && p.resDone ? res.endTs ?? res.startTs : null,
       error: err,
+      // dst.name when nothing else names the server (kubeshark-compat §6.6: "else Host"). In the
+      // literal, not added later: one object shape for every HTTP message.
+      dstName: req && !this.ctx.lean ? hostOf(req.head.headers['Host']) : undefined,
     };
     // GraphQL over HTTP/1.1 (kubeshark-compat §6.8): a request body that is a GraphQL request.
     if (!this.ctx.lean && req) markGraphql(msg, PROTOCOLS.gql11);

@@ -202,3 +202,30 @@ function splitTargetGeneral(url: string): Target {
   if (segs[0] === '') segs.shift();
   return { path, pathSegments: segs, queryString: qm < 0 ? {} : parseQuery(rest.slice(qm + 1)) };
 }
+
+let lastAuthority = '';
+let lastHost = '';
+
+/**
+ * The host of a `Host` / `:authority` value, port dropped (`dst.port` has it): `api:8080` →
+ * `api`, `[::1]:80` → `::1`. `""` for an absent or empty value.
+ */
+export function hostOf(authority: string | undefined): string {
+  if (!authority) return '';
+  // A connection sends the same Host on every request (often the very same string, from the
+  // header parser's memo): remember the last answer.
+  if (authority === lastAuthority) return lastHost;
+  lastAuthority = authority;
+  return (lastHost = hostOfUncached(authority));
+}
+
+function hostOfUncached(authority: string): string {
+  if (authority.charCodeAt(0) === 0x5b) {
+    const close = authority.indexOf(']');
+    return close > 0 ? authority.slice(1, close) : authority;
+  }
+  const colon = authority.indexOf(':');
+  // More than one colon: a bare IPv6 address (not valid in Host, but keep it whole).
+  if (colon < 0 || authority.indexOf(':', colon + 1) >= 0) return authority;
+  return authority.slice(0, colon);
+}

@@ -7,10 +7,10 @@ import type { L7Message, Timestamp } from '../types';
 import type { HttpRequest, HttpResponse, ItemError } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
 import type { BodyCollector } from './http-body';
-import { canonicalHeader } from './http-fields';
+import { canonicalHeader, hostOf } from './http-fields';
 import { buildRequest, buildResponse, type Message } from './http-item';
 import type { HeaderField } from './hpack';
-import { grpcMessages, grpcMessageText, grpcPath, isGrpc } from './grpc';
+import { grpcEncoding, grpcMessages, grpcMessageText, grpcPath, isGrpc } from './grpc';
 import { markGraphql } from './graphql';
 
 /** One direction of a stream: the request or the response. */
@@ -70,7 +70,8 @@ function message(part: H2Part, line: Message['head']['line'], headers: Record<st
   return { head: { line, headers, setCookies }, startTs: part.startTs ?? EMPTY_TS, endTs: part.endTs, wireBytes: part.wire, body: part.body, problem: part.problem };
 }
 
-export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: ItemError | null): L7Message {
+/** `warn`: hears what could not be decoded (a gRPC message in an unknown grpc-encoding). */
+export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: ItemError | null, warn?: (detail: string) => void): L7Message {
   const { req, res } = st;
   const reqCookies: string[] = [];
   const resCookies: string[] = [];
@@ -86,6 +87,7 @@ export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: 
     requestTs: req.startTs ?? res.startTs ?? EMPTY_TS,
     responseTs: res.headers ? res.endTs : null,
     error,
+    dstName: undefined,
   };
   if (lean) return msg;
   let request: HttpRequest;
@@ -94,6 +96,10 @@ export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: 
     // CONNECT has no :path; its target is :authority (RFC 9113 §8.5).
     const url = st.h1Line?.url ?? reqH[':path'] ?? reqH[':authority'] ?? '';
     request = buildRequest(message(req, { method, url, version: st.upgraded ? 'HTTP/1.1' : VERSION }, reqH, reqCookies), cap);
+    // dst.name when nothing else names the server: `:authority`, else `Host` (an h2c upgrade's
+    // HTTP/1.1 request, or a client that sent Host) — kubeshark-compat §6.6.
+    const authority = reqH[':authority'] ?? reqH['Host'];
+    if (authority !== undefined) msg.dstName = hostOf(authority);
   } else {
     request = buildRequest(null, cap);
   }
@@ -104,10 +110,12 @@ export function buildH2Message(st: H2Stream, lean: boolean, cap: number, error: 
   if (grpc) {
     const rb = req.body.bytes();
     if (request.postData) request.postData.text = rb.toString('base64');
-    request.grpc = { ...grpcPath(request.path), messages: grpcMessages(rb, req.body.total) };
+    const reqEnc = grpcEncoding(reqH?.['Grpc-Encoding']);
+    const resEnc = grpcEncoding(resH?.['Grpc-Encoding']);
+    request.grpc = { ...grpcPath(request.path), encoding: reqEnc, messages: grpcMessages(rb, req.body.total, reqEnc, cap, warn) };
     const gs = resH?.['Grpc-Status'];
     const code = gs !== undefined && /^\d+$/.test(gs) ? Number(gs) : -1;
-    response.grpc = { status: code, message: grpcMessageText(resH?.['Grpc-Message']), messages: grpcMessages(res.body.bytes(), res.body.total) };
+    response.grpc = { status: code, message: grpcMessageText(resH?.['Grpc-Message']), encoding: resEnc, messages: grpcMessages(res.body.bytes(), res.body.total, resEnc, cap, warn) };
   }
   msg.request = request as unknown as Record<string, unknown>;
   msg.response = response as unknown as Record<string, unknown>;

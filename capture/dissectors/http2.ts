@@ -69,6 +69,9 @@ export class H2Connection implements TcpStreamParser {
   private closed = false;
   private lastPending: Timestamp | null | undefined = undefined;
 
+  /** gRPC messages that could not be decompressed are counted under `grpc` in --stats. */
+  private readonly grpcWarn = (detail: string): void => this.ctx.warn('grpc', detail);
+
   constructor(private readonly ctx: DissectorContext) {
     this.sides = [new Side(0, this, true), new Side(1, this, false)];
   }
@@ -379,7 +382,7 @@ export class H2Connection implements TcpStreamParser {
     let error: ItemError | null = st.error;
     if (!error && st.noRequest) error = { type: 'pair-not-found', msg: 'response without a request (capture started mid-connection or the request was lost)' };
     if (!error && (st.req.problem || st.res.problem)) error = { type: 'dissection', msg: (st.req.problem ?? st.res.problem)! };
-    const msg: L7Message = buildH2Message(st, this.ctx.lean === true, this.ctx.bodyCap, error);
+    const msg: L7Message = buildH2Message(st, this.ctx.lean === true, this.ctx.bodyCap, error, this.grpcWarn);
     st.req.body.release();
     st.res.body.release();
     this.ctx.emit(msg);

@@ -13,6 +13,7 @@ import type { Direction, DissectorContext, TcpStreamParser, Timestamp } from '..
 import type { WsMessage } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
 import { registerUpgrade, type UpgradeExchange } from './upgrades';
+import { hostOf } from './http-fields';
 import { Inflater, INFLATE_CAP, negotiated } from './ws-deflate';
 
 const EMPTY = Buffer.alloc(0);
@@ -69,7 +70,11 @@ class WsStream implements TcpStreamParser {
   /** Earliest start of a message still being assembled (for ctx.pending). */
   private pendingTs: Timestamp | null = null;
 
+  /** The upgrade request's Host (port dropped): dst.name of every message, as of the 101 item. */
+  private readonly dstName: string | undefined;
+
   constructor(private readonly ctx: DissectorContext, ex: UpgradeExchange) {
+    this.dstName = ex.request ? hostOf(ex.request.headers['Host']) : undefined;
     const d = negotiated(ex.response.headers['Sec-Websocket-Extensions']);
     if (d) {
       this.sides[0].inflater = new Inflater(!d.clientNoTakeover);
@@ -230,6 +235,7 @@ class WsStream implements TcpStreamParser {
       requestTs: m.ts,
       responseTs: ts,
       error,
+      dstName: this.dstName,
     });
     this.updatePending();
   }

@@ -61,6 +61,11 @@ function endpoint(ip: string, port: string, n: EndpointNames | null): Endpoint {
   return { ip, port, name: e.name, namespace: '', processName: e.processName, processId: e.processId };
 }
 
+/** The request's own name for the server (Host / :authority), with the process facts kept. */
+function named(name: string, n: EndpointNames | null): EndpointNames {
+  return { name, processName: n?.processName ?? '', processId: n?.processId ?? 0 };
+}
+
 export function elapsedMs(req: Timestamp, res: Timestamp | null): number {
   if (!res) return 0;
   const ms = Math.round((res.sec - req.sec) * 1000 + (res.nsec - req.nsec) / 1e6);
@@ -120,7 +125,7 @@ export function buildItem(
     protocol: msg.protocol,
     tls: false,
     src: endpoint(flow.srcIp, pre.srcPort, srcNames),
-    dst: endpoint(flow.dstIp, pre.dstPort, dstNames),
+    dst: endpoint(flow.dstIp, pre.dstPort, msg.dstName && !dstNames?.name ? named(msg.dstName, dstNames) : dstNames),
     outgoing: false,
     timestamp: ts.sec * 1000 + Math.floor(ts.nsec / 1e6),
     startTime: rfc3339(ts.sec, ts.nsec),

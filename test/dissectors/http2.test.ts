@@ -80,6 +80,14 @@ test('Node http2: pseudo-headers kept, other names in canonical case, cookies, S
   assert.ok(i.requestSize > 9 && i.responseSize > 9);
 });
 
+test('dst.name from :authority (port dropped) when nothing else names the server; Host after an h2c Upgrade', () => {
+  assert.equal(byPath(node, '/echo').request.headers[':authority'], 'orders.test:8080');
+  assert.equal(byPath(node, '/echo').dst.name, 'orders.test');
+  assert.equal(byPath(node, '/hello').dst.name, '127.0.0.1');
+  for (const i of grpcRun.items) assert.equal(i.dst.name, '127.0.0.1');
+  for (const i of up.items) assert.equal(i.dst.name, '127.0.0.1', `${i.protocol.abbr} ${i.request.path}`);
+});
+
 test('Node http2: bodies (request, padded DATA, gzip, 100 kB over many frames) and trailers', () => {
   const echo = byPath(node, '/echo');
   assert.equal(echo.request.postData?.text, '{"hello":"world"}');
@@ -110,11 +118,15 @@ test('Node http2: a header block over CONTINUATION frames, a pushed stream, a cl
   assert.equal(slow.response.status, 0);
 });
 
-test('GraphQL over HTTP/2: its own protocol entry, operation name and type from the body', () => {
+test('GraphQL over HTTP/2: its own protocol entry, operation name and type from the body (POST) or the URL (GET)', () => {
   const q = byPath(node, '/graphql');
   assert.equal(q.protocol, PROTOCOLS.gql2);
-  assert.deepEqual(q.request.graphql, { operationName: 'HeroName', operationType: 'query' });
+  assert.deepEqual(q.request.graphql, { operationName: 'HeroName', operationType: 'query', batch: false, operations: [{ operationName: 'HeroName', operationType: 'query' }], source: 'body' });
   assert.equal(JSON.parse(q.request.postData!.text).query, GQL_QUERY);
+  const get = node.items.find((i) => i.request.path === '/graphql' && i.request.method === 'GET')!;
+  assert.equal(get.protocol, PROTOCOLS.gql2);
+  assert.deepEqual(get.request.graphql, { operationName: 'HeroName', operationType: 'query', batch: false, operations: [{ operationName: 'HeroName', operationType: 'query' }], source: 'url' });
+  assert.equal(get.request.queryString.query, GQL_QUERY);
 });
 
 test('gRPC: method, status and message from the trailers, messages as base64', () => {
@@ -141,11 +153,11 @@ test('KFL2: http covers HTTP/2, grpc_method / grpc_status; legacy macros http2, 
   assert.equal(count('http', node), node.items.length);
   assert.equal(count('grpc && grpc_method == "Fail" && grpc_status == 5', grpcRun), 1);
   assert.equal(count('grpc && grpc_status != 0', grpcRun), 1);
-  assert.equal(count('gql && gqlv2', node), 1);
+  assert.equal(count('gql && gqlv2', node), 2);
   const { compileLegacy } = await import('../../server/kfl/legacy');
   const legacy = (q: string, r: Run) => { const m = compileLegacy(q); return r.items.filter((i) => m.match(i)).length; };
-  assert.equal(legacy('http2', node), node.items.length - 1);
-  assert.equal(legacy('gql', node), 1);
+  assert.equal(legacy('http2', node), node.items.length - 2);
+  assert.equal(legacy('gql', node), 2);
   assert.equal(legacy('grpc and response.headers["Grpc-Status"] == "5"', grpcRun), 1);
   assert.equal(legacy('http', node), 0, 'legacy http is HTTP/1.x only (Kubeshark)');
 });

@@ -21,6 +21,7 @@ for (const mode of ['off', 'takeover', 'no-takeover'] as DeflateMode[]) {
     const { items, stats } = await itemsOf(file);
     assert.equal(items[0].protocol.name, 'http', 'the upgrade request is an HTTP item');
     assert.equal((items[0].response as { status: number }).status, 101);
+    assert.equal(items[0].dst.name, '127.0.0.1');
     const ws = items.filter((i) => i.protocol.name === 'ws');
     assert.ok(ws.every((i) => i.error === null), JSON.stringify(ws.filter((i) => i.error).map((i) => i.error)));
     // Per direction, in order: what the peers sent (client and server interleave on the wire).
@@ -37,6 +38,7 @@ for (const mode of ['off', 'takeover', 'no-takeover'] as DeflateMode[]) {
       assert.equal(m === i.request ? i.responseSize : i.requestSize, 0);
       assert.equal(m.masked, m.from === 'client', 'client frames are masked, server frames not');
       assert.equal(i.stream, items[0].stream, 'same stream as the upgrade');
+      assert.equal(i.dst.name, '127.0.0.1', 'dst.name from the upgrade request\'s Host, as on its 101 item');
     }
     const texts = ws.map(msgOf).filter((m) => m.opcode === 'text');
     assert.equal(texts[0].text, 'hello websocket');

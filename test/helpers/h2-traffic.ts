@@ -14,6 +14,7 @@ import * as grpc from '@grpc/grpc-js';
 
 export interface H2Exchange {
   method: string;
+  /** Without the query string (what the item's request.path holds). */
   path: string;
   status: number;
 }
@@ -38,7 +39,7 @@ export async function startH2Server(): Promise<{ port: number; close(): Promise<
   const server = http2.createServer({ paddingStrategy: http2.constants.PADDING_STRATEGY_MAX });
   server.on('stream', (stream, headers) => {
     stream.on('error', () => {});
-    const path = String(headers[':path']);
+    const path = String(headers[':path']).split('?')[0];
     const chunks: Buffer[] = [];
     stream.on('data', (d: Buffer) => chunks.push(d));
     stream.on('end', () => {
@@ -103,15 +104,18 @@ export async function h2Scenario(port: number): Promise<H2Exchange[]> {
   const out: H2Exchange[] = [];
   const go = async (method: string, path: string, extra: http2.OutgoingHttpHeaders = {}, body?: string | Buffer) => {
     const r = await request(session, { ':method': method, ':path': path, ...extra }, body);
-    out.push({ method, path, status: r.status });
+    out.push({ method, path: path.split('?')[0], status: r.status });
     return r;
   };
   await go('GET', '/hello', { cookie: 'c1=v1', 'user-agent': 'wirehook-test' });
-  await go('POST', '/echo', { 'content-type': 'application/json' }, '{"hello":"world"}');
+  // An :authority of its own: the item's dst.name comes from it (port dropped).
+  await go('POST', '/echo', { 'content-type': 'application/json', ':authority': 'orders.test:8080' }, '{"hello":"world"}');
   // Concurrent streams: their frames interleave on the connection.
   await Promise.all([go('GET', '/gzip', { 'accept-encoding': 'gzip' }), go('GET', '/big'), go('GET', '/trailers')]);
   await go('GET', '/bigheader', { 'x-big': BIG_HEADER });
   await go('POST', '/graphql', { 'content-type': 'application/json' }, JSON.stringify({ query: GQL_QUERY, operationName: 'HeroName', variables: { id: '1' } }));
+  // GraphQL's GET form: the query in the URL.
+  await go('GET', `/graphql?query=${encodeURIComponent(GQL_QUERY)}&operationName=HeroName&variables=${encodeURIComponent('{"id":"1"}')}`);
   await go('GET', '/push');
   await pushed;
   // A request the client cancels: RST_STREAM(CANCEL) from the client.
@@ -270,4 +274,98 @@ export async function nghttpScenario(port: number): Promise<H2Exchange[]> {
   const code = await run('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code}', '--http2-prior-knowledge', `${base}/index.html`]);
   out.push({ method: 'GET', path: '/index.html', status: Number(code) });
   return out;
+}
+
+// ------------------------------------------------------------------ gRPC with compressed messages
+
+/** A message that compresses well and one that inflates past the 64 KiB body cap from a few hundred bytes. */
+export const GRPC_TEXT = Buffer.from('compress me, gRPC! '.repeat(40));
+export const GRPC_ZEROS = Buffer.alloc(200_000);
+
+/**
+ * A gRPC server on Node's http2 that answers `/demo.Echo/Say` with `echo:` + the request message,
+ * compressed in the request's own grpc-encoding (gzip or deflate; grpc-js servers never compress
+ * responses, grpc-js clients do decompress them).
+ */
+export async function startCompressingGrpcServer(): Promise<{ port: number; close(): Promise<void> }> {
+  const server = http2.createServer();
+  server.on('stream', (stream, headers) => {
+    stream.on('error', () => {});
+    const enc = String(headers['grpc-encoding'] ?? 'identity');
+    const chunks: Buffer[] = [];
+    stream.on('data', (d: Buffer) => chunks.push(d));
+    stream.on('end', () => {
+      const body = Buffer.concat(chunks);
+      if (body.length < 5 || (body[0] === 1 && enc !== 'gzip' && enc !== 'deflate')) {
+        // What grpc-js does with an encoding it lacks: UNIMPLEMENTED, trailers only.
+        stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '12', 'grpc-message': `unsupported encoding ${enc}` }, { endStream: true });
+        return;
+      }
+      const flag = body[0];
+      const msg = body.subarray(5, 5 + body.readUInt32BE(1));
+      const plain = flag === 1 ? (enc === 'gzip' ? zlib.gunzipSync(msg) : zlib.inflateSync(msg)) : msg;
+      const reply = Buffer.concat([Buffer.from('echo:'), plain]);
+      const packed = enc === 'gzip' ? zlib.gzipSync(reply) : enc === 'deflate' ? zlib.deflateSync(reply) : reply;
+      const prefix = Buffer.alloc(5);
+      prefix[0] = enc === 'identity' ? 0 : 1;
+      prefix.writeUInt32BE(packed.length, 1);
+      stream.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-encoding': enc, 'grpc-accept-encoding': 'identity,deflate,gzip' }, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
+      stream.end(Buffer.concat([prefix, packed]));
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const port = (server.address() as net.AddressInfo).port;
+  return { port, close: () => new Promise<void>((r) => server.close(() => r())) };
+}
+
+export interface CompressedCall extends GrpcCall {
+  /** The grpc-encoding the client compressed with. */
+  encoding: string;
+  /** The server port the call went to. */
+  port: number;
+}
+
+/**
+ * grpc-js clients with compression on (`grpc.default_compression_algorithm`: gzip, then deflate)
+ * against a grpc-js server (compressed requests; it answers uncompressed) and against
+ * startCompressingGrpcServer (compressed both ways); then a raw http2 client sending a message
+ * in an encoding nobody implements (`snappy`), which the grpc-js server refuses (UNIMPLEMENTED).
+ */
+export async function compressedGrpcScenario(grpcJsPort: number, compressingPort: number): Promise<CompressedCall[]> {
+  const Client = grpc.makeGenericClientConstructor(ECHO_SERVICE, 'Echo');
+  const calls: CompressedCall[] = [];
+  for (const [encoding, algo] of [['gzip', 2], ['deflate', 1]] as const) {
+    for (const port of [grpcJsPort, compressingPort]) {
+      const client = new Client(`127.0.0.1:${port}`, grpc.credentials.createInsecure(), { 'grpc.default_compression_algorithm': algo }) as unknown as Record<string, (...a: unknown[]) => unknown> & grpc.Client;
+      const msgs = port === grpcJsPort && encoding === 'gzip' ? [GRPC_TEXT, GRPC_ZEROS] : [GRPC_TEXT];
+      for (const msg of msgs) {
+        await new Promise<void>((res) => {
+          (client.Say as (m: Buffer, cb: (e: grpc.ServiceError | null, r?: Buffer) => void) => void).call(client, msg, (e, r) => {
+            calls.push({ method: 'Say', sent: [msg], received: r ? [r] : [], code: e ? e.code : 0, details: e ? e.details : '', encoding, port });
+            res();
+          });
+        });
+      }
+      client.close();
+    }
+  }
+  // An encoding no one implements: the compressed flag set, grpc-encoding snappy.
+  const session = http2.connect(`http://127.0.0.1:${grpcJsPort}`);
+  session.on('error', () => {});
+  const junk = Buffer.from('not really snappy');
+  const framed = Buffer.concat([Buffer.from([1, 0, 0, 0, junk.length]), junk]);
+  const code = await new Promise<number>((res, rej) => {
+    const req = session.request({ ':method': 'POST', ':path': '/demo.Echo/Say', 'content-type': 'application/grpc', te: 'trailers', 'grpc-encoding': 'snappy' });
+    let status = -1;
+    req.on('response', (h) => { if (h['grpc-status'] !== undefined) status = Number(h['grpc-status']); });
+    req.on('trailers', (t) => (status = Number(t['grpc-status'])));
+    req.on('data', () => {});
+    req.on('end', () => res(status));
+    req.on('error', rej);
+    req.end(framed);
+  });
+  calls.push({ method: 'Say', sent: [junk], received: [], code, details: '', encoding: 'snappy', port: grpcJsPort });
+  await new Promise<void>((r) => session.close(() => r()));
+  return calls;
 }

@@ -147,3 +147,24 @@ test('protocols II: data.request narrows to the Redis, PostgreSQL and MySQL shap
   for (const f of ['command', 'query', 'statementId', 'parameters']) assert.ok(req('mysql').includes(f), `mysql ${f}`);
   assert.ok(!req('redis').includes('questions') && !req('mysql').includes('portal'));
 });
+
+// issue 11 (HTTP/2, gRPC, GraphQL, WebSocket, TLS, ICMP, flow items): completions come from the
+// schema, narrowed by protocol, with no list of their own.
+test('protocols I: data.request/response narrow to the WebSocket, TLS, ICMP and flow shapes; gRPC and GraphQL fields complete', () => {
+  const req = (proto: string, side = 'request') => labels(complete(hook(`if (data.protocol.name === "${proto}") { data.${side}.| }`)));
+  for (const f of ['opcode', 'payload', 'masked', 'compressed', 'closeCode']) assert.ok(req('ws').includes(f), `ws ${f}`);
+  for (const f of ['sni', 'alpn', 'ja3', 'ja4', 'cipherSuites']) assert.ok(req('tlsx').includes(f), `tlsx ${f}`);
+  for (const f of ['certificates', 'cipherSuite', 'ja3sHash']) assert.ok(req('tlsx', 'response').includes(f), `tlsx response ${f}`);
+  for (const f of ['typeCode', 'original', 'seq']) assert.ok(req('icmp').includes(f), `icmp ${f}`);
+  // Shapes that extend another (IcmpResponse extends IcmpMessage): the inherited fields too.
+  for (const f of ['rtt', 'typeCode']) assert.ok(req('icmp', 'response').includes(f), `icmp response ${f}`);
+  for (const f of ['packets', 'bytes']) assert.ok(req('tcp-conn', 'response').includes(f), `tcp-conn response ${f}`);
+  for (const f of ['state', 'packets', 'bytes', 'payload', 'duration']) assert.ok(req('tcp-conn').includes(f), `tcp-conn ${f}`);
+  assert.ok(!req('tlsx').includes('questions') && !req('ws').includes('sni'));
+  const grpc = labels(complete(hook('if (data.protocol.name === "http") { data.request.grpc.| }')));
+  for (const f of ['service', 'method', 'encoding', 'messages']) assert.ok(grpc.includes(f), `grpc ${f}`);
+  const msg = labels(complete(hook('data.response.grpc.messages[0].|')));
+  for (const f of ['compressed', 'length', 'data', 'truncated', 'undecoded']) assert.ok(msg.includes(f), `grpc message ${f}`);
+  const gql = labels(complete(hook('data.request.graphql.|')));
+  for (const f of ['operationName', 'operationType', 'batch', 'operations', 'source']) assert.ok(gql.includes(f), `graphql ${f}`);
+});
