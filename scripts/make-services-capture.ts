@@ -4,11 +4,12 @@
  * @grpc/grpc-js), GraphQL over HTTP/2, WebSocket (ws), TLS handshakes (Node tls), Redis
  * (ioredis), PostgreSQL (pg), MySQL (mysql2), AMQP (amqplib + RabbitMQ), Kafka and MongoDB
  * (kafkajs / the mongodb driver against the test responders: Debian ships neither server), and
- * a UDP flow no dissector claims. Reuses the tests' servers and scenarios; needs the test
+ * a TCP connection and a UDP flow no dissector claims. Reuses the tests' servers and scenarios; needs the test
  * servers installed (scripts/setup-test-servers.sh). Run once, as root:
  *   node --import tsx scripts/make-services-capture.ts
  */
 import dgram from 'node:dgram';
+import net from 'node:net';
 import { resolve } from 'node:path';
 import Redis from 'ioredis';
 import pg from 'pg';
@@ -33,7 +34,11 @@ async function main(): Promise<void> {
     kafka: await startKafkaResponder(), mongo: await startMongoResponder(), rabbit: await startRabbitMq(),
   };
   const udpPort = 40000 + Math.floor(Math.random() * 20000);
-  const ports = [up.h2.port, up.grpc.port, up.tls.port, up.ws.port, up.redis.port, up.pg.port, up.my.port, up.kafka.port, up.mongo.port, up.rabbit.port, udpPort];
+  // A binary echo service nobody dissects: becomes a tcp-conn item.
+  const echo = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', () => r()));
+  const echoPort = (echo.address() as net.AddressInfo).port;
+  const ports = [echoPort, up.h2.port, up.grpc.port, up.tls.port, up.ws.port, up.redis.port, up.pg.port, up.my.port, up.kafka.port, up.mongo.port, up.rabbit.port, udpPort];
   try {
     await captureLoopback(ports.map((p) => `port ${p}`).join(' or '), async () => {
       await h2Scenario(up.h2.port);
@@ -83,12 +88,19 @@ async function main(): Promise<void> {
       await mc.db('shop').collection('orders').find({ total: { $gt: 50 } }).toArray();
       await mc.close();
 
+      await new Promise<void>((r, j) => {
+        const s = net.connect(echoPort, '127.0.0.1', () => s.write(Buffer.from([0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4])));
+        s.once('data', () => s.end());
+        s.on('close', () => r());
+        s.on('error', j);
+      });
       // A UDP flow nobody dissects: becomes a udp-conn item.
       const u = dgram.createSocket('udp4');
       for (let i = 0; i < 3; i++) await new Promise<void>((r) => u.send(Buffer.from(`telemetry ${i}`), udpPort, '127.0.0.1', () => r()));
       u.close();
     }, { file: OUT });
   } finally {
+    echo.close();
     for (const s of Object.values(up) as { close?: () => Promise<void>; stop?: () => Promise<void> }[]) await (s.close ?? s.stop)!.call(s).catch(() => {});
   }
   console.log(`wrote ${OUT}`);

@@ -112,7 +112,7 @@ test('lint: a missing field collapses through "or"', () => {
   const l = only(q, /the whole expression is false/);
   const fixed = applyFix(q, l);
   assert.equal(fixed, '(response.status > 400) or error or icmp or tcp');
-  const tcpItem = { protocol: { name: 'tcp' }, error: null };
+  const tcpItem = { protocol: { name: 'tcp-conn' }, error: null };
   assert.equal(m(q, tcpItem), false);
   assert.equal(m(fixed, tcpItem), true);
   assert.deepEqual(lintLegacy(fixed), []);

@@ -144,7 +144,7 @@ test('legacy macros: expansion as Kubeshark does it', () => {
   // local macros replace standalone terms only
   assert.equal(expandMacros('!error'), '!(error.msg != "")');
   assert.equal(expandMacros('error.msg == "x" and response.payload.errorCode == 2'), 'error.msg == "x" and response.payload.errorCode == 2');
-  assert.equal(expandMacros('tcp and data.payload.startsWith("GET")'), '(protocol.name == "tcp") and data.payload.startsWith("GET")');
+  assert.equal(expandMacros('tcp and data.payload.startsWith("GET")'), '(protocol.name == r"^tcp-(conn|flow)$") and data.payload.startsWith("GET")');
   assert.equal(expandMacros('wss or ws'), 'wss or (protocol.name == "ws")');
   assert.equal(expandMacros('tlsx or tls'), '(protocol.name == "tlsx") or (tls == true)');
   assert.equal(expandMacros('conn'), '(protocol.name == r"^(tcp|udp)-conn$")');
@@ -156,10 +156,13 @@ test('legacy macros: expansion as Kubeshark does it', () => {
 });
 
 test('legacy macros: evaluation of the local choices', () => {
-  const base = { protocol: { name: 'tcp', abbr: 'TCP' }, tls: false, error: null as null | object };
+  const base = { protocol: { name: 'tcp-conn', abbr: 'TCP' }, tls: false, error: null as null | object };
   const m = (q: string, d: object) => compileLegacy(q).match(d as never);
   assert.equal(m('tcp', base), true);
+  assert.equal(m('tcp', { protocol: { name: 'tcp-flow' } }), true);
+  assert.equal(m('tcp', { protocol: { name: 'tcp' } }), false);
   assert.equal(m('udp', base), false);
+  assert.equal(m('udp', { protocol: { name: 'udp-flow' } }), true);
   assert.equal(m('error', base), false);
   assert.equal(m('!error', base), true);
   assert.equal(m('error', { ...base, error: { type: 'timeout', msg: 'stream timed out' } }), true);

@@ -220,8 +220,9 @@ export const VARIABLES: Readonly<Record<string, VarDef>> = Object.freeze({
   kafka: flag((it) => proto(it).name === 'kafka'),
   amqp: flag((it) => proto(it).name === 'amqp'),
   // Flags for Kubeshark's own L4/connection items: true only for items of that protocol.
-  tcp: flag((it) => proto(it).name === 'tcp'),
-  udp: flag((it) => proto(it).name === 'udp'),
+  // Kubeshark's raw L4 items: ours are the flow items (tcp-conn/tcp-flow, udp-conn/udp-flow).
+  tcp: flag((it) => isL4(it, 'tcp')),
+  udp: flag((it) => isL4(it, 'udp')),
   icmp: flag((it) => proto(it).name === 'icmp'),
   sctp: flag((it) => proto(it).name === 'sctp'),
   ws: flag((it) => proto(it).name === 'ws' || proto(it).name === 'websocket'),

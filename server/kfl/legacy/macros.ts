@@ -26,8 +26,9 @@ export const LEGACY_MACROS: Record<string, string> = {
   // Local choices (docs/kfl-legacy.md).
   tls: 'tls == true',
   error: 'error.msg != ""',
-  tcp: 'protocol.name == "tcp"',
-  udp: 'protocol.name == "udp"',
+  // Kubeshark's raw L4 items are ours `tcp-conn`/`tcp-flow` (`udp-…`): what `tcp and data.payload…` meant.
+  tcp: 'protocol.name == r"^tcp-(conn|flow)$"',
+  udp: 'protocol.name == r"^udp-(conn|flow)$"',
   icmp: 'protocol.name == "icmp"',
   tlsx: 'protocol.name == "tlsx"',
   ws: 'protocol.name == "ws"',
