@@ -65,6 +65,12 @@ export class ItemFeed {
   private active: CompiledQuery | null = null;
   private activeText = '';
   private matched = 0;
+  /**
+   * The store's hit cache for the active query is complete (counted): the count then comes
+   * from the store, so matches evicted from a full store stop counting. Until then arrivals
+   * only add to the provisional count.
+   */
+  private exact = true;
   private queue: Item[] = [];
   private generation = 0;
   /** While a new query's first page is looked for: matching arrivals, shown after that page. */
@@ -89,7 +95,8 @@ export class ItemFeed {
   /** A new item was stored. */
   item(item: Item): void {
     if (!this.matches(item)) return;
-    this.matched++;
+    // (count() is incremental here: the add path keeps the active query's cache current.)
+    this.matched = this.exact ? this.store.count(matcher(this.active)) : this.matched + 1;
     if (this.arrived) {
       this.arrived.push(item);
       return;
@@ -101,6 +108,11 @@ export class ItemFeed {
 
   /** After each capture batch: onItemQueried on the new matches (awaited: it backs up the capture, bounding the queue). */
   batch(): void | Promise<void> {
+    // Arrivals that did not match may still have evicted matches from a full store.
+    if (this.exact && this.arrived === null) {
+      const n = this.store.count(matcher(this.active));
+      if (n !== this.matched) this.outbox.setMatched((this.matched = n));
+    }
     if (this.queue.length) return this.runQueried();
   }
 
@@ -141,6 +153,7 @@ export class ItemFeed {
     const match = matcher(this.active);
     this.arrived = [];
     this.matched = 0;
+    this.exact = false;
     let page: { items: Item[]; all: boolean };
     try {
       page = await this.store.newestFirst(match, FIRST_PAGE, () => gen !== this.generation, FIRST_PAGE_MS);
@@ -152,6 +165,10 @@ export class ItemFeed {
     this.arrived = null;
     // this.matched counted the arrivals; the page adds the stored matches found.
     this.matched += page.items.length;
+    if (page.all) {
+      this.exact = true;
+      this.matched = this.store.count(match);
+    }
     this.outbox.resetItems(this.matched, !page.all);
     const shown = [...page.items.reverse(), ...arrived.slice(-FIRST_PAGE)];
     for (const it of shown) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
@@ -178,6 +195,7 @@ export class ItemFeed {
       this.counting = null;
       // prepare() tested up to the newest item: arrivals meanwhile are in n.
       this.matched = n;
+      this.exact = true;
       this.outbox.setMatched(n, false);
       // The time budget ran out before the page was full: the rest of it comes now.
       if (short) for (const it of this.store.newest(match, FIRST_PAGE).reverse()) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
@@ -196,6 +214,7 @@ export class ItemFeed {
     this.arrived = null;
     this.queue = [];
     this.matched = 0;
+    this.exact = true;
     this.outbox.resetItems(0);
   }
 }
