@@ -280,6 +280,8 @@ class TlsParser implements TcpStreamParser {
       responseSize: this.server ? sizes[1] : 0,
       requestTs: start,
       responseTs: this.server && ts ? ts : null,
+      // The name the client asked for names the server when nothing else does (as Host does for HTTP).
+      dstName: this.client?.sni || undefined,
       error: !this.client ? { type: 'pair-not-found', msg: 'ServerHello without a captured ClientHello' } : !this.server ? { type: 'pair-not-found', msg: 'no ServerHello before the connection ended' } : null,
     });
     this.ctx.pending(null);

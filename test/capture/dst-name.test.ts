@@ -73,3 +73,11 @@ test('hostOf: ports dropped, IPv6 brackets removed, odd values kept', () => {
   assert.equal(hostOf('[broken'), '[broken');
   assert.equal(hostOf('2001:db8::1'), '2001:db8::1');
 });
+
+test('TLS handshakes: dst.name is the SNI the client asked for; without SNI, no name', async () => {
+  const { itemsOf } = await import('../runtime/fixture');
+  const tls = itemsOf('examples/captures/services.pcap').filter((i) => i.protocol.name === 'tlsx');
+  const sni = (i: (typeof tls)[number]) => (i.request as { sni: string }).sni;
+  assert.ok(tls.some((i) => sni(i) !== '') && tls.some((i) => sni(i) === ''), 'real handshakes with and without SNI');
+  assert.deepEqual(tls.map((i) => i.dst.name), tls.map(sni));
+});
