@@ -20,7 +20,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { execFileSync } from 'node:child_process';
 import { captureLoopback } from '../helpers/capture';
-import { BEYOND, JUDGED, request, startFlexResponder, REBALANCE_IN_PROGRESS, OFFSET_METADATA_TOO_LARGE } from '../helpers/kafka-flex';
+import { BEYOND, JUDGED, LARGE_FETCH, LARGE_RECORDS, request, startFlexResponder, REBALANCE_IN_PROGRESS, OFFSET_METADATA_TOO_LARGE } from '../helpers/kafka-flex';
 import { runPipeline } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { Item, KafkaRequest, KafkaResponse } from '../../capture/item/schema';
@@ -73,6 +73,8 @@ before(async () => {
       for (let i = 0; i < PIPELINED; i++) for (const [k, v] of JUDGED) frames.push(request(k, v, 1000 + frames.length, 'pipeliner'));
       const sent = Buffer.concat(frames);
       pipelined = { sent, got: await converse(frames, true) };
+      // A large result: one Fetch answered with LARGE_RECORDS records (~0.5 MB).
+      await converse([request(1, 11, 4000, LARGE_FETCH)], false);
       await converse(BEYOND.map(([k, v]) => request(k, v, 5000 + corr++, 'beyond-tshark')), false);
     });
   } finally {
@@ -121,7 +123,7 @@ test('every request: api key, flexible version, correlation id and client id agr
     ks.forEach((k, i) => theirs.push(`${sp} ${k} v${vs[i]} #${cs[i]} ${cl[i]}`));
   }
   const ours = items.map((i) => `${i.src.port} ${rq(i).apiKey} v${rq(i).apiVersion} #${rq(i).correlationID} ${rq(i).clientID}`);
-  assert.equal(ours.length, 9 * (PIPELINED + 1));
+  assert.equal(ours.length, 9 * (PIPELINED + 1) + 1);
   assert.deepEqual(ours, theirs);
   const versions = new Set(items.map((i) => `${rq(i).apiKeyName} v${rq(i).apiVersion}`));
   for (const v of ['ApiVersions v3', 'Metadata v9', 'FindCoordinator v3', 'JoinGroup v7', 'SyncGroup v5', 'Heartbeat v4', 'Produce v8', 'Fetch v11', 'OffsetCommit v8']) assert.ok(versions.has(v), v);
@@ -137,6 +139,7 @@ test('every response pairs by correlation id, as tshark pairs it; none is missin
   }
   const ours = items.map((i) => `${i.src.port} #${rs(i).correlationID} ${rq(i).apiKey}`);
   assert.deepEqual(ours, theirs);
+  assert.ok(theirs.some((t) => t.endsWith('#4000 1')), 'the large Fetch response');
   for (const i of items) assert.equal(i.error, null, `${rq(i).apiKeyName}: ${i.error?.msg}`);
 });
 
@@ -194,6 +197,16 @@ test('record keys and values of the flexible Produce and Fetch agree with tshark
   const single = new Set(theirs.map((t) => t.split(' ')[0]));
   assert.deepEqual(ours.filter((o) => single.has(o.split(' ')[0])).sort(), theirs.sort());
   assert.ok(theirs.length >= 5);
+});
+
+test('a large Fetch (5,000 records, ~0.5 MB over many segments) is one item with every record', () => {
+  const big = items.find((i) => rq(i).clientID === LARGE_FETCH)!;
+  assert.equal(big.error, null);
+  assert.ok(big.responseSize > LARGE_RECORDS * 90, `${big.responseSize} bytes`);
+  const batch = rs(big).payload.responses[0].partitions[0].records.recordBatch;
+  assert.equal(batch.recordCount, LARGE_RECORDS);
+  assert.equal(batch.record.length, LARGE_RECORDS);
+  assert.equal(batch.record[LARGE_RECORDS - 1].key, `key-${LARGE_RECORDS - 1}`);
 });
 
 test('pipelined flexible requests cut mid-Produce: what was complete, then the Produce with an error; nothing waits', () => {

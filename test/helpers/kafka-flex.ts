@@ -167,8 +167,12 @@ export function requestBody(key: number, v: number): Buffer {
 export const REBALANCE_IN_PROGRESS = 27;
 export const OFFSET_METADATA_TOO_LARGE = 12;
 
-/** The response body a broker sends to (api key, version). */
-function answer(key: number, v: number, port: number): Buffer {
+/** Records of the large Fetch answer (to a client id of LARGE_FETCH). */
+export const LARGE_FETCH = 'large-fetch';
+export const LARGE_RECORDS = 5000;
+
+/** The response body a broker sends to (api key, version); `large`: a Fetch gets LARGE_RECORDS records. */
+function answer(key: number, v: number, port: number, large = false): Buffer {
   const w = new VW(isFlex(key, v));
   switch (key) {
     case 18: // ApiVersions v3 (its header stays v0; the body is flexible)
@@ -217,7 +221,9 @@ function answer(key: number, v: number, port: number): Buffer {
           w.i32(p).i16(0).i64(3n).i64(3n).i64(0n);
           w.a([], () => {});
           w.i32(-1);
-          w.b(p === 0 ? recordBatch([{ key: 'a', value: 'one' }, { key: null, value: 'two' }, { key: 'c', value: 'three' }]) : Buffer.alloc(0));
+          const three = [{ key: 'a', value: 'one' }, { key: null, value: 'two' }, { key: 'c', value: 'three' }];
+          const many = Array.from({ length: LARGE_RECORDS }, (_, i) => ({ key: `key-${i}`, value: `value-${i}-${'v'.repeat(80)}` }));
+          w.b(p === 0 ? recordBatch(large ? many : three) : Buffer.alloc(0));
         });
       });
       return w.t().buf();
@@ -253,9 +259,10 @@ export async function startFlexResponder(): Promise<FlexResponder> {
         const apiKey = frame.readInt16BE(0);
         const version = frame.readInt16BE(2);
         const corr = frame.readInt32BE(4);
+        const large = frame.readInt16BE(8) === LARGE_FETCH.length && frame.toString('utf8', 10, 10 + LARGE_FETCH.length) === LARGE_FETCH;
         const head = new FW().i32(corr);
         if (apiKey !== 18 && isFlex(apiKey, version)) head.tags(); // response header v1
-        const body = Buffer.concat([head.buf(), answer(apiKey, version, port)]);
+        const body = Buffer.concat([head.buf(), answer(apiKey, version, port, large)]);
         out.push(new FW().i32(body.length).buf(), body);
       }
       if (out.length && !sock.destroyed) sock.write(Buffer.concat(out));
