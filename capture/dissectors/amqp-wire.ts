@@ -229,7 +229,7 @@ export function readContentHeader(b: Buffer): { bodySize: number; properties: Am
   r.u16(); // weight
   const size = r.u64();
   const bodySize = typeof size === 'number' ? size : Number.MAX_SAFE_INTEGER;
-  let flags = r.u16();
+  const flags = r.u16();
   // Continuation flags (bit 0) extend the list; basic properties fit in the first word.
   let more = flags & 1;
   while (more) more = r.u16() & 1;
@@ -247,6 +247,5 @@ export function readContentHeader(b: Buffer): { bodySize: number; properties: Am
   if (flags & 0x0020) p.type = r.shortstr();
   if (flags & 0x0010) p.userId = r.shortstr();
   if (flags & 0x0008) p.appId = r.shortstr();
-  flags = 0;
   return { bodySize, properties: p };
 }

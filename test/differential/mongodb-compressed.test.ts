@@ -32,7 +32,7 @@ const CONCURRENT = 100;
 function snappy(b: Buffer): Buffer {
   const out: number[] = [];
   for (let n = b.length; ; n >>>= 7) { if (n < 0x80) { out.push(n); break; } out.push((n & 0x7f) | 0x80); }
-  const parts = [Buffer.from(out)];
+  const parts: Buffer[] = [Buffer.from(out)];
   for (let p = 0; p < b.length; p += 60) {
     const chunk = b.subarray(p, p + 60);
     parts.push(Buffer.from([(chunk.length - 1) << 2]), chunk);
