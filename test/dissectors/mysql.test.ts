@@ -65,6 +65,10 @@ before(async () => {
     await c.query('SELECT 1 AS a; SELECT 2 AS b, 3 AS c');
     const [big] = await c.execute('SELECT seq, MD5(seq) AS h FROM seq_1_to_20000 WHERE seq > ?', [0]);
     bigRows = (big as unknown[]).length;
+    // One row of 3 MB: past the 1 MiB kept of a packet, the rest counted and skipped.
+    const [huge] = await c.query("SELECT REPEAT('x', 3000000) AS huge");
+    assert.equal((huge as { huge: string }[])[0].huge.length, 3_000_000);
+    await c.query('SELECT 7 AS after_huge');
     await c.end();
     // Pipelining: mysql2 logs in, then its socket is taken over and 200 COM_QUERY packets are
     // written at once (one fails: no such table).
@@ -146,6 +150,14 @@ test('200 pipelined COM_QUERY packets: one item each, in order, with its result 
   assert.equal(new Set(p.map((i) => i.src.port)).size, 1, 'one connection');
   const end = items.find((i) => req(i).query === "SELECT 'pipeline-end'")!;
   assert.deepEqual([res(end).rows, end.error], [1, null]);
+});
+
+test('a 3 MB row (one packet past the 1 MiB kept): counted in full, and the next query still pairs', () => {
+  const huge = items.find((i) => req(i).query === "SELECT REPEAT('x', 3000000) AS huge")!;
+  assert.deepEqual([res(huge).type, res(huge).rows, res(huge).columns, huge.error], ['Result Set', 1, ['huge'], null]);
+  assert.ok(huge.responseSize > 3_000_000, `${huge.responseSize} bytes`);
+  const after = items.find((i) => req(i).query === 'SELECT 7 AS after_huge')!;
+  assert.deepEqual([res(after).type, res(after).rows, after.error], ['Result Set', 1, null]);
 });
 
 test('a multi-statement query adds up its result sets', () => {

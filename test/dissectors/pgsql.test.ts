@@ -86,6 +86,9 @@ before(async () => {
     await assert.rejects(c.query('SELECT * FROM nosuch WHERE id = $1', [1]), /does not exist/);
     await assert.rejects(c.query('INSERT INTO t VALUES ($1, $2)', [1, 'dup']), /duplicate key/);
     bigRows = (await c.query('SELECT g, md5(g::text) AS h FROM generate_series(1, $1::int) g', [20000])).rows.length;
+    // One DataRow of 3 MB: past the 1 MiB kept of a message, the rest counted and skipped.
+    assert.equal((await c.query("SELECT repeat('x', 3000000) AS huge")).rows[0].huge.length, 3_000_000);
+    await c.query('SELECT 7 AS after_huge');
     await c.end();
     // Pipelining: the pg client authenticates, then its socket is taken over and 200
     // Parse/Bind/Execute/Sync batches are written at once (one fails: division by zero).
@@ -168,6 +171,14 @@ test('200 pipelined extended-query batches: one item each, in order, with parame
     }
   });
   assert.equal(new Set(p.map((i) => i.src.port)).size, 1, 'one connection');
+});
+
+test('a 3 MB row (one message past the 1 MiB kept): counted in full, and the next query still pairs', () => {
+  const huge = items.find((i) => req(i).query === "SELECT repeat('x', 3000000) AS huge")!;
+  assert.deepEqual([res(huge).rows, res(huge).commandTag, res(huge).columns, huge.error], [1, 'SELECT 1', ['huge'], null]);
+  assert.ok(huge.responseSize > 3_000_000, `${huge.responseSize} bytes`);
+  const after = items.find((i) => req(i).query === 'SELECT 7 AS after_huge')!;
+  assert.deepEqual([res(after).rows, res(after).commandTag, after.error], [1, 'SELECT 1', null]);
 });
 
 test('an error at Parse: the batch is one item with the SQLSTATE', () => {
