@@ -612,10 +612,12 @@ interface MongoResponse {
 type ItemRequest = HttpRequest | DnsRequest
   | WsMessage | TlsClientHello | IcmpMessage | FlowRequest // weblayer
   | RedisMessage | PostgresqlRequest | MysqlRequest // protocols II: Redis, PostgreSQL, MySQL
+  | KafkaRequest | AmqpMethod | MongoRequest // Kafka, AMQP 0-9-1, MongoDB (issue 12)
   | Record<string, unknown>;
 type ItemResponse = HttpResponse | DnsResponse
   | WsMessage | TlsServerHello | IcmpResponse | FlowResponse // weblayer
   | RedisMessage | PostgresqlResponse | MysqlResponse // protocols II: Redis, PostgreSQL, MySQL
+  | KafkaResponse | AmqpMethod | MongoResponse // Kafka, AMQP 0-9-1, MongoDB (issue 12)
   | Record<string, unknown>;
 
 /** A dissected L7 message: one request/response exchange (Kubeshark's `Entry`). */

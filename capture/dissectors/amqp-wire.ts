@@ -4,6 +4,8 @@
  * amqplib's codec is generated internal code, not public API.
  */
 
+import type { AmqpProperties } from '../item/schema';
+
 export class AmqpShort extends Error {}
 
 /** Argument types: o octet, s short, l long, L longlong, S shortstr, X longstr, b bit, T table, t timestamp. */
@@ -215,34 +217,19 @@ export function readArgs(r: Reader, def: MethodDef, out: Record<string, unknown>
   }
 }
 
-export interface Properties {
-  contentType: string;
-  contentEncoding: string;
-  headers: Record<string, unknown>;
-  deliveryMode: number;
-  priority: number;
-  correlationId: string;
-  replyTo: string;
-  expiration: string;
-  messageId: string;
-  timestamp: string;
-  type: string;
-  userId: string;
-  appId: string;
-}
-
-export function emptyProperties(): Properties {
+/** Basic properties as the item shows them (the list lives in schema.ts's AmqpProperties). */
+export function emptyProperties(): AmqpProperties {
   return { contentType: '', contentEncoding: '', headers: {}, deliveryMode: 0, priority: 0, correlationId: '', replyTo: '', expiration: '', messageId: '', timestamp: '', type: '', userId: '', appId: '' };
 }
 
 /** Content header payload → body size and basic properties. */
-export function readContentHeader(b: Buffer): { bodySize: number; properties: Properties } {
+export function readContentHeader(b: Buffer): { bodySize: number; properties: AmqpProperties } {
   const r = new Reader(b);
   r.u16(); // class
   r.u16(); // weight
   const size = r.u64();
   const bodySize = typeof size === 'number' ? size : Number.MAX_SAFE_INTEGER;
-  let flags = r.u16();
+  const flags = r.u16();
   // Continuation flags (bit 0) extend the list; basic properties fit in the first word.
   let more = flags & 1;
   while (more) more = r.u16() & 1;
@@ -260,6 +247,5 @@ export function readContentHeader(b: Buffer): { bodySize: number; properties: Pr
   if (flags & 0x0020) p.type = r.shortstr();
   if (flags & 0x0010) p.userId = r.shortstr();
   if (flags & 0x0008) p.appId = r.shortstr();
-  flags = 0;
   return { bodySize, properties: p };
 }

@@ -13,10 +13,10 @@
  * of a known class/method that ends with the frame-end octet 0xCE.
  */
 import type { Direction, Dissector, DissectorContext } from '../types';
-import type { AmqpMethod } from '../item/schema';
+import type { AmqpMethod, AmqpProperties } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
 import { FramedStream, type Exchange, type Frame } from './framed';
-import { AmqpShort, REPLY_IDS, Reader, emptyProperties, methodDef, readArgs, readContentHeader, type Properties } from './amqp-wire';
+import { AmqpShort, REPLY_IDS, Reader, emptyProperties, methodDef, readArgs, readContentHeader } from './amqp-wire';
 
 const HEADER = Buffer.from('AMQP\x00\x00\x09\x01', 'latin1');
 const FRAME_END = 0xce;
@@ -38,7 +38,7 @@ interface Content {
   got: number;
   parts: Buffer[];
   kept: number;
-  properties: Properties | null;
+  properties: AmqpProperties | null;
 }
 
 const EMPTY_METHOD = (): AmqpMethod => ({ method: '', channel: 0 });

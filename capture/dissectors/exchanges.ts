@@ -35,6 +35,14 @@ export class ExchangeQueue<Req extends object, Res extends object> {
     return e;
   }
 
+  /** A request the stream ended inside of: an entry of what arrived, done, with the error `msg`. */
+  addCut(request: Req, response: Res, ts: Timestamp, size: number, msg: string): Exchange<Req, Res> {
+    const e = this.add(request, response, ts, size);
+    e.error = { type: 'dissection', msg };
+    e.done = true;
+    return e;
+  }
+
   /** Unfinished entries, oldest first. */
   *open(): IterableIterator<Exchange<Req, Res>> {
     for (let i = this.head; i < this.q.length; i++) if (!this.q[i].done) yield this.q[i];
@@ -53,6 +61,15 @@ export class ExchangeQueue<Req extends object, Res extends object> {
       else e.error = { type: 'pair-not-found', msg: `no response before the ${reason === 'eof' ? 'capture' : 'connection'} ended (${reason})` };
     }
     this.flush();
+  }
+
+  /**
+   * The stream cannot be read any further (bytes that are not the protocol, a capture gap with
+   * no markers to resync on): every unfinished entry ends with `why`.
+   */
+  failAll(why: string): void {
+    for (const e of this.open()) if (!e.error) e.error = { type: 'dissection', msg: why };
+    this.endAll('fin', why);
   }
 
   /** Emits the done entries at the head, then reports the oldest open request time. */
@@ -102,9 +119,32 @@ export class ByteQueue {
   private borrowed = false;
   private parts: Buffer[] = [];
   private partsLen = 0;
+  /** Bytes of an oversized message still to skip as they arrive (counted, never kept). */
+  private owed = 0;
 
   get length(): number {
     return this.buf.length - this.pos + this.partsLen;
+  }
+
+  /** Bytes of a message begun and not finished: those queued plus those still owed. */
+  get unfinished(): number {
+    return this.length + this.owed;
+  }
+
+  /** Skips n bytes: those at hand now, the rest as they arrive (see payOwed). */
+  drop(n: number): void {
+    const now = Math.min(n, this.length);
+    this.skip(now);
+    this.owed += n - now;
+  }
+
+  /** Skips what is owed from the bytes at hand; true once nothing is owed. */
+  payOwed(): boolean {
+    if (this.owed === 0) return true;
+    const n = Math.min(this.owed, this.length);
+    this.skip(n);
+    this.owed -= n;
+    return this.owed === 0;
   }
 
   push(b: Buffer): void {
@@ -167,6 +207,7 @@ export class ByteQueue {
     this.borrowed = false;
     this.parts = [];
     this.partsLen = 0;
+    this.owed = 0;
   }
 }
 

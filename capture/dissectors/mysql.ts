@@ -53,7 +53,6 @@ const newResponse = (): MysqlResponse => ({ type: '', affectedRows: 0, lastInser
 class MysqlStream implements TcpStreamParser {
   private readonly q: ExchangeQueue<MysqlRequest, MysqlResponse>;
   private readonly bq: [ByteQueue, ByteQueue] = [new ByteQueue(), new ByteQueue()];
-  private readonly skipLeft = [0, 0];
   /** A payload split over 16 MiB packets: its kept start and total size so far. */
   private readonly big: [{ b: Buffer; size: number; seq: number } | null, { b: Buffer; size: number; seq: number } | null] = [null, null];
   private phase: 'start' | 'login' | 'auth' | 'command' = 'start';
@@ -91,13 +90,9 @@ class MysqlStream implements TcpStreamParser {
   end(dir: Direction | null, ts: Timestamp, reason: 'fin' | 'rst' | 'timeout' | 'eof'): void {
     if (dir !== null || this.dead) return;
     this.dead = true;
-    const left0 = this.bq[0].length + this.skipLeft[0] + (this.big[0]?.size ?? 0);
-    if (left0 > 0) {
-      const e = this.q.add(newRequest(''), newResponse(), this.msgTs[0] ?? ts, left0);
-      e.error = { type: 'dissection', msg: `client packet cut: the connection ended mid-packet (${reason})` };
-      e.done = true;
-    }
-    const left1 = this.bq[1].length + this.skipLeft[1] + (this.big[1]?.size ?? 0);
+    const left0 = this.bq[0].unfinished + (this.big[0]?.size ?? 0);
+    if (left0 > 0) this.q.addCut(newRequest(''), newResponse(), this.msgTs[0] ?? ts, left0, `client packet cut: the connection ended mid-packet (${reason})`);
+    const left1 = this.bq[1].unfinished + (this.big[1]?.size ?? 0);
     const head = this.phase === 'command' ? this.waiting[0]?.e : this.hs;
     if (left1 > 0 && head && !head.done) {
       head.answered = true;
@@ -110,21 +105,13 @@ class MysqlStream implements TcpStreamParser {
   private fail(why: string): void {
     this.ctx.warn('mysql', why);
     this.dead = true;
-    for (const e of this.q.open()) if (!e.error) e.error = { type: 'dissection', msg: why };
-    this.q.endAll('fin', why);
+    this.q.failAll(why);
   }
 
   private pump(dir: Direction): void {
     const bq = this.bq[dir];
     for (;;) {
-      if (this.dead) return;
-      if (this.skipLeft[dir] > 0) {
-        const n = Math.min(this.skipLeft[dir], bq.length);
-        bq.skip(n);
-        this.skipLeft[dir] -= n;
-        if (this.skipLeft[dir] > 0) return;
-      }
-      if (bq.length < 4) return;
+      if (this.dead || !bq.payOwed() || bq.length < 4) return;
       const [h, ho] = bq.peek(4);
       const len = h[ho] | (h[ho + 1] << 8) | (h[ho + 2] << 16);
       const seq = h[ho + 3];
@@ -143,8 +130,7 @@ class MysqlStream implements TcpStreamParser {
       } else {
         this.packet(dir, seq, b, o + 4, o + keep, 4 + len, mts);
       }
-      bq.skip(keep);
-      this.skipLeft[dir] = 4 + len - keep;
+      bq.drop(4 + len); // past MAX_KEEP: the rest is counted, not kept
       this.msgTs[dir] = this.ts;
     }
   }

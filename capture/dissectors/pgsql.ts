@@ -47,7 +47,6 @@ function cstr(b: Buffer, p: number, end: number): [string, number] {
 class PgStream implements TcpStreamParser {
   private readonly q: ExchangeQueue<PostgresqlRequest, PostgresqlResponse>;
   private readonly bq: [ByteQueue, ByteQueue] = [new ByteQueue(), new ByteQueue()];
-  private readonly skipLeft = [0, 0];
   private clientStartup = true;
   private sslPending: Slot | null = null;
   private startup: Slot | null = null;
@@ -90,13 +89,9 @@ class PgStream implements TcpStreamParser {
   end(dir: Direction | null, ts: Timestamp, reason: 'fin' | 'rst' | 'timeout' | 'eof'): void {
     if (dir !== null || this.dead) return;
     this.dead = true;
-    const left0 = this.bq[0].length + this.skipLeft[0];
-    if (left0 > 0) {
-      const e = this.q.add(newRequest(''), newResponse(), this.msgTs[0] ?? ts, left0);
-      e.error = { type: 'dissection', msg: `client message cut: the connection ended mid-message (${reason})` };
-      e.done = true;
-    }
-    const left1 = this.bq[1].length + this.skipLeft[1];
+    const left0 = this.bq[0].unfinished;
+    if (left0 > 0) this.q.addCut(newRequest(''), newResponse(), this.msgTs[0] ?? ts, left0, `client message cut: the connection ended mid-message (${reason})`);
+    const left1 = this.bq[1].unfinished;
     const head = this.target();
     if (left1 > 0 && head) {
       head.e.answered = true;
@@ -108,21 +103,13 @@ class PgStream implements TcpStreamParser {
   private fail(why: string): void {
     this.ctx.warn('postgresql', why);
     this.dead = true;
-    for (const e of this.q.open()) if (!e.error) e.error = { type: 'dissection', msg: why };
-    this.q.endAll('fin', why);
+    this.q.failAll(why);
   }
 
   private pump(dir: Direction): void {
     const bq = this.bq[dir];
     for (;;) {
-      if (this.dead) return;
-      if (this.skipLeft[dir] > 0) {
-        const n = Math.min(this.skipLeft[dir], bq.length);
-        bq.skip(n);
-        this.skipLeft[dir] -= n;
-        if (this.skipLeft[dir] > 0) return;
-      }
-      if (bq.length === 0) return;
+      if (this.dead || !bq.payOwed() || bq.length === 0) return;
       const mts = this.msgTs[dir] ?? this.ts;
       if (dir === 1 && this.sslPending) {
         const [b, o] = bq.peek(1);
@@ -160,8 +147,7 @@ class PgStream implements TcpStreamParser {
       const [b, o] = bq.peek(keep);
       if (dir === 0) this.client(type, b, o + 5, o + keep, total, mts);
       else this.server(type, b, o + 5, o + keep, total);
-      bq.skip(keep);
-      this.skipLeft[dir] = total - keep; // an oversized message: the rest is counted, not kept
+      bq.drop(total); // an oversized message: the rest past `keep` is counted, not kept
       this.msgTs[dir] = this.ts;
     }
   }

@@ -81,9 +81,7 @@ class RedisStream implements TcpStreamParser {
     if (r0.partialBytes > 0) {
       // A command cut mid-message: what arrived of it, flagged.
       const v = r0.partial();
-      const e = this.q.add(v ? this.request(v) : empty(), empty(), this.startTs[0] ?? ts, r0.partialBytes);
-      e.error = { type: 'dissection', msg: `command cut: the connection ended mid-message (${reason})` };
-      e.done = true;
+      this.q.addCut(v ? this.request(v) : empty(), empty(), this.startTs[0] ?? ts, r0.partialBytes, `command cut: the connection ended mid-message (${reason})`);
     }
     const r1 = this.readers[1];
     const cut = r1.partialBytes > 0 ? `reply cut: the connection ended mid-message after ${r1.partialBytes} bytes (${reason})` : null;
@@ -101,9 +99,8 @@ class RedisStream implements TcpStreamParser {
   private fail(why: string): void {
     this.ctx.warn('redis', why);
     this.dead = true;
-    for (const e of this.q.open()) if (!e.error) e.error = { type: 'dissection', msg: why };
     this.waiting = [];
-    this.q.endAll('fin', why);
+    this.q.failAll(why);
   }
 
   private request(v: RVal): RedisMessage {

@@ -3,9 +3,10 @@
  * in a temporary directory) driven by `amqplib` — connection handshake, declares and binds,
  * publishes with properties, a body spanning several frames, a consumer with deliveries and
  * acks, basic.get, publisher confirms, and a passive declare the server refuses by closing the
- * channel. tshark's AMQP dissector is the judge: every method (class and method ids) on every
- * connection, channels, and the exchange, routing key and body size of each publish/deliver
- * must agree exactly. Also: a connection cut mid-message.
+ * channel, and a burst of 300 publishes consumed back. tshark's AMQP dissector is the judge: every
+ * method (class and method ids) on every connection, channels, the exchange, routing key and
+ * body size of each publish/deliver, and every close's reply code and text must agree exactly.
+ * Also: a connection cut mid-message.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -25,6 +26,7 @@ let pcap = '';
 let items: Item[] = [];
 let relayed: Recorded[] = [];
 const BIG = Buffer.alloc(300_000, 'x');
+const BURST = 300;
 
 async function drive(port: number): Promise<void> {
   const conn = await amqplib.connect(`amqp://guest:guest@127.0.0.1:${port}`);
@@ -48,6 +50,13 @@ async function drive(port: number): Promise<void> {
   const cc = await conn.createConfirmChannel();
   await new Promise<void>((res, rej) => cc.publish('logs', 'app.confirm', Buffer.from('confirmed'), {}, (err) => (err ? rej(err) : res())));
   await cc.close();
+  // A burst: BURST publishes written back to back, then consumed on another channel.
+  const burst = await conn.createChannel();
+  await burst.assertQueue('burst', { durable: false });
+  for (let i = 0; i < BURST; i++) burst.publish('', 'burst', Buffer.from(`b${i}`));
+  let n = 0;
+  await new Promise<void>((res) => { void burst.consume('burst', () => { if (++n === BURST) res(); }, { noAck: true }); });
+  await burst.close();
   const bad = await conn.createChannel();
   bad.on('error', () => {});
   await bad.checkQueue('no-such-queue').then(() => assert.fail('passive declare of a missing queue succeeded'), () => {});
@@ -169,6 +178,36 @@ test('publish and deliver: exchange, routing key and body size agree with tshark
   const big = carried.find((m) => m.method === 'basic deliver' && m.bodySize === BIG.length)!;
   assert.ok(big, 'the 300 kB body spanning several frames was reassembled');
   assert.ok(Buffer.from(big.body!, 'base64').length <= 64 * 1024, 'body kept up to the cap');
+});
+
+test('a burst of publishes: every one an item with its body, every delivery too, in order', () => {
+  const m = (i: Item) => i.request as AmqpMethod;
+  const pubs = items.filter((i) => m(i).method === 'basic publish' && m(i).routingKey === 'burst');
+  const dels = items.filter((i) => m(i).method === 'basic deliver' && m(i).routingKey === 'burst');
+  const bodies = (l: Item[]) => l.map((i) => Buffer.from(m(i).body!, 'base64').toString());
+  const want = Array.from({ length: BURST }, (_, i) => `b${i}`);
+  assert.deepEqual(bodies(pubs), want);
+  assert.deepEqual(bodies(dels), want);
+  for (const i of [...pubs, ...dels]) assert.equal(i.error, null);
+});
+
+test('reply codes and texts of every close agree with tshark', () => {
+  const rows = tshark(['-Y', 'amqp.method.arguments.reply_code', '-e', 'tcp.srcport', '-e', 'tcp.dstport', '-e', 'amqp.method.arguments.reply_code', '-e', 'amqp.method.arguments.reply_text']);
+  const theirs: string[] = [];
+  for (const [sp, dp, codes, texts] of rows) {
+    const client = sp === String(rabbit.port) ? dp : sp;
+    const t = texts.split('|');
+    codes.split('|').forEach((c, k) => theirs.push(`${client} ${c} ${t[k]}`));
+  }
+  const ours: string[] = [];
+  for (const i of items) {
+    for (const x of [i.request as AmqpMethod, i.response as AmqpMethod]) {
+      const code = x.replyCode ?? x.relyCode; // connection close keeps Kubeshark's spelling
+      if (code !== undefined && /close$/.test(x.method)) ours.push(`${i.src.port} ${code} ${x.replyText}`);
+    }
+  }
+  assert.deepEqual(ours.sort(), theirs.sort());
+  assert.ok(ours.some((o) => / 404 NOT_FOUND/.test(o)), 'the refused declare\'s 404');
 });
 
 test('the refused passive declare: the server closes the channel with 404; the declare says so', () => {

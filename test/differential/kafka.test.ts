@@ -84,6 +84,12 @@ test('kafkajs traffic gave the APIs the issue names (the responder saw them)', (
   for (const k of [0, 1, 3, 8, 10, 11, 12, 14, 18]) assert.ok(keys.has(k), `api key ${k} was used`);
 });
 
+test('the versions kafkajs spoke (what this real traffic proves; the flexible ones are in kafka-flexible.test.ts)', () => {
+  const seen = [...new Set(broker.seen.map((s) => `${s.apiKey} v${s.version}`))].sort();
+  // Produce v3, Fetch v4, ListOffsets v1, Metadata v1, OffsetCommit v2, OffsetFetch v1, ApiVersions v2; the rest v0.
+  assert.deepEqual(seen, ['0 v3', '1 v4', '10 v0', '11 v0', '12 v0', '13 v0', '14 v0', '18 v2', '19 v0', '2 v1', '3 v1', '8 v2', '9 v1']);
+});
+
 test('requests: api key, version, correlation id and client id agree with tshark, per connection, in order', () => {
   // Request frames: those sent to the broker's port.
   const rows = tshark(['-Y', `kafka && tcp.dstport == ${broker.port}`, '-e', 'tcp.srcport', '-e', 'kafka.api_key', '-e', 'kafka.api_version', '-e', 'kafka.correlation_id', '-e', 'kafka.client_id']);

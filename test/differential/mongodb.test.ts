@@ -113,6 +113,14 @@ test('command names and collections agree with tshark (first element of the comm
     compared++;
   }
   assert.ok(compared >= 8, `${compared} commands compared`);
+  // The driver's first handshake is the legacy OP_QUERY on admin.$cmd, answered by OP_REPLY.
+  const legacy = items.filter((i) => rq(i).opCode === 'OP_QUERY');
+  assert.ok(legacy.length >= 1, 'an OP_QUERY handshake');
+  for (const i of legacy) {
+    assert.deepEqual([rq(i).fullCollectionName, rs(i).opCode, rs(i).ok, i.error], ['admin.$cmd', 'OP_REPLY', 1, null]);
+    assert.match(rq(i).command, /^(hello|isMaster|ismaster)$/);
+    assert.equal(rs(i).documents.length, 1);
+  }
   const cmds = items.map((i) => rq(i).summary);
   for (const s of ['insert shop.people', 'find shop.people', 'insert shop.audit', 'ping', 'frobnicate']) assert.ok(cmds.includes(s), `${s} in ${cmds.join(', ')}`);
 });

@@ -3,9 +3,11 @@
  * --skip-ssl, no grant tables) driven by the `mysql` client (handshake, COM_QUERY, COM_INIT_DB,
  * an error) and the `mysql2` npm client (prepared statements via execute() with parameters of
  * several types, a multi-statement query, a 20,000-row result, a reset mid-result), plus a raw
- * socket that sends half a login packet; captured with tcpdump on lo. Checked against what the
- * clients got and against tshark's MySQL dissector (commands, statements, error codes, column
- * counts per connection, in order).
+ * socket that sends half a login packet, and 200 COM_QUERY packets pipelined on one connection
+ * (mysql2 logs in, the test then writes them at once on its socket); captured with tcpdump on
+ * lo. Checked against what the clients got and against tshark's MySQL dissector (commands,
+ * statements, error codes, column counts per connection, in order; prepared statements'
+ * parameters).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +23,30 @@ let srv: DbServer;
 let file = '';
 let items: Item[] = [];
 let bigRows = 0;
+const PIPELINED = 200;
+
+/** A client packet: 3-byte length, sequence id 0, payload. */
+function packet(payload: Buffer): Buffer {
+  const h = Buffer.alloc(4);
+  h.writeUIntLE(payload.length, 0, 3);
+  return Buffer.concat([h, payload]);
+}
+
+async function pipeline(port: number): Promise<void> {
+  const c = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', database: 'd' });
+  const sock = (c as unknown as { connection: { stream: net.Socket } }).connection.stream;
+  c.on('error', () => {}); // mysql2 no longer reads this socket
+  sock.removeAllListeners('data');
+  const queries = Array.from({ length: PIPELINED }, (_, i) => (i === PIPELINED / 2 ? 'SELECT * FROM nosuch2' : `SELECT ${i} AS n`));
+  queries.push("SELECT 'pipeline-end'");
+  let seen = '';
+  await new Promise<void>((res) => {
+    sock.on('data', (d: Buffer) => { seen += d.toString('latin1'); if (seen.split('pipeline-end').length > 2) res(); });
+    sock.write(Buffer.concat(queries.map((q) => packet(Buffer.concat([Buffer.from([0x03]), Buffer.from(q)])))));
+  });
+  await sleep(50); // the result's last packet
+  sock.end(packet(Buffer.from([0x01]))); // COM_QUIT
+}
 
 before(async () => {
   srv = await startMariadb();
@@ -39,7 +65,14 @@ before(async () => {
     await c.query('SELECT 1 AS a; SELECT 2 AS b, 3 AS c');
     const [big] = await c.execute('SELECT seq, MD5(seq) AS h FROM seq_1_to_20000 WHERE seq > ?', [0]);
     bigRows = (big as unknown[]).length;
+    // One row of 3 MB: past the 1 MiB kept of a packet, the rest counted and skipped.
+    const [huge] = await c.query("SELECT REPEAT('x', 3000000) AS huge");
+    assert.equal((huge as { huge: string }[])[0].huge.length, 3_000_000);
+    await c.query('SELECT 7 AS after_huge');
     await c.end();
+    // Pipelining: mysql2 logs in, then its socket is taken over and 200 COM_QUERY packets are
+    // written at once (one fails: no such table).
+    await pipeline(port);
     // A reset while a large text result set is arriving.
     const d = await mysql.createConnection({ host: '127.0.0.1', port, user: 'root', database: 'd' });
     const sock = (d as unknown as { connection: { stream: net.Socket } }).connection.stream;
@@ -106,6 +139,27 @@ test('mysql2 execute(): COM_STMT_PREPARE then COM_STMT_EXECUTE with the statemen
   assert.deepEqual([res(big).rows, res(big).columns, big.error], [20000, ['seq', 'h'], null]);
 });
 
+test('200 pipelined COM_QUERY packets: one item each, in order, with its result set; one ERR', () => {
+  const p = items.filter((i) => /^SELECT \d+ AS n$|^SELECT \* FROM nosuch2$/.test(req(i).query));
+  assert.equal(p.length, PIPELINED);
+  p.forEach((i, k) => {
+    assert.equal(i.error, null);
+    if (k === PIPELINED / 2) assert.deepEqual([res(i).type, res(i).errorCode, res(i).sqlState], ['ERR', 1146, '42S02']);
+    else assert.deepEqual([req(i).query, res(i).type, res(i).columns, res(i).rows], [`SELECT ${k} AS n`, 'Result Set', ['n'], 1]);
+  });
+  assert.equal(new Set(p.map((i) => i.src.port)).size, 1, 'one connection');
+  const end = items.find((i) => req(i).query === "SELECT 'pipeline-end'")!;
+  assert.deepEqual([res(end).rows, end.error], [1, null]);
+});
+
+test('a 3 MB row (one packet past the 1 MiB kept): counted in full, and the next query still pairs', () => {
+  const huge = items.find((i) => req(i).query === "SELECT REPEAT('x', 3000000) AS huge")!;
+  assert.deepEqual([res(huge).type, res(huge).rows, res(huge).columns, huge.error], ['Result Set', 1, ['huge'], null]);
+  assert.ok(huge.responseSize > 3_000_000, `${huge.responseSize} bytes`);
+  const after = items.find((i) => req(i).query === 'SELECT 7 AS after_huge')!;
+  assert.deepEqual([res(after).type, res(after).rows, after.error], ['Result Set', 1, null]);
+});
+
 test('a multi-statement query adds up its result sets', () => {
   const m = items.find((i) => req(i).query === 'SELECT 1 AS a; SELECT 2 AS b, 3 AS c')!;
   assert.deepEqual([res(m).type, res(m).rows, res(m).columns, res(m).columnCounts, m.error], ['Result Set', 2, ['b', 'c'], [1, 2], null]);
@@ -160,11 +214,40 @@ test('tshark agrees: commands, statements, error codes and column counts per con
   assert.ok(compared >= 4, `${compared} connections compared`);
 });
 
+test('tshark agrees: the parameters of every COM_STMT_EXECUTE (binary protocol), per connection, in order', () => {
+  const port = String(srv.port);
+  const f = ['string', 'double', 'longlong', 'long', 'tiny', 'short', 'year', 'month', 'day', 'hour', 'minute', 'second'];
+  const rows = tsharkRows(file, ['-d', `tcp.port==${port},mysql`, '-Y', `mysql.command == 23 && tcp.dstport == ${port}`], ['tcp.srcport', 'mysql.stmt_id', ...f.map((x) => `mysql.exec.field.${x}`)]);
+  const pad = (x: string) => x.padStart(2, '0');
+  const theirs = new Map<string, string[][]>();
+  for (const [sp, ids, ...v] of rows) {
+    assert.ok(!ids.includes('|'), 'one execute per frame');
+    const [str, dbl, ll, l, tiny, short, y, mo, d, h, mi, sec] = v.map(split);
+    // tshark has no field order across types: each execute's values are compared as a sorted list.
+    const vals = [...str, ...[...dbl, ...ll, ...l, ...tiny, ...short].map((x) => String(Number(x)))];
+    y.forEach((yy, k) => vals.push(`${yy}-${pad(mo[k])}-${pad(d[k])} ${pad(h[k] ?? '0')}:${pad(mi[k] ?? '0')}:${pad(sec[k] ?? '0')}`));
+    const l2 = theirs.get(sp) ?? [];
+    theirs.set(sp, l2);
+    l2.push(vals.sort());
+  }
+  const ours = new Map<string, string[][]>();
+  for (const i of items.filter((x) => req(x).command === 'COM_STMT_EXECUTE')) {
+    const l2 = ours.get(i.src.port) ?? [];
+    ours.set(i.src.port, l2);
+    // Datetimes: tshark shows no fraction of a second when it is 0; ours may.
+    l2.push(req(i).parameters.filter((x): x is string => x !== null).map((x) => (/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/.test(x) ? x.slice(0, 19) : x)).sort());
+  }
+  assert.deepEqual(ours, theirs);
+  assert.equal([...ours.values()].flat().length, 5, 'executes compared');
+  const all = [...ours.values()].flat().flat();
+  assert.ok(all.includes('three') && all.some((x) => x.startsWith('2024-02-29 ')), 'a string and a datetime among them');
+});
+
 test('KFL2 variables and the legacy macro select MySQL items by command, error code and rows', async () => {
   const { compileQuery } = await import('../../server/kfl');
   const n = (q: string, lang: 'kfl' | 'kfl2') => items.filter((i) => compileQuery(q, lang).match(i)).length;
-  assert.equal(n('mysql && mysql_error_code == 1146', 'kfl2'), 2);
-  assert.equal(n('mysql and response.errorCode == 1146', 'kfl'), 2);
+  assert.equal(n('mysql && mysql_error_code == 1146', 'kfl2'), 3);
+  assert.equal(n('mysql and response.errorCode == 1146', 'kfl'), 3);
   assert.equal(n('mysql_command == "COM_STMT_EXECUTE" && "three" in mysql_parameters', 'kfl2'), 1);
   assert.equal(n('mysql_rows == 20000 && mysql_response_type == "Result Set"', 'kfl2'), 1);
   assert.equal(n('mysql_sql_state == "23000"', 'kfl2'), 1);

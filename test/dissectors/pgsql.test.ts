@@ -3,9 +3,11 @@
  * passwords over TCP) driven by `psql` (SSLRequest refused with 'N', simple queries, a
  * multi-statement query, an error) and the `pg` npm client (extended protocol with parameters,
  * a named prepared statement, an error at Parse, a 20,000-row result, a connection reset
- * mid-result), plus a raw socket that sends half a startup packet; captured with tcpdump on lo.
- * Checked against what the clients got and against tshark's PGSQL dissector (statements, command
- * tags, SQLSTATEs and DataRow counts per connection, in order).
+ * mid-result), 200 extended-query batches pipelined on one connection (pg authenticates, the
+ * test then writes the batches at once on its socket), plus a raw socket that sends half a
+ * startup packet; captured with tcpdump on lo. Checked against what the clients got and against
+ * tshark's PGSQL dissector (statements, Bind parameters, command tags, SQLSTATEs and DataRow
+ * counts per connection, in order).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +23,47 @@ let srv: DbServer;
 let file = '';
 let items: Item[] = [];
 let bigRows = 0;
+const PIPELINED = 200;
+
+/** A frontend message: type byte, int32 length, body. */
+function msg(type: string, ...parts: Buffer[]): Buffer {
+  const body = Buffer.concat(parts);
+  const h = Buffer.alloc(5);
+  h.write(type, 0, 'latin1');
+  h.writeInt32BE(4 + body.length, 1);
+  return Buffer.concat([h, body]);
+}
+const z = (s: string) => Buffer.from(s + '\0');
+const i16 = (n: number) => { const b = Buffer.alloc(2); b.writeInt16BE(n); return b; };
+const i32 = (n: number) => { const b = Buffer.alloc(4); b.writeInt32BE(n); return b; };
+
+async function pipeline(port: number): Promise<void> {
+  const c = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: PG_PASSWORD, database: 'postgres' });
+  await c.connect();
+  const sock = (c as unknown as { connection: { stream: net.Socket } }).connection.stream;
+  c.on('error', () => {}); // pg no longer reads this socket: its end is not pg's to report
+  sock.removeAllListeners('data');
+  const batches: Buffer[] = [];
+  for (let i = 0; i < PIPELINED; i++) {
+    const q = i === PIPELINED / 2 ? 'SELECT 1 / $1::int AS d' : 'SELECT $1::int * 2 AS d';
+    const v = Buffer.from(String(i === PIPELINED / 2 ? 0 : i));
+    batches.push(msg('P', z(''), z(q), i16(0)), msg('B', z(''), z(''), i16(0), i16(1), i32(v.length), v, i16(0)), msg('E', z(''), i32(0)), msg('S'));
+  }
+  let ready = 0;
+  let buf = Buffer.alloc(0);
+  await new Promise<void>((res) => {
+    sock.on('data', (d: Buffer) => {
+      buf = Buffer.concat([buf, d]);
+      while (buf.length >= 5 && buf.length >= 1 + buf.readInt32BE(1)) {
+        if (buf[0] === 0x5a /* Z */) ready++;
+        buf = buf.subarray(1 + buf.readInt32BE(1));
+      }
+      if (ready === PIPELINED) res();
+    });
+    sock.write(Buffer.concat(batches));
+  });
+  sock.end(msg('X'));
+}
 
 before(async () => {
   srv = await startPostgres();
@@ -43,7 +86,13 @@ before(async () => {
     await assert.rejects(c.query('SELECT * FROM nosuch WHERE id = $1', [1]), /does not exist/);
     await assert.rejects(c.query('INSERT INTO t VALUES ($1, $2)', [1, 'dup']), /duplicate key/);
     bigRows = (await c.query('SELECT g, md5(g::text) AS h FROM generate_series(1, $1::int) g', [20000])).rows.length;
+    // One DataRow of 3 MB: past the 1 MiB kept of a message, the rest counted and skipped.
+    assert.equal((await c.query("SELECT repeat('x', 3000000) AS huge")).rows[0].huge.length, 3_000_000);
+    await c.query('SELECT 7 AS after_huge');
     await c.end();
+    // Pipelining: the pg client authenticates, then its socket is taken over and 200
+    // Parse/Bind/Execute/Sync batches are written at once (one fails: division by zero).
+    await pipeline(port);
     // A connection reset while a large result is arriving.
     const d = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password: PG_PASSWORD, database: 'postgres' });
     await d.connect();
@@ -108,6 +157,30 @@ test('pg (extended protocol): one item per Execute with its statement text and p
   assert.ok(big.responseSize > 20000 * 40);
 });
 
+test('200 pipelined extended-query batches: one item each, in order, with parameters, rows and tags; one division by zero', () => {
+  const p = items.filter((i) => req(i).query === 'SELECT $1::int * 2 AS d' || req(i).query === 'SELECT 1 / $1::int AS d');
+  assert.equal(p.length, PIPELINED);
+  p.forEach((i, k) => {
+    assert.equal(i.error, null);
+    assert.equal(req(i).type, 'Execute');
+    if (k === PIPELINED / 2) {
+      assert.deepEqual([req(i).parameters, res(i).errorCode, res(i).rows], [['0'], '22012', 0]);
+    } else {
+      // (No Describe in these batches, so no RowDescription: no column names.)
+      assert.deepEqual([req(i).parameters, res(i).commandTag, res(i).rows, res(i).columns], [[String(k)], 'SELECT 1', 1, []]);
+    }
+  });
+  assert.equal(new Set(p.map((i) => i.src.port)).size, 1, 'one connection');
+});
+
+test('a 3 MB row (one message past the 1 MiB kept): counted in full, and the next query still pairs', () => {
+  const huge = items.find((i) => req(i).query === "SELECT repeat('x', 3000000) AS huge")!;
+  assert.deepEqual([res(huge).rows, res(huge).commandTag, res(huge).columns, huge.error], [1, 'SELECT 1', ['huge'], null]);
+  assert.ok(huge.responseSize > 3_000_000, `${huge.responseSize} bytes`);
+  const after = items.find((i) => req(i).query === 'SELECT 7 AS after_huge')!;
+  assert.deepEqual([res(after).rows, res(after).commandTag, after.error], [1, 'SELECT 1', null]);
+});
+
 test('an error at Parse: the batch is one item with the SQLSTATE', () => {
   const bad = items.filter((i) => req(i).query === 'SELECT * FROM nosuch WHERE id = $1');
   assert.equal(bad.length, 1);
@@ -125,18 +198,23 @@ test('a reset mid-result and half a startup packet each end in a clear error ite
   assert.equal(half[0].requestSize, 10);
 });
 
-test('tshark agrees: statements, command tags, SQLSTATEs and DataRow counts per connection, in order', () => {
+test('tshark agrees: statements, Bind parameters, command tags, SQLSTATEs and DataRow counts per connection, in order', () => {
   // The built CLI prints the same items the pipeline gave in-process (ids aside).
   const strip = (l: Item[]) => l.map((i) => JSON.stringify({ ...i, id: '', worker: '' }));
   assert.deepEqual(strip(cliItems(file)), strip(JSON.parse(JSON.stringify(items))));
   const port = String(srv.port);
-  const rows = tsharkRows(file, ['-d', `tcp.port==${port},pgsql`, '-Y', 'pgsql'], ['tcp.srcport', 'tcp.dstport', 'pgsql.type', 'pgsql.query', 'pgsql.tag', 'pgsql.code']);
-  type Side = { queries: string[]; tags: string[]; codes: string[]; dataRows: number };
+  const rows = tsharkRows(file, ['-d', `tcp.port==${port},pgsql`, '-Y', 'pgsql'], ['tcp.srcport', 'tcp.dstport', 'pgsql.type', 'pgsql.query', 'pgsql.tag', 'pgsql.code', 'pgsql.val.length', 'pgsql.val.data']);
+  type Side = { queries: string[]; tags: string[]; codes: string[]; dataRows: number; params: (string | null)[] };
   const theirs = new Map<string, Side>();
-  const side = (p: string) => { let s = theirs.get(p); if (!s) theirs.set(p, (s = { queries: [], tags: [], codes: [], dataRows: 0 })); return s; };
-  for (const [sp, dp, types, queries, tags, codes] of rows) {
-    if (dp === port) side(sp).queries.push(...split(queries));
-    else {
+  const side = (p: string) => { let s = theirs.get(p); if (!s) theirs.set(p, (s = { queries: [], tags: [], codes: [], dataRows: 0, params: [] })); return s; };
+  for (const [sp, dp, types, queries, tags, codes, lens, data] of rows) {
+    if (dp === port) {
+      side(sp).queries.push(...split(queries));
+      // Bind parameters, in order: a length of -1 is NULL (and has no data field).
+      const values = split(data);
+      let k = 0;
+      for (const l of split(lens)) side(sp).params.push(l === '-1' ? null : Buffer.from(values[k++] ?? '', 'hex').toString());
+    } else {
       const s = side(dp);
       s.tags.push(...split(tags));
       s.codes.push(...split(codes));
@@ -146,7 +224,8 @@ test('tshark agrees: statements, command tags, SQLSTATEs and DataRow counts per 
   const ours = new Map<string, Side>();
   for (const i of items) {
     let s = ours.get(i.src.port);
-    if (!s) ours.set(i.src.port, (s = { queries: [], tags: [], codes: [], dataRows: 0 }));
+    if (!s) ours.set(i.src.port, (s = { queries: [], tags: [], codes: [], dataRows: 0, params: [] }));
+    s.params.push(...req(i).parameters);
     if (['Query', 'Execute', 'Parse'].includes(req(i).type) && !(req(i).type === 'Execute' && req(i).statement === 'ins' && false)) s.queries.push(req(i).query);
     s.tags.push(...res(i).commandTags);
     if (res(i).errorCode) s.codes.push(res(i).errorCode);

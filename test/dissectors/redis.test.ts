@@ -1,8 +1,9 @@
 /**
  * Redis from real traffic: Debian's redis-server on a port of its own, driven by `redis-cli`
- * (RESP2, and RESP3 with -3) and `ioredis` (a 300-command pipeline, a 5,000-element reply,
- * pub/sub), plus raw sockets cutting a command and a reply mid-message; captured with tcpdump
- * on lo. The items are checked against what the clients sent and got, and against tshark's
+ * (RESP2, and RESP3 with -3) and `ioredis` (6, RESP3 by default, pinned to RESP2 here so that
+ * tshark can judge its replies: a 300-command pipeline, a 5,000-element reply, pub/sub in
+ * RESP2's subscribed mode), a raw RESP3 socket (pub/sub pushes, client-tracking invalidation), and raw sockets cutting a command and a reply mid-message;
+ * captured with tcpdump on lo. The items are checked against what the clients sent and got, and against tshark's
  * RESP dissector (commands and error replies, per connection, in order).
  */
 import { test, before, after } from 'node:test';
@@ -20,9 +21,37 @@ let file = '';
 let items: Item[] = [];
 const cliPorts: string[] = [];
 let resp3Port = '';
+/** Connections that spoke RESP3 (HELLO 3): tshark 4.0's RESP dissector reads RESP2 only. */
+let resp3Ports = new Set<string>();
 
 const cli = (port: number, args: string[], input: string) =>
   execFileSync('redis-cli', ['-p', String(port), ...args], { input, stdio: ['pipe', 'pipe', 'ignore'] }).toString();
+
+const enc = (...args: string[]) => `*${args.length}\r\n${args.map((a) => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`;
+
+/** One RESP3 connection, each step waiting for the text that ends its answer. */
+async function resp3Session(port: number): Promise<void> {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise<void>((res) => s.once('connect', () => res()));
+  let seen = '';
+  s.on('data', (d) => { seen += d.toString('latin1'); });
+  const step = async (out: string, until: string, also: () => void = () => {}) => {
+    const from = seen.length;
+    if (out) s.write(out);
+    also();
+    while (!seen.slice(from).includes(until)) await sleep(10);
+  };
+  await step(enc('HELLO', '3'), 'proto');
+  await step(enc('SUBSCRIBE', 'r3news', 'r3sport'), 'r3sport');
+  await step('', 'again3', () => cli(port, [], 'PUBLISH r3news hello3\nPUBLISH r3news again3\n'));
+  await step(enc('PING'), 'PONG');
+  await step(enc('UNSUBSCRIBE'), ':0');
+  await step(enc('CLIENT', 'TRACKING', 'on'), 'OK');
+  await step(enc('GET', 'tk'), '_');
+  await step('', 'invalidate', () => cli(port, [], 'SET tk changed\n'));
+  await step(enc('GET', 'tk'), 'changed');
+  s.end();
+}
 
 before(async () => {
   srv = await startRedis();
@@ -32,7 +61,7 @@ before(async () => {
     cli(port, [], ['SET k v1', 'GET k', 'GET missing', 'INCR counter', 'RPUSH list a b c', 'LRANGE list 0 -1', 'HSET h f1 v1 f2 v2', 'HGETALL h', 'NOSUCHCMD x', 'DEL k'].join('\n') + '\n');
     // redis-cli -3: RESP3 maps, sets, nulls, doubles.
     cli(port, ['-3'], ['HGETALL h', 'SADD s x', 'SMEMBERS s', 'GET missing', 'ZADD z 1.5 m', 'ZSCORE z m'].join('\n') + '\n');
-    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableReadyCheck: false });
+    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, enableReadyCheck: false, protocol: 2 }); // RESP2 (RESP3: redis-cli -3, resp3Session)
     await r.connect();
     const p = r.pipeline();
     for (let i = 0; i < 150; i++) p.set(`p${i}`, `v${i}`).get(`p${i}`);
@@ -41,7 +70,8 @@ before(async () => {
     const big = await r.lrange('big', 0, -1);
     assert.equal(big.length, 5000);
     // Pub/sub: a subscriber (RESP2 subscribed mode) and a publisher.
-    const sub = new Redis({ port, host: '127.0.0.1', enableReadyCheck: false });
+    // (ioredis 6 speaks RESP3 unless told otherwise; this subscriber stays on RESP2's subscribed mode.)
+    const sub = new Redis({ port, host: '127.0.0.1', enableReadyCheck: false, protocol: 2 });
     const got: string[] = [];
     sub.on('message', (_ch: string, m: string) => got.push(m));
     await sub.subscribe('news', 'sport');
@@ -50,6 +80,9 @@ before(async () => {
     await sub.unsubscribe();
     sub.disconnect();
     r.disconnect();
+    // RESP3 on a raw socket: pub/sub pushes, a command answered while subscribed, and a client
+    // tracking invalidation pushed between a command and the next.
+    await resp3Session(port);
     // A command cut mid-message (the client goes away), and a reply cut mid-message (reset).
     await new Promise<void>((res) => {
       const s = net.connect(port, '127.0.0.1', () => { s.write('*3\r\n$3\r\nSET\r\n$3\r\ncut\r\n$100\r\npartial'); setTimeout(() => { s.end(); res(); }, 100); });
@@ -63,6 +96,7 @@ before(async () => {
   ({ items } = await itemsOf(file));
   for (const i of items) if (!cliPorts.includes(i.src.port)) cliPorts.push(i.src.port);
   resp3Port = cliPorts[1];
+  resp3Ports = new Set(items.filter((i) => req(i).command === 'HELLO' && res(i).type === 'Map').map((i) => i.src.port));
 });
 
 after(async () => { await srv?.stop(); });
@@ -121,12 +155,35 @@ test('pub/sub: SUBSCRIBE takes one confirmation per channel; each published mess
   const subItem = items.find((i) => req(i).command === 'SUBSCRIBE')!;
   assert.equal(subItem.error, null);
   assert.equal(res(subItem).value, '[[subscribe, news, 1], [subscribe, sport, 2]]');
-  const msgs = items.filter((i) => req(i).command === 'MESSAGE');
+  const msgs = items.filter((i) => req(i).command === 'MESSAGE' && req(i).type === 'Array'); // RESP2 arrays (RESP3 pushes: below)
   assert.deepEqual(msgs.map((i) => [req(i).key, req(i).value, res(i).type]), [['news', 'm1', 'N/A'], ['news', 'm2', 'N/A'], ['news', 'm3', 'N/A']]);
   const unsub = items.find((i) => req(i).command === 'UNSUBSCRIBE')!;
   assert.equal(unsub.error, null);
   assert.equal((res(unsub).value.match(/unsubscribe/g) ?? []).length, 2);
-  assert.equal(items.filter((i) => req(i).command === 'PUBLISH').length, 3);
+  assert.equal(items.filter((i) => req(i).command === 'PUBLISH' && req(i).key === 'news').length, 3);
+});
+
+test('RESP3 pub/sub: confirmations and messages as pushes, a reply while subscribed, an invalidation between replies', () => {
+  const port = items.find((i) => req(i).command === 'SUBSCRIBE' && req(i).key === 'r3news')!.src.port;
+  assert.ok(resp3Ports.has(port));
+  const c = conn(port);
+  const show = (i: Item) => `${req(i).type} ${req(i).command} ${req(i).key} ${req(i).value} -> ${res(i).type} ${res(i).value}`;
+  assert.deepEqual(c.map(show), [
+    'Array HELLO 3  -> Map ' + res(c[0]).value,
+    'Array SUBSCRIBE r3news r3sport -> Push [[subscribe, r3news, 1], [subscribe, r3sport, 2]]',
+    'Push MESSAGE r3news hello3 -> N/A ',
+    'Push MESSAGE r3news again3 -> N/A ',
+    'Array PING   -> Simple String PONG',
+    'Array UNSUBSCRIBE   -> Push ' + res(c[5]).value,
+    'Array CLIENT TRACKING on -> Simple String OK',
+    'Array GET tk  -> Null <nil>',
+    'Push INVALIDATE [tk]  -> N/A ',
+    'Array GET tk  -> Bulk String changed',
+  ]);
+  assert.match(res(c[0]).value, /proto: 3/);
+  // Without channels, UNSUBSCRIBE confirms each subscribed one (in the server's order) down to 0.
+  assert.match(res(c[5]).value, /^\[\[unsubscribe, r3(news|sport), 1\], \[unsubscribe, r3(news|sport), 0\]\]$/);
+  for (const i of c) assert.equal(i.error, null);
 });
 
 test('a connection cut mid-command and one reset mid-reply each end in a clear error item', () => {
@@ -140,7 +197,7 @@ test('a connection cut mid-command and one reset mid-reply each end in a clear e
   assert.match(reset[0].error!.msg, /reply cut/);
 });
 
-test('tshark agrees: the commands of every RESP2 connection, in order, and every error reply', () => {
+test('tshark agrees: the commands of every connection (RESP2 and RESP3), in order, and every error reply', () => {
   // The built CLI prints the same items the pipeline gave in-process (ids aside).
   const strip = (l: Item[]) => l.map((i) => JSON.stringify({ ...i, id: '', worker: '' }));
   assert.deepEqual(strip(cliItems(file)), strip(JSON.parse(JSON.stringify(items))));
@@ -162,14 +219,41 @@ test('tshark agrees: the commands of every RESP2 connection, in order, and every
     } else if (!partial) errors.push(...split(errs));
   }
   for (const [p, list] of cmds) {
-    if (p === resp3Port) continue; // tshark 4.0's RESP dissector knows RESP2 only
+    // Commands are RESP2 arrays on RESP3 connections too: all are compared.
     const ours = conn(p).filter((i) => req(i).type === 'Array' && !['MESSAGE'].includes(req(i).command) && !(i.error && /cut/.test(i.error.msg) && req(i).key === 'cut'));
     assert.deepEqual(ours.map((i) => req(i).command), list, `connection ${p}`);
   }
   assert.ok(cmds.size >= 4);
-  const ourErrors = items.filter((i) => i.src.port !== resp3Port && res(i).type === 'Error').map((i) => res(i).value);
+  // Error replies are `-…` lines in RESP3 too: tshark 4.0 (RESP2 only) still reads them.
+  assert.equal(resp3Ports.size, 2, 'redis-cli -3 and the raw RESP3 session');
+  const ourErrors = items.filter((i) => res(i).type === 'Error').map((i) => res(i).value);
   assert.deepEqual(ourErrors, errors);
   assert.ok(errors.length >= 1);
+});
+
+test('tshark agrees: the simple-string and integer replies of each RESP2 connection (same values, same counts)', () => {
+  const port = String(srv.port);
+  const rows = tsharkRows(file, ['-d', `tcp.port==${port},resp`, '-Y', `resp && tcp.srcport == ${port}`], ['tcp.dstport', 'resp.string', 'resp.integer', 'resp.reassembled_in_next_frame']);
+  const theirs = new Map<string, string[]>();
+  for (const [dp, simple, ints, partial] of rows) {
+    if (partial) continue;
+    const l = theirs.get(dp) ?? [];
+    theirs.set(dp, l);
+    // tshark lists a frame's simple strings and integers field by field; replies here are
+    // scalars (no arrays of them), so each frame's are compared as one sorted group.
+    l.push([...split(simple).map((x) => `+${x}`), ...split(ints).map((x) => `:${x}`)].sort().join(' '));
+  }
+  let compared = 0;
+  for (const [p, frames] of theirs) {
+    const ours = conn(p).filter((i) => res(i).type === 'Simple String' || res(i).type === 'Integer').map((i) => (res(i).type === 'Integer' ? `:${res(i).value}` : `+${res(i).value}`));
+    const theirsFlat = frames.join(' ').split(' ').filter(Boolean);
+    // Left out: replies that nest simple strings or integers in arrays (COMMAND DOCS, subscribe
+    // confirmations), which tshark lists with the scalars.
+    if (conn(p).some((i) => ['SUBSCRIBE', 'COMMAND', 'HELLO'].includes(req(i).command))) continue;
+    assert.deepEqual(ours.slice().sort(), theirsFlat.slice().sort(), `connection ${p}`);
+    compared += ours.length;
+  }
+  assert.ok(compared >= 150, `${compared} replies compared`);
 });
 
 test('KFL2 variables and the legacy macro select Redis items by command, key and type', async () => {

@@ -3,9 +3,11 @@
  * downloaded here, so the real `mongodb` driver talks to this responder instead. It answers the
  * handshake (legacy OP_QUERY isMaster with OP_REPLY, or OP_MSG hello), insert, find (from what
  * was inserted), ping/endSessions, and fails every other command with CommandNotFound, all with
- * BSON from the `bson` package. tshark's MongoDB dissector judges both directions.
+ * BSON from the `bson` package. A driver that offers zlib compression gets it (OP_COMPRESSED
+ * both ways, with node:zlib). tshark's MongoDB dissector judges both directions.
  */
 import net from 'node:net';
+import { deflateSync, inflateSync } from 'node:zlib';
 import { BSON, Long } from 'bson';
 
 export interface MongoResponder {
@@ -32,7 +34,8 @@ export async function startMongoResponder(): Promise<MongoResponder> {
     seen.push(name);
     const db = typeof cmd.$db === 'string' ? cmd.$db : 'test';
     switch (name.toLowerCase()) {
-      case 'hello': case 'ismaster': return HELLO();
+      // A driver offering zlib gets it: it then sends OP_COMPRESSED (and the answers mirror it).
+      case 'hello': case 'ismaster': return Array.isArray(cmd.compression) && cmd.compression.includes('zlib') ? { ...HELLO(), compression: ['zlib'] } : HELLO();
       case 'ping': case 'endsessions': return { ok: 1 };
       case 'insert': {
         const docs = (cmd.documents ?? []) as Record<string, unknown>[];
@@ -54,9 +57,24 @@ export async function startMongoResponder(): Promise<MongoResponder> {
     return h;
   }
 
-  function handle(msg: Buffer, sock: net.Socket): void {
+  /** Sends a message, zlib-compressed in an OP_COMPRESSED when its request came compressed. */
+  function send(sock: net.Socket, msg: Buffer, zlib: boolean): void {
+    if (!zlib) { sock.write(msg); return; }
+    const body = deflateSync(msg.subarray(16));
+    const fixed = Buffer.alloc(9);
+    fixed.writeInt32LE(msg.readInt32LE(12), 0); fixed.writeInt32LE(msg.length - 16, 4); fixed[8] = 2;
+    sock.write(Buffer.concat([header(16 + 9 + body.length, msg.readInt32LE(4), msg.readInt32LE(8), 2012), fixed, body]));
+  }
+
+  function handle(msg: Buffer, sock: net.Socket, zlib = false): void {
     const id = msg.readInt32LE(4);
     const op = msg.readInt32LE(12);
+    if (op === 2012) {
+      // OP_COMPRESSED: original opcode, uncompressed size, compressor id (2: zlib), data.
+      const inner = msg[24] === 2 ? inflateSync(msg.subarray(25)) : msg.subarray(25);
+      handle(Buffer.concat([header(16 + inner.length, id, msg.readInt32LE(8), msg.readInt32LE(16)), inner]), sock, msg[24] === 2);
+      return;
+    }
     if (op === 2013) {
       const flags = msg.readUInt32LE(16);
       let p = 20;
@@ -81,7 +99,7 @@ export async function startMongoResponder(): Promise<MongoResponder> {
       const out = BSON.serialize(reply(body));
       if (flags & 2) return; // moreToCome: no reply
       const tail = Buffer.concat([Buffer.from([0, 0, 0, 0, 0]), out]);
-      sock.write(Buffer.concat([header(16 + tail.length, nextId++, id, 2013), tail]));
+      send(sock, Buffer.concat([header(16 + tail.length, nextId++, id, 2013), tail]), zlib);
     } else if (op === 2004) {
       const z = msg.indexOf(0, 20);
       const q = z + 9;
@@ -90,7 +108,7 @@ export async function startMongoResponder(): Promise<MongoResponder> {
       const out = BSON.serialize(reply(query.$query ?? query));
       const fixed = Buffer.alloc(20);
       fixed.writeInt32LE(1, 16);
-      sock.write(Buffer.concat([header(16 + 20 + out.length, nextId++, id, 1), fixed, out]));
+      send(sock, Buffer.concat([header(16 + 20 + out.length, nextId++, id, 1), fixed, out]), zlib);
     }
   }
 

@@ -36,8 +36,8 @@ test('data. offers every field a real item has, with kinds, types and schema doc
 test('data.request. is the union of protocol shapes, each entry marked with its protocol', () => {
   const cs = complete(hook('var x = data.request.|'));
   const by = new Map(cs.map((c) => [c.label, c]));
-  assert.equal(by.get('method')?.labelDetails?.description, 'http');
-  assert.match(by.get('method')!.detail!, /^\(http\)/);
+  assert.equal(by.get('method')?.labelDetails?.description, 'http, amqp'); // an AMQP method has one too
+  assert.match(by.get('method')!.detail!, /^\(http, amqp\)/);
   assert.equal(by.get('questions')?.labelDetails?.description, 'dns');
   assert.match(by.get('questions')!.detail!, /DnsQuestion\[\]/);
   const res = labels(complete(hook('data.response.|')));
@@ -167,4 +167,15 @@ test('protocols I: data.request/response narrow to the WebSocket, TLS, ICMP and 
   for (const f of ['compressed', 'length', 'data', 'truncated', 'undecoded']) assert.ok(msg.includes(f), `grpc message ${f}`);
   const gql = labels(complete(hook('data.request.graphql.|')));
   for (const f of ['operationName', 'operationType', 'batch', 'operations', 'source']) assert.ok(gql.includes(f), `graphql ${f}`);
+});
+
+// Kafka, AMQP 0-9-1, MongoDB (issue 12)
+test('data.request / data.response narrow to the Kafka, AMQP and MongoDB shapes', () => {
+  const at2 = (proto: string, side: string) => labels(complete(hook(`if (data.protocol.name === "${proto}") { data.${side}.| }`)));
+  for (const f of ['apiKeyName', 'apiKey', 'apiVersion', 'correlationID', 'clientID', 'payload', 'summary']) assert.ok(at2('kafka', 'request').includes(f), `kafka ${f}`);
+  for (const f of ['correlationID', 'payload']) assert.ok(at2('kafka', 'response').includes(f), `kafka response ${f}`);
+  for (const f of ['method', 'channel', 'properties', 'body', 'bodySize']) assert.ok(at2('amqp', 'request').includes(f), `amqp ${f}`);
+  for (const f of ['opCode', 'command', 'collection', 'database', 'summary', 'document', 'sequences']) assert.ok(at2('mongodb', 'request').includes(f), `mongodb ${f}`);
+  for (const f of ['ok', 'errmsg', 'code', 'documents', 'cursorID']) assert.ok(at2('mongodb', 'response').includes(f), `mongodb response ${f}`);
+  assert.ok(!at2('kafka', 'request').includes('opCode') && !at2('mongodb', 'request').includes('apiKey'));
 });
