@@ -136,11 +136,12 @@ export class WirehookServer {
   }
 
   private async shutdown(): Promise<void> {
+    // Before anything is stopped: the memory figures are those of the running server.
+    trace.report();
     if (this.statsTimer) clearInterval(this.statsTimer);
     await this.session.stop().catch(() => {});
     await this.scripts.close().catch(() => {});
     this.outbox.close();
-    trace.report();
     fs.rmSync(this.tmp, { recursive: true, force: true });
   }
 

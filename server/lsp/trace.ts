@@ -7,8 +7,11 @@
  *   stored → its console event back from the runtime worker, event → console batch sent;
  * - the worker's round trip per batch (sent → ack), batch sizes;
  * - event-loop delay (monitorEventLoopDelay) and GC pauses (PerformanceObserver 'gc');
- * - console batches: size, and the time to hand each to the connection.
+ * - console batches: size, and the time to hand each to the connection;
+ * - memory at shutdown: RSS, the main thread's V8 heap by space, buffers, smaps totals.
  */
+import * as fs from 'node:fs';
+import * as v8 from 'node:v8';
 import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 
 export const TRACE = process.env.WIREHOOK_TRACE_LATENCY === '1';
@@ -52,8 +55,10 @@ export const trace = {
   stored(ts: number): void {
     const now = performance.now();
     if (!first) first = { wall: now, ts };
+    // Items whose line never comes (a hook that prints something else) must not pile up.
+    if (storedAt.size > 50_000) storedAt.clear();
     put(storedAt, ts, now);
-    add('late when stored', now - first.wall - (ts - first.ts));
+    if ((series.get('late when stored')?.length ?? 0) < 200_000) add('late when stored', now - first.wall - (ts - first.ts));
   },
   /** A console line came back from the runtime worker. */
   event(text: string): void {
@@ -95,6 +100,16 @@ export const trace = {
     for (const [k, xs] of byKind) {
       const s = xs.sort((a, b) => a - b);
       out.push(`trace: gc kind ${k} (1 minor, 2 major, 4 incremental, 8 weakcb)  n ${s.length}  total ${s.reduce((a, b) => a + b, 0).toFixed(0)} ms  p99 ${pct(s, 0.99).toFixed(1)}  max ${s[s.length - 1].toFixed(1)}`);
+    }
+    const mu = process.memoryUsage();
+    const mb = (n: number) => (n / 1048576).toFixed(0);
+    out.push(`trace: memory MB  rss ${mb(mu.rss)}  main heap ${mb(mu.heapUsed)} used of ${mb(mu.heapTotal)}  external ${mb(mu.external)} (array buffers ${mb(mu.arrayBuffers)})`);
+    out.push(`trace: main heap spaces MB  ${v8.getHeapSpaceStatistics().map((h) => `${h.space_name.replace('_space', '')} ${mb(h.space_used_size)}/${mb(h.physical_space_size)}`).join('  ')}`);
+    try {
+      const roll = fs.readFileSync('/proc/self/smaps_rollup', 'utf8');
+      out.push(`trace: smaps  ${['Rss', 'Anonymous', 'Private_Dirty', 'Shared_Clean', 'Private_Clean'].map((k) => `${k} ${mb(Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(roll)?.[1] ?? 0) * 1024)}`).join('  ')}`);
+    } catch {
+      // not Linux
     }
     process.stderr.write(out.join('\n') + '\n');
   },
