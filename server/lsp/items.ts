@@ -152,10 +152,11 @@ export class ItemFeed {
     this.arrived = null;
     // this.matched counted the arrivals; the page adds the stored matches found.
     this.matched += page.items.length;
-    this.outbox.resetItems(this.matched, !page.all);
     const shown = [...page.items.reverse(), ...arrived.slice(-FIRST_PAGE)];
-    for (const it of shown) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
-    this.outbox.itemsNow();
+    this.outbox.itemsBatch(() => {
+      this.outbox.resetItems(this.matched, !page.all);
+      for (const it of shown) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
+    });
     void this.finish(gen, match, page.all, page.items.length < FIRST_PAGE);
     return { ok: true, language: c.language, matched: this.matched, ...(page.all ? {} : { partial: true }) };
   }

@@ -58,6 +58,8 @@ export class Outbox {
   private matched = 0;
   private counting = false;
   private itemsDirty = false;
+  /** Inside itemsBatch(): queue, do not send. */
+  private holding = false;
   private statsMsg: StatsNotification | null = null;
   private closed = false;
   private readonly consoleT: Throttle;
@@ -109,7 +111,7 @@ export class Outbox {
     }
     this.previews.set(id, p);
     this.itemsDirty = true;
-    this.itemsT.kick();
+    if (!this.holding) this.itemsT.kick();
   }
 
   /**
@@ -123,7 +125,7 @@ export class Outbox {
     this.matched = matched;
     this.counting = counting;
     this.itemsDirty = true;
-    this.itemsT.kick();
+    if (!this.holding) this.itemsT.kick();
   }
 
   /** Sends the queued items batch now (a new query's first page: the user is waiting for it). */
@@ -131,12 +133,27 @@ export class Outbox {
     this.itemsT.fire();
   }
 
+  /**
+   * Queues a whole items batch (a reset and its page) and sends it at once. Without it the
+   * throttle, idle for 250 ms, sent the reset on its leading edge with no previews, and the page
+   * came in a second batch (seen under load in test/lsp/server.test.ts's first-page test).
+   */
+  itemsBatch(fill: () => void): void {
+    this.holding = true;
+    try {
+      fill();
+    } finally {
+      this.holding = false;
+    }
+    this.itemsNow();
+  }
+
   setMatched(n: number, counting = this.counting): void {
     if (n === this.matched && counting === this.counting) return;
     this.matched = n;
     this.counting = counting;
     this.itemsDirty = true;
-    this.itemsT.kick();
+    if (!this.holding) this.itemsT.kick();
   }
 
   /** State changes are rare and matter (errors, running → stopped): sent at once, after queued lines and previews. */
