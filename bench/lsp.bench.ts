@@ -6,6 +6,12 @@
  *   3. completions on a 1,000-line script with ≥ 100k items stored: p95 < 50 ms
  *   4. server RSS after 1M items through the store: < 300 MB
  * Reported as figures next to their targets; nothing here asserts a time.
+ * Knobs: LSP_BENCH_TRACE=1 (the server's per-stage latency trace and memory, printed after
+ * `read` and `rss`), LSP_BENCH_RSS_HOOK=1 (a hook runs on every item during `rss`),
+ * LSP_BENCH_STORE_MB, LSP_BENCH_LIVE_MODE, LSP_BENCH_N, LSP_BENCH_NO_SCRIPT; for the server:
+ * WIREHOOK_SERVER_NODE_ARGS (node flags), WIREHOOK_SLICE_MS (capture slice, Infinity = off),
+ * WIREHOOK_HEAP_GROWING_PERCENT (0 = V8's own growth). `npm run bench -- lsp completion` runs
+ * target 3 alone (without the rest of the 1M items).
  */
 import { spawn } from 'node:child_process';
 import * as dgram from 'node:dgram';
