@@ -56,6 +56,14 @@ export interface PipelineOptions {
    * capture or two files with the same base name.
    */
   streams?: { next(): number };
+  /**
+   * Yield to the event loop (setImmediate) once this many ms have gone without a turn, also
+   * inside a batch. A source's chunk (1 MiB, ~1,400 packets) is handed over without any I/O
+   * turn in between (an async generator yielding buffered data resolves in microtasks), so
+   * without it a server sharing the thread answers nothing for tens of ms per chunk (the
+   * language server passes 8: docs/protocol.md, "Threads"). Default: never (the CLI).
+   */
+  sliceMs?: number;
   /** Period of the `tcp-flow`/`udp-flow` reports of long unclaimed flows, seconds of capture time (default 60). */
   flowReportS?: number;
 }
@@ -233,9 +241,18 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
   let cutPackets = 0;
   let minCut = Infinity;
   let failure: unknown = null;
+  const sliceMs = opts.sliceMs ?? Infinity;
+  let turn = performance.now();
   try {
     outer: for await (const batch of source.packets()) {
       for (let i = 0; i < batch.length; i++) {
+        if ((i & 63) === 63 && sliceMs !== Infinity && performance.now() - turn > sliceMs) {
+          // Between two packets every table is consistent; the batch's frames stay valid (the
+          // source hands out the next chunk only when asked).
+          await new Promise<void>((r) => setImmediate(r));
+          turn = performance.now();
+          if (stopped) break outer;
+        }
         const p = batch[i];
         if (opts.durationS !== undefined && !wallClock) {
           if (fileEnd === Infinity) fileEnd = p.tsSec + p.tsNsec / 1e9 + opts.durationS;
@@ -280,7 +297,14 @@ export async function runPipeline(source: PacketSource, sinks: PipelineSinks, op
         // Only a returned promise is awaited: live sources in immediate mode give a batch per
         // packet, and an await per batch (microtask turns) is time the capture thread lacks.
         const f = sinks.flush();
-        if (f) await f;
+        if (f) {
+          await f;
+          turn = performance.now();
+        }
+      }
+      if (sliceMs !== Infinity && performance.now() - turn > sliceMs) {
+        await new Promise<void>((r) => setImmediate(r));
+        turn = performance.now();
       }
     }
   } catch (e) {

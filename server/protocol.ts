@@ -311,6 +311,11 @@ export const RATES = {
   statsIntervalMs: 1000,
   /** Previews per `wirehook/items` batch. */
   maxPreviewsPerBatch: 200,
-  /** Console lines per `wirehook/console` batch. */
+  /**
+   * Console lines per `wirehook/console` batch, per console interval since the last batch: a
+   * batch held back by a stall (GC, a starved CPU) carries what arrived meanwhile instead of
+   * dropping it, up to maxConsoleLinesQueued. A sustained flood is still cut at ~33k lines/s.
+   */
   maxConsoleLinesPerBatch: 2000,
+  maxConsoleLinesQueued: 20_000,
 } as const;

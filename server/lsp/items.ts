@@ -169,10 +169,11 @@ export class ItemFeed {
       this.exact = true;
       this.matched = this.store.count(match);
     }
-    this.outbox.resetItems(this.matched, !page.all);
     const shown = [...page.items.reverse(), ...arrived.slice(-FIRST_PAGE)];
-    for (const it of shown) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
-    this.outbox.itemsNow();
+    this.outbox.itemsBatch(() => {
+      this.outbox.resetItems(this.matched, !page.all);
+      for (const it of shown) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
+    });
     void this.finish(gen, match, page.all, page.items.length < FIRST_PAGE);
     return { ok: true, language: c.language, matched: this.matched, ...(page.all ? {} : { partial: true }) };
   }

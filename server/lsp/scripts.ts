@@ -11,6 +11,7 @@ import type { ConsoleLine, HookStats, SourcePos } from '../protocol';
 import { RuntimeClient } from '../runtime/client';
 import { ScriptLoadError } from '../runtime/errors';
 import type { LoadedScript, QueriedItem, RuntimeEvent, RuntimeOptions } from '../runtime/types';
+import { TRACE, trace } from './trace';
 
 export interface ScriptEntry {
   uri: string;
@@ -87,6 +88,7 @@ export class ScriptHost {
     this.starting ??= RuntimeClient.start(this.options).then((c) => {
       c.onEvent = (e) => this.onEvent(e);
       c.onExit = (err) => this.died(c, err);
+      if (TRACE) c.onAck = (ms, n) => trace.roundTrip(ms, n);
       this.client = c;
       this.starting = null;
       return c;
@@ -214,6 +216,7 @@ export class ScriptHost {
     if (e.type === 'log') {
       // The common case (a line per item at 10k items/s): one object, no spreads.
       if (e.stream === 'clear') return;
+      if (TRACE) trace.event(e.text);
       this.events.console({ uri: this.uriOf(e.script), line: e.line, col: e.col, time: Date.now(), replay: e.replay === true, role: e.role, level: e.stream === 'error' ? 'error' : 'log', text: e.text });
       return;
     }

@@ -50,6 +50,7 @@ import * as features from './features/index';
 import { compile, ItemFeed, matcher } from './items';
 import { Outbox } from './outbox';
 import { fileOfUri, ScriptHost } from './scripts';
+import { TRACE, trace } from './trace';
 
 const LINT_DELAY_MS = 150;
 const PACKET_KEEPER_BYTES = 64 * 1024 * 1024;
@@ -108,7 +109,10 @@ export class WirehookServer {
     this.session = new CaptureSession(this.store, this.packets, {
       runtime: () => this.scripts.runtime,
       wantsPackets: () => this.scripts.wantsPackets,
-      item: (it) => this.feed.item(it),
+      item: (it) => {
+        if (TRACE) trace.stored(it.timestamp);
+        this.feed.item(it);
+      },
       batch: () => this.feed.batch(),
       state: (s) => this.outbox.state(s),
       ended: () => this.sendStats(),
@@ -132,6 +136,8 @@ export class WirehookServer {
   }
 
   private async shutdown(): Promise<void> {
+    // Before anything is stopped: the memory figures are those of the running server.
+    trace.report();
     if (this.statsTimer) clearInterval(this.statsTimer);
     await this.session.stop().catch(() => {});
     await this.scripts.close().catch(() => {});

@@ -53,6 +53,9 @@ export class RuntimeClient {
   onEvent: (e: RuntimeEvent) => void = () => {};
   /** Called once if the worker dies (crash, out of memory, terminated) other than by close(). */
   onExit?: (err: Error) => void;
+  /** Each item batch's round trip (sent → ack) and size, for the server's latency trace. */
+  onAck?: (ms: number, items: number) => void;
+  private sentAt: { t: number; n: number }[] = [];
   private worker: Worker;
   private closing = false;
   private seq = 0;
@@ -90,6 +93,10 @@ export class RuntimeClient {
         case 'ack':
           if (m.list) for (const e of m.list) this.onEvent(e);
           this.inFlight--;
+          if (this.onAck) {
+            const b = this.sentAt.shift();
+            if (b && b.n) this.onAck(performance.now() - b.t, b.n);
+          }
           // Idle again: what was buffered meanwhile goes now (live traffic may send no more packets to flush it).
           if (this.inFlight === 0 && !this.failed) this.sendSoon();
           this.ackWaiters.shift()?.();
@@ -238,6 +245,7 @@ export class RuntimeClient {
     // One JSON string per batch: cheaper than structured clone, and the worker can hand it to
     // QuickJS untouched when the script reads exactly this projection.
     this.post({ t: 'items', json: JSON.stringify(this.items), count: this.items.length, key: this.projectKey });
+    if (this.onAck) this.sentAt.push({ t: this.lastSend, n: this.items.length });
     this.items = [];
   }
 
@@ -247,6 +255,7 @@ export class RuntimeClient {
     this.lastSend = performance.now();
     this.inFlight++;
     this.post({ t: 'packets', buf }, [buf.buffer as ArrayBuffer]);
+    if (this.onAck) this.sentAt.push({ t: this.lastSend, n: 0 });
     this.pkts = new Float64Array(PACKETS_PER_BATCH * 5);
     this.npkts = 0;
   }

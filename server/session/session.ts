@@ -36,6 +36,13 @@ export interface LiveCounters {
   items: number;
 }
 
+/**
+ * The capture shares the server's thread with LSP requests: it yields to the event loop after
+ * this much work (runPipeline's sliceMs), so a completion never waits behind a whole chunk of
+ * packets. Measured: docs/protocol.md, "Threads".
+ */
+const SLICE_MS = Number(process.env.WIREHOOK_SLICE_MS ?? 8);
+
 /** Stream numbers never repeat in one process, so item ids never do (docs/protocol.md). */
 const streamCounter = (() => {
   let n = 0;
@@ -124,7 +131,7 @@ export class CaptureSession {
             return this.hooks.runtime()?.flush();
           },
         },
-        { signal: abort.signal, streams: streamCounter },
+        { signal: abort.signal, streams: streamCounter, sliceMs: SLICE_MS },
       );
     } catch (e) {
       error = (e as Error).message;

@@ -83,6 +83,13 @@ const MAX_CACHES = 8;
 const EAGER = 2;
 /** Estimated bytes per stored item outside the chunks (id string and Map entry, ring slots). */
 const INDEX_BYTES = 120;
+/**
+ * Background spill writes in flight before the next is written synchronously. With one, a
+ * write slower than one chunk of traffic (2 MB every ~170 ms at 10k DNS items/s; the shared
+ * disk took longer) made the next spill a writeSync on the capture thread: 418 ms of stalls in
+ * one 10 s run of the LSP read bench (issue #9). Each one costs one chunk of memory room.
+ */
+export const SPILL_WRITES = 3;
 /** Items tested per slice by prepare() before yielding to the event loop. */
 const SLICE = 2000;
 const ALL: MatchFn = () => true;
@@ -500,12 +507,14 @@ export class ItemStore {
     // The chunk being filled stays in memory. A spill write runs in the background (a 4 MB
     // writeSync measured 10–40 ms on this machine's disk: an event loop stall every ~0.4 s at
     // 10k items/s), so one chunk of room is kept for it: memory stays under maxBytes with one
-    // write in flight. A second spill while one is in flight (the disk slower than the traffic)
-    // is written synchronously, which bounds memory and backs up the capture.
+    // write in flight. A spill past SPILL_WRITES in flight (the disk slower than the traffic)
+    // is written synchronously, which bounds memory and backs up the capture. (Room is kept
+    // for SPILL_WRITES chunks: writes in flight are counted in `held`, so
+    // held + (SPILL_WRITES − in flight) × chunk ≤ maxBytes holds until the sync path.)
     for (;;) {
       const held = this.memBytes + this.overhead();
-      const canWait = this.writesInFlight === 0;
-      const over = canWait ? held - this.inFlightBytes + this.chunkSize > this.maxBytes : held > this.maxBytes;
+      const canWait = this.writesInFlight < SPILL_WRITES;
+      const over = canWait ? held + (SPILL_WRITES - this.writesInFlight) * this.chunkSize > this.maxBytes : held > this.maxBytes;
       if (!over || this.memFrom >= this.chunks.length - 1) break;
       const c = this.chunks[this.memFrom];
       if (this.spillDir && !this.spillError) this.spill(c, canWait && c.buf!.length === this.chunkSize);

@@ -228,6 +228,9 @@ test('a new query over a store larger than a page answers with the newest page f
   await c.until('the copies to be stored', () => c.states.some((s) => s.session === r.session && !s.running));
   const all = await c.conn.sendRequest(QueryItems, { query: 'http', offset: 0, limit: 5000 });
   assert.ok(all.total >= 700, `${all.total} http items stored`);
+  // The items throttle is idle by now (250 ms since its last batch): the reset and its page
+  // must still come as one batch, not a bare reset on the throttle's leading edge.
+  await new Promise((r) => setTimeout(r, 300));
   const from = c.items.length;
   const q = await c.conn.sendRequest(SetQuery, { query: 'http' });
   assert.equal(q.ok, true);

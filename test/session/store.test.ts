@@ -6,7 +6,7 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Item } from '../../capture/item/schema';
 import { compileQuery } from '../../server/kfl/index';
-import { ItemStore } from '../../server/session/store';
+import { ItemStore, SPILL_WRITES } from '../../server/session/store';
 import { captureItems, cloneAs } from './items';
 
 const json = (x: unknown) => JSON.parse(JSON.stringify(x));
@@ -308,7 +308,7 @@ test('spill writes run in the background: items stay readable while written, mem
         assert.deepEqual(json(store.get(back.id)), json(back), `item ${back.id} while spilling`);
       }
     }
-    assert.equal(background, 1, 'spill writes ran in the background, one at a time');
+    assert.ok(background > 1 && background <= SPILL_WRITES, `spill writes ran in the background, at most ${SPILL_WRITES} at a time (saw ${background})`);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(store.spillWritesInFlight, 0);
     const kept = items.slice(500);
