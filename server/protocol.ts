@@ -119,7 +119,10 @@ export interface StatsNotification {
   stored: number;
   storedTotal: number;
   evicted: number;
+  /** Bytes of items the store holds in memory (bounded by the maxStoreMB setting). */
   storeBytes: number;
+  /** Bytes of older items spilled to disk (bounded separately, 32 × maxStoreMB); not memory. */
+  storeSpillBytes: number;
   warnings: Record<string, number>;
   hooks: HookStats[];
   /** Hook runtime errors since the capture started. */

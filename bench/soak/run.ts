@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     minutes: MIN, rate: RATE, port, generator: genSummary, probes: probesSent,
     capture: { packets: fin.packets, drops: fin.drops, gaps: fin.gaps, items, itemsExpected: want, warnings: fin.warnings },
     reference: refStats,
-    store: { storedTotal: fin.storedTotal, stored: fin.stored, evicted: fin.evicted, storeMB: +(fin.storeBytes / 1e6).toFixed(1), queryTotal: total },
+    store: { storedTotal: fin.storedTotal, stored: fin.stored, evicted: fin.evicted, storeMB: +(fin.storeBytes / 1e6).toFixed(1), spillMB: +(fin.storeSpillBytes / 1e6).toFixed(1), queryTotal: total },
     hooks: {
       aMissing: missing(seen.A), bMissing: missing(seen.B), bWrongStatus: seen.bWrongStatus, bJobTotal: seen.bTotal,
       errorsCounted: fin.hookErrors, errorsPlanted: plantedErrors, errorLinesShown: seen.errorLines,

@@ -368,3 +368,14 @@ export function itemJson(item: Item): string {
   itemJsonParts(item, () => {}, (s) => void (out += s));
   return out;
 }
+
+/**
+ * Whether the hand writer takes this item rather than falling back to JSON.stringify. Tests use
+ * it: a shape check broken towards "fall back" keeps the output right and silently loses the
+ * hand writer's speed, so real items must be seen taking it.
+ */
+export function handWritten(item: Item): boolean {
+  const taken = handJson(item) !== null;
+  spliced = null;
+  return taken;
+}

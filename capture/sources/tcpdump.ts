@@ -148,9 +148,14 @@ export class TcpdumpSource implements PacketSource {
       if (child.exitCode === null) child.kill('SIGTERM');
       const code = await this.exit;
       this.parseCounters();
-      if (code !== 0 && code !== null && !this.stopped && !/packets captured/.test(this.stderr)) {
+      if (code !== 0 && code !== null && !this.stopped) {
+        // Mid-capture (the interface went away, a read error): tcpdump says why in a pcap_loop
+        // line, then prints its counters and exits 1. What came before is kept by the pipeline.
+        const loop = /pcap_loop: (.*)/.exec(this.stderr);
         // eslint-disable-next-line no-unsafe-finally
-        throw tcpdumpFailure(this.iface, this.stderr, code);
+        if (loop) throw new CaptureError(`capture on ${this.iface} ended early: ${loop[1].trim()} (the items of the packets captured before are kept)`);
+        // eslint-disable-next-line no-unsafe-finally
+        if (!/packets captured/.test(this.stderr)) throw tcpdumpFailure(this.iface, this.stderr, code);
       }
     }
   }

@@ -146,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
     const onSig = () => ac.abort();
     process.on('SIGINT', onSig);
     process.on('SIGTERM', onSig);
-    const pcapWriter = usesPcap ? new PcapStreamWriter(path.join(filesDir, 'pcaps')) : null;
+    const pcapWriter = usesPcap ? new PcapStreamWriter(path.join(filesDir, 'pcaps'), undefined, (why) => process.stderr.write(`wirehook: warning: ${why}; the capture goes on\n`)) : null;
     let queued: Item[] = [];
     const queriedTotals = { items: 0, passed: 0, failed: 0 };
     const runQueried = async () => {

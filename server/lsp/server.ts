@@ -372,7 +372,9 @@ export class WirehookServer {
       stored: st.stored,
       storedTotal: st.total,
       evicted: st.evicted,
-      storeBytes: st.bytes,
+      // Memory and spill apart: their sum passed maxStoreMB while memory stayed under it.
+      storeBytes: st.memBytes,
+      storeSpillBytes: st.spillBytes,
       warnings: ls?.warnings ?? {},
       hooks: this.hookStats,
       hookErrors: this.hookStats.reduce((a, h) => a + h.errors, 0),

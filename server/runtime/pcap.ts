@@ -36,13 +36,28 @@ function record(p: { tsSec: number; tsNsec: number; data: Buffer; origLen: numbe
 export class PcapStreamWriter {
   private fds = new Map<string, number>();
   private started = new Set<string>();
+  /** Why recording stopped (a full disk, the folder gone); null while it works. */
+  failure: string | null = null;
 
-  constructor(readonly dir: string, private maxOpen = 256) {
+  /** `onFail`: told once when recording stops; the capture goes on without it. */
+  constructor(readonly dir: string, private maxOpen = 256, private onFail: (why: string) => void = () => {}) {
     fs.mkdirSync(dir, { recursive: true });
   }
 
   streamPacket(stream: string, pkt: RawPacket): void {
-    if (!/^[\w.-]+$/.test(stream)) return;
+    if (this.failure !== null || !/^[\w.-]+$/.test(stream)) return;
+    try {
+      this.write(stream, pkt);
+    } catch (e) {
+      // A full disk must not end the capture (its items matter more than the stream pcaps):
+      // recording stops, files keep what was written (readPcap drops a partly written record).
+      this.failure = `recording stream packets for pcap.* in ${this.dir} stopped: ${(e as Error).message}`;
+      this.close();
+      this.onFail(this.failure);
+    }
+  }
+
+  private write(stream: string, pkt: RawPacket): void {
     let fd = this.fds.get(stream);
     if (fd === undefined) {
       fd = fs.openSync(path.join(this.dir, stream), this.started.has(stream) ? 'a' : 'w');
@@ -61,7 +76,13 @@ export class PcapStreamWriter {
   }
 
   close(): void {
-    for (const fd of this.fds.values()) fs.closeSync(fd);
+    for (const fd of this.fds.values()) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // closing after a failed write: nothing more to lose
+      }
+    }
     this.fds.clear();
   }
 }
@@ -115,6 +136,8 @@ export class PcapHelpers {
     let linkType = -1;
     const recs: Rec[] = [];
     for (const f of files) {
+      // A stream file cut before its header (recording stopped on a full disk) has no packet.
+      if (fs.statSync(f).size < 24 && f.startsWith(this.pcapDir + path.sep)) continue;
       const p = readPcap(f);
       if (linkType === -1) linkType = p.linkType;
       if (p.linkType !== linkType) continue; // one link type per classic pcap file
@@ -131,7 +154,13 @@ export class PcapHelpers {
       h.writeUInt32LE(r.nsec, 4);
       parts.push(h, r.buf.subarray(16));
     }
-    fs.writeFileSync(out, Buffer.concat(parts));
+    try {
+      fs.writeFileSync(out, Buffer.concat(parts));
+    } catch (e) {
+      // A full disk: no half-written snapshot is left behind to be mistaken for a whole one.
+      fs.rmSync(out, { force: true });
+      throw new Error(`pcap.snapshot: cannot write ${out}: ${(e as Error).message}; no snapshot was written`);
+    }
     return out;
   }
 

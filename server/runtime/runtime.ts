@@ -14,7 +14,7 @@
  */
 import { hostname } from 'node:os';
 import * as path from 'node:path';
-import { getQuickJS, type QuickJSWASMModule } from 'quickjs-emscripten';
+import { newQuickJSWASMModule, type QuickJSWASMModule } from 'quickjs-emscripten';
 import type { Item } from '../../capture/item/schema';
 import { analyzeScript, AnalysisSyntaxError, type ScriptAnalysis } from './analyze';
 import { ScriptLoadError } from './errors';
@@ -34,9 +34,18 @@ import { DEFAULT_LIMITS, type LoadedScript, type QueriedItem, type RuntimeEvent,
 export type { RuntimeStats } from './types';
 
 let modulePromise: Promise<QuickJSWASMModule> | null = null;
-/** The QuickJS wasm module, loaded once per thread (~15 ms). */
+let shared: QuickJSWASMModule | null = null;
+/** The QuickJS wasm module, loaded once per thread (~15 ms), until a host stack fault taints it. */
 export function quickjs(): Promise<QuickJSWASMModule> {
-  return (modulePromise ??= getQuickJS());
+  return (modulePromise ??= newQuickJSWASMModule().then((m) => (shared = m)));
+}
+
+/** A host stack fault happened in `m`: runtimes made from now on get a fresh module. */
+function untrust(m: QuickJSWASMModule): void {
+  if (shared === m) {
+    shared = null;
+    modulePromise = null;
+  }
 }
 
 export class HookRuntime {
@@ -58,6 +67,14 @@ export class HookRuntime {
   private batchSize: number;
   private itemCount = 0;
   private packetCount = 0;
+  /**
+   * Instances living on each QuickJS module. After a host stack fault (wasm stack exhausted
+   * inside QuickJS) the faulted runtime cannot be freed: the unwound wasm frames never dropped
+   * their references and JS_FreeRuntime aborts on them. Its module is then replaced for new
+   * instances and let go (with the runtime in it) once its last instance is disposed.
+   */
+  private users = new Map<QuickJSWASMModule, number>();
+  private replacing: Promise<void> | null = null;
 
   static async create(opts: RuntimeOptions, onEvent: (e: RuntimeEvent) => void): Promise<HookRuntime> {
     return new HookRuntime(await quickjs(), opts, onEvent);
@@ -157,6 +174,34 @@ export class HookRuntime {
   private disposeInstance(i: ScriptInstance): void {
     this.jobs.removeAll(i);
     i.dispose();
+    const n = (this.users.get(i.module) ?? 1) - 1;
+    if (n > 0) this.users.set(i.module, n);
+    else this.users.delete(i.module);
+  }
+
+  /** A host stack fault in `m`: new instances get a fresh module once it is loaded (~10 ms; until then `m`). */
+  private moduleFaulted(m: QuickJSWASMModule): void {
+    untrust(m);
+    if (m !== this.module || this.replacing) return;
+    this.replacing = quickjs().then(
+      (fresh) => {
+        this.module = fresh;
+        this.replacing = null;
+      },
+      () => {
+        this.replacing = null; // keep the old module: it still runs scripts
+      },
+    );
+  }
+
+  /** Resolves once a module replacement after a host stack fault is done (tests, diagnostics). */
+  moduleSettled(): Promise<void> {
+    return this.replacing ?? Promise.resolve();
+  }
+
+  /** QuickJS modules with instances on them (1 but for a while after a host stack fault). */
+  get moduleCount(): number {
+    return this.users.size;
   }
 
   get loaded(): LoadedScript[] {
@@ -195,10 +240,14 @@ export class HookRuntime {
       {
         log: (stream, text, line, col) =>
           this.onEvent(this.replaying ? { type: 'log', script: file, role, stream, text, line, col, replay: true } : { type: 'log', script: file, role, stream, text, line, col }),
-        error: (e) => this.policy.error(entry, role, e),
+        error: (e) => {
+          if (inst.hostFaulted) this.moduleFaulted(inst.module);
+          this.policy.error(entry, role, e);
+        },
         queried: (index, flags, replaced) => this.queriedOut?.(index, flags, replaced),
       },
     );
+    this.users.set(inst.module, (this.users.get(inst.module) ?? 0) + 1);
     return inst;
   }
 

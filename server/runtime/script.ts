@@ -83,7 +83,7 @@ export class ScriptInstance {
   /** Set by a fault; read by the owner to apply the fault policy. */
   lastFault: 'timeout' | 'memory' | 'stack' | null = null;
 
-  constructor(module: QuickJSWASMModule, readonly cfg: ScriptConfig, private dispatch: Dispatch, private sink: ScriptSink) {
+  constructor(readonly module: QuickJSWASMModule, readonly cfg: ScriptConfig, private dispatch: Dispatch, private sink: ScriptSink) {
     this.fix = locationFixer(cfg.file, PREFIX.length);
     ({ source: this.source, sites: this.sites } = instrument(cfg.source, cfg.consoleSites));
     this.rt = module.newRuntime();
@@ -367,7 +367,12 @@ export class ScriptInstance {
     return v.memory_used_size ?? 0;
   }
 
-  /** Whether dispose() released the instance's QuickJS memory (all of it but a stopped runtime's leftovers, see dispose). */
+  /** A host stack fault stopped it: its runtime cannot be freed inside its module (see dispose). */
+  get hostFaulted(): boolean {
+    return this.stopped;
+  }
+
+  /** Whether dispose() freed the context, and the runtime unless a host stack fault left it to its module. */
   get released(): boolean {
     return !this.ctx.alive && (this.stopped || !this.rt.alive);
   }
@@ -379,7 +384,8 @@ export class ScriptInstance {
     this.ctx.dispose();
     // After a host stack fault the unwound wasm frames never released the objects they held, and
     // JS_FreeRuntime aborts on them (a QuickJS assertion; measured). The context and its objects
-    // are freed above; what the runtime still holds is left behind, once per stopped instance.
+    // are freed above; the runtime goes with its whole module, which the owner replaces after
+    // such a fault and lets go once no instance lives on it (HookRuntime.moduleFaulted).
     if (!this.stopped) this.rt.dispose();
   }
 }

@@ -21,7 +21,7 @@ export interface ItemStoreOptions {
   maxBytes: number;
   /** Where chunks that do not fit in `maxBytes` go; without it they are dropped. */
   spillDir?: string;
-  /** Bound on spill files; default 32 × maxBytes (4 GiB for the default 128 MB). */
+  /** Bound on spill files; default 32 × maxBytes (1.5 GiB for the default 48 MB). */
   maxSpillBytes?: number;
 }
 

@@ -108,13 +108,15 @@ test('items: a truncated file still prints every complete item, warns, exits 0',
 
 test('items: a closed pipe (| head -n 1) ends quietly', async () => {
   const { file } = await mixCapture();
-  const sh = spawn('sh', ['-c', `"${process.execPath}" "${CLI}" items --pcap "${file}" | head -n 1; echo "rc=\${PIPESTATUS:-done}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // bash, for PIPESTATUS: the CLI's own exit status, not head's.
+  const sh = spawn('bash', ['-c', `"${process.execPath}" "${CLI}" items --pcap "${file}" | head -n 1; echo "rc=\${PIPESTATUS[0]}"`], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   sh.stdout.on('data', (d) => (out += d));
   sh.stderr.on('data', (d) => (err += d));
   await new Promise((r) => sh.on('close', r));
   assert.equal(out.split('\n').filter((l) => l.startsWith('{')).length, 1);
+  assert.match(out, /^rc=0$/m, 'the CLI exits 0 when its reader goes away');
   assert.equal(err, '');
 });
 

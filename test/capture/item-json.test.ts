@@ -104,3 +104,42 @@ test("the CLI's item writer equals JSON.stringify, byte for byte, on real items 
     assert.equal(itemJsonUnchecked(base), JSON.stringify(base));
   }
 });
+
+test('real items take the hand writer (a shape check broken towards the fallback would keep the output and lose the speed), with any string values; another key order does not', async () => {
+  const { mixCapture } = await import('./lib');
+  const { handWritten, itemJsonUnchecked } = await import('../../capture/item/json');
+  const { runPipeline } = await import('../../capture/pipeline');
+  const { fileSource } = await import('../../capture/sources/file');
+  const items: Item[] = [];
+  for (const f of [(await mixCapture()).file, 'examples/captures/demo.pcap']) await runPipeline(fileSource(f), { item: (i) => void items.push(i) });
+  assert.ok(items.length > 50);
+  for (const i of items) assert.equal(handWritten(i), true, `${i.protocol.name} item ${i.id}`);
+  // Every string inside (header values, names, paths, bodies) replaced by strings JSON must escape:
+  // still the hand writer's, still JSON.stringify's bytes.
+  const strings = TRICKY.filter((t): t is string => typeof t === 'string');
+  const rnd = prng(7);
+  const swap = (v: unknown, top: boolean): unknown => {
+    if (typeof v === 'string') return strings[Math.floor(rnd() * strings.length)];
+    if (Array.isArray(v)) return v.map((x) => swap(x, false));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, top && (k === 'protocol' || k === 'stream') ? x : swap(x, false)]));
+    return v;
+  };
+  let n = 0;
+  for (const i of items) {
+    const t = swap(structuredClone(i), true) as Item;
+    assert.equal(itemJsonUnchecked(t), JSON.stringify(t));
+    if (handWritten(t)) n++;
+  }
+  assert.equal(n, items.length, 'escaped strings are written by hand too');
+  // Keys in another order (JSON.stringify keeps the order): the fallback's job.
+  const first = items[0];
+  const { id, ...rest } = first;
+  const reordered = { ...rest, id } as Item;
+  assert.equal(handWritten(reordered), false);
+  assert.equal(itemJsonUnchecked(reordered), JSON.stringify(reordered));
+  const req = first.request as Record<string, unknown>;
+  const [k0, ...others] = Object.keys(req);
+  const reqReordered = { ...first, request: Object.fromEntries([...others.map((k) => [k, req[k]]), [k0, req[k0]]]) } as Item;
+  // (inside, an object of another shape is written by the generic writer: same bytes)
+  assert.equal(itemJsonUnchecked(reqReordered), JSON.stringify(reqReordered));
+});

@@ -8,6 +8,11 @@ import type { Item } from '../../capture/item/schema';
 import { startHttpServer, httpScenario } from '../helpers/traffic';
 import { startLiveCli } from '../helpers/capture';
 
+/** Polls `cond` until it holds (at most 20 s: the assertion after it then says what is missing). */
+async function waitUntil(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 50));
+}
+
 test('tcpdump backend: items, kernel timestamps, process names, numeric drop counters', async () => {
   const h = await startHttpServer();
   const src = await openSource({ interface: 'lo', filter: `tcp port ${h.port}` });
@@ -17,7 +22,8 @@ test('tcpdump backend: items, kernel timestamps, process names, numeric drop cou
   let packets = 0;
   const run = runPipeline(src, { item: (i) => void items.push(i), packet: () => void packets++ }, { signal: ac.signal });
   const sent = await httpScenario(h.port);
-  await new Promise((r) => setTimeout(r, 300));
+  // Wait for what is asserted (not a sleep): stopping then must not lose or add an item.
+  await waitUntil(() => items.length >= sent.length);
   ac.abort();
   const stats = await run;
   await h.close();
@@ -61,7 +67,7 @@ test('cap backend (fallback): packets arrive, drops are reported as unknown', { 
   const ac = new AbortController();
   const run = runPipeline(src, { packet: () => void packets++ }, { signal: ac.signal });
   for (let i = 0; i < 20; i++) await new Promise<void>((r) => sock.send(Buffer.from('x'), port, '127.0.0.1', () => r()));
-  await new Promise((r) => setTimeout(r, 300));
+  await waitUntil(() => packets >= 20);
   ac.abort();
   const stats = await run;
   sock.close();

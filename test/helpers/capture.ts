@@ -4,7 +4,8 @@
  * `lo` at the same time.
  */
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdirSync, renameSync, statSync } from 'node:fs';
+import { createSocket } from 'node:dgram';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dnsScenario, httpScenario, startDnsServer, startHttpServer, type DnsExchange, type HttpExchange } from './traffic';
 
@@ -36,7 +37,10 @@ export async function captureLoopback(bpf: string, run: () => Promise<void>, opt
   // packet, so a 128 MiB buffer absorbs bursts.
   const args = ['-i', opts.iface ?? 'lo', '--immediate-mode', '-B', '131072', '-U', '-n', '-s', '0', '-w', raw, ...(opts.extra ?? [])];
   if (opts.nano) args.push('--time-stamp-precision=nano');
-  args.push(bpf);
+  // The end of the recording is a marker datagram seen in the file, not a sleep; it is taken out after.
+  const markPort = 40000 + Math.floor(Math.random() * 20000);
+  const mark = Buffer.from(`wirehook-capture-end-${process.pid}-${seq}-${markPort}`);
+  args.push(`(${bpf}) or (udp and dst host 127.0.0.1 and dst port ${markPort})`);
   const td = spawn('tcpdump', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   const exited = new Promise<number | null>((r) => td.on('close', (code) => r(code)));
@@ -51,8 +55,9 @@ export async function captureLoopback(bpf: string, run: () => Promise<void>, opt
   });
   try {
     await run();
-    // -U flushes per packet, but the kernel may still hold the last few: give them a moment.
-    await new Promise((r) => setTimeout(r, 300));
+    // Everything run() sent went through the kernel before the marker: once tcpdump has written
+    // the marker (-U: per packet), it has written them too.
+    await untilMarked(raw, mark, markPort);
   } finally {
     td.kill('SIGINT');
     await exited;
@@ -60,12 +65,43 @@ export async function captureLoopback(bpf: string, run: () => Promise<void>, opt
   if (process.env.WIREHOOK_DEBUG_CAPTURE) process.stderr.write(stderr);
   const dropped = Number(/(\d+) packets? dropped by kernel/.exec(stderr)?.[1] ?? 0);
   if (dropped > 0) throw new Error(`tcpdump dropped ${dropped} packets: the capture ${file} is incomplete`);
+  stripMarker(raw, mark);
   if (format === 'pcapng') {
     execFileSync('editcap', ['-F', 'pcapng', raw, file]);
     renameSync(raw, `${file}.src.pcap`);
   }
   statSync(file);
   return file;
+}
+
+/** Sends the marker datagram until it is in the file (at most 20 s). */
+async function untilMarked(file: string, mark: Buffer, port: number): Promise<void> {
+  const sock = createSocket('udp4');
+  try {
+    for (let i = 0; i < 400; i++) {
+      if (i % 10 === 0) await new Promise<void>((r) => sock.send(mark, port, '127.0.0.1', () => r()));
+      await new Promise((r) => setTimeout(r, 50));
+      if (readFileSync(file).includes(mark)) return;
+    }
+    throw new Error(`tcpdump never wrote the end marker to ${file}`);
+  } finally {
+    sock.close();
+  }
+}
+
+/** Takes the marker datagrams out of a classic pcap (tcpdump writes host order: little-endian here). */
+function stripMarker(file: string, mark: Buffer): void {
+  const b = readFileSync(file);
+  const parts = [b.subarray(0, 24)];
+  let o = 24;
+  while (o + 16 <= b.length) {
+    const end = o + 16 + b.readUInt32LE(o + 8);
+    if (end > b.length) break;
+    const rec = b.subarray(o, end);
+    if (!rec.includes(mark)) parts.push(rec);
+    o = end;
+  }
+  writeFileSync(file, Buffer.concat(parts));
 }
 
 export interface ScenarioCapture {

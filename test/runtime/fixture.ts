@@ -9,9 +9,11 @@ import { join, resolve } from 'node:path';
 import type { Item } from '../../capture/item/schema';
 import { scenarioCapture } from '../helpers/capture';
 
-// The shared references sit next to the checkout (/work/shared beside /work/main); worktrees are one level deeper.
-const SAMPLE = ['../../../shared/', '../../../../shared/'].map((p) => new URL(`${p}reference/samples/kubeshark-http-item-2023.json`, import.meta.url)).find((u) => existsSync(u))!;
-export const HTTP_SAMPLE = JSON.parse(readFileSync(SAMPLE, 'utf8')) as Item;
+// The shared references sit next to the checkout (/work/shared beside /work/main); worktrees and
+// Stryker's sandbox copies are deeper: the nearest `shared/` up from here.
+const SAMPLE = Array.from({ length: 8 }, (_, up) => new URL(`${'../'.repeat(up + 2)}shared/reference/samples/kubeshark-http-item-2023.json`, import.meta.url)).find((u) => existsSync(u));
+if (!SAMPLE) throw new Error('the shared references (shared/reference/samples) are not beside this checkout');
+export const HTTP_SAMPLE = JSON.parse(readFileSync(SAMPLE!, 'utf8')) as Item;
 
 export const CLI = resolve('dist/cli.js');
 

@@ -4,6 +4,8 @@
  * load errors carry FILE:LINE:COL, hot reload keeps the old version on a broken save.
  */
 import { test } from 'node:test';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import assert from 'node:assert/strict';
 import { ScriptLoadError } from '../../server/runtime/errors';
 import { HTTP_SAMPLE } from './fixture';
@@ -101,13 +103,14 @@ function onItemCaptured(data) {
 });
 
 test('repeated faults disable the script with a visible reason; other scripts keep running', async () => {
-  const h = await harness({ limits: { timeoutMs: 10, maxConsecutiveFaults: 3 } });
+  // A budget of the default size: good.js must not fault on a loaded machine, bad.js always does.
+  const h = await harness({ limits: { timeoutMs: 100, maxConsecutiveFaults: 3 } });
   h.rt.load('bad.js', 'function onItemCaptured(d) { for (;;) {} }');
   h.rt.load('good.js', 'function onItemCaptured(d) { console.log(d.request.method) }');
   for (let i = 0; i < 5; i++) h.rt.captured([item()]);
   const disabled = h.events.filter((e) => e.type === 'disabled');
   assert.equal(disabled.length, 1);
-  assert.match((disabled[0] as { reason: string }).reason, /^3 faults in a row \(last: bad\.js:1:\d+: onItemCaptured ran longer than 10 ms; stopped\)$/);
+  assert.match((disabled[0] as { reason: string }).reason, /^3 faults in a row \(last: bad\.js:1:\d+: onItemCaptured ran longer than 100 ms; stopped\)$/);
   assert.equal(h.errors('bad.js').length, 1); // the same timeout, folded
   assert.equal(h.errorCount('bad.js'), 3);
   assert.equal(h.logs('good.js').length, 5);
@@ -235,18 +238,35 @@ function onHubAction() {}`);
   h.rt.close();
 });
 
-test('a host stack fault stops the instance and its QuickJS context is still freed on reload', async () => {
+test('a host stack fault stops the instance; on reload its runtime is freed with its whole QuickJS module (defect 6)', async () => {
   // Above ~400 KB of QuickJS stack, the host (wasm) stack gives out before QuickJS's own check.
   const h = await harness({ limits: { stackBytes: 1024 * 1024 } });
   h.rt.load('deep.js', 'function deep(x) { return deep(x + 1) + 1; }\nfunction onItemCaptured(d) { deep(0); }');
-  const inst = (h.rt as unknown as { scripts: Map<string, { worker: { released: boolean } }> }).scripts.get('deep.js')!.worker;
+  // Only weak references to the faulted instance and its module: the test must not keep them.
+  const instOf = () => (h.rt as unknown as { scripts: Map<string, { worker: { released: boolean; hostFaulted: boolean; module: object } }> }).scripts.get('deep.js')!.worker;
+  const weakInst = new WeakRef(instOf());
+  const weakModule = new WeakRef(instOf().module);
   h.rt.captured([item()]);
   const errs = h.events.filter((e) => e.type === 'error');
   assert.equal(errs.length, 1);
   assert.match((errs[0] as { message: string }).message, /^deep\.js: onItemCaptured: .*; the script was stopped$/);
+  assert.equal(instOf().hostFaulted, true);
+  // The faulted runtime cannot be freed inside its module (JS_FreeRuntime aborts on what the
+  // unwound frames held): the module is replaced for new instances and let go with it.
+  await h.rt.moduleSettled();
   h.rt.load('deep.js', 'function onItemCaptured(d) { console.log("v2"); }');
-  assert.equal(inst.released, true);
+  assert.equal(weakInst.deref()?.released, true);
+  assert.notEqual(instOf().module, weakModule.deref(), 'the new version runs on a fresh module');
+  assert.equal(h.rt.moduleCount, 1, 'no instance is left on the faulted module');
   h.rt.captured([item()]);
   assert.deepEqual(h.logs(), ['v2']);
+  // Nothing holds the faulted module any more: a collection frees its memory (runtime included).
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 10 && weakModule.deref() !== undefined; i++) {
+    await new Promise((r) => setImmediate(r));
+    gc();
+  }
+  assert.equal(weakModule.deref(), undefined, 'the faulted QuickJS module (and the runtime in it) was garbage collected');
   h.rt.close();
 });
