@@ -15,9 +15,18 @@ const entries = [
   { in: 'extension/main.ts', out: 'extension' },
 ].filter((e) => existsSync(e.in));
 
-await build({
-  entryPoints: entries,
-  outdir: 'dist',
+// Libraries only some traffic needs (MongoDB's BSON, the GraphQL parser) are their own bundles,
+// required on first use (capture/dissectors/mongodb.ts, graphql.ts): inside every bundle, their
+// text and module set-up were ~20 ms of each `wirehook items` start (docs/capture.md).
+const VENDOR = { bson: 'vendor-bson', 'graphql/language/parser': 'vendor-graphql' };
+const vendor = {
+  name: 'vendor',
+  setup(b) {
+    b.onResolve({ filter: /^(bson|graphql\/language\/parser)$/ }, (a) => (a.kind === 'require-call' ? { path: `./${VENDOR[a.path]}.js`, external: true } : undefined));
+  },
+};
+
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -26,7 +35,9 @@ await build({
   logLevel: 'warning',
   external: ['cap', 'vscode', 'quickjs-emscripten', '@jitl/*', 'quickjs-emscripten-core'],
   banner: { js: '' },
-});
+};
+await build({ ...common, entryPoints: entries, outdir: 'dist', plugins: [vendor] });
+await build({ ...common, entryPoints: Object.entries(VENDOR).map(([lib, out]) => ({ in: lib, out })), outdir: 'dist' });
 
 // The items webview's browser code (extension/webview/) and its styles, plus the codicon font
 // it shows (copied so the packaged extension needs no node_modules for it).

@@ -3,9 +3,16 @@
  * GraphQL request. The query is parsed with the `graphql` package's parser (the reference
  * implementation; a hand-written scan would misread comments, strings and fragments).
  */
-import { parse } from 'graphql/language/parser';
+import type * as GraphqlParser from 'graphql/language/parser';
 import type { GraphqlOperation, HttpRequest, Protocol } from '../item/schema';
 import type { L7Message } from '../types';
+
+/**
+ * The parser is loaded with the first GraphQL-looking body, not with the bundle: the `graphql`
+ * modules' set-up was ~7 ms of every `wirehook items` start (docs/capture.md).
+ */
+let parser: typeof GraphqlParser | null = null;
+const parse: typeof GraphqlParser.parse = (src, opts) => (parser ??= require('graphql/language/parser') as typeof GraphqlParser).parse(src, opts);
 
 /**
  * The operation a request body asks for, or null when it is not GraphQL. Bodies: JSON
