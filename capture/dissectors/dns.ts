@@ -39,7 +39,14 @@ interface Entry {
   /** Handed to ctx.emit (done entries go out at once, not in query order: see DnsMatcher). */
   emitted: boolean;
   error: ItemError | null;
+  /** In DnsMatcher's open index, and the next entry of its bucket there (queue order). */
+  indexed: boolean;
+  nextOpen: Entry | null;
 }
+
+/** Buckets of the open-query index at first; doubled while there are more open queries, up to one per id. */
+const OPEN_BUCKETS = 16;
+const MAX_BUCKETS = 65536;
 
 /** First questions equal (names case-insensitively), or one message without a question. */
 const sameQuestion = (a: Entry, b: DnsMessage): boolean => {
@@ -69,13 +76,18 @@ class DnsMatcher {
   /** A lower bound of the entries' qTs.sec: expire() skips its scan while nothing can be due. */
   private oldestSec = Infinity;
   /**
-   * Queued queries without a response (q set, no r), by transaction id, in queue order: a new
-   * query or a response looks only at those with its id, so pairing is linear in the messages
-   * however many queries are outstanding (they were all scanned before: quadratic).
+   * Queued queries without a response (q set, no r), indexed by transaction id: bucket
+   * `id & (size - 1)`, chained through Entry.nextOpen in queue order, with at least as many
+   * buckets as open queries (to one per id). A new query or a response looks only at its bucket,
+   * so pairing is linear in the messages however many queries are outstanding (they were all
+   * scanned before: quadratic). Hand-rolled rather than a Map of per-id arrays: that allocated
+   * an array and a Map entry per query and showed as GC and Map time in the HTTP+DNS bench
+   * (docs/capture.md).
    */
-  private open = new Map<number, Entry[]>();
+  private buckets: (Entry | null)[] = new Array<Entry | null>(OPEN_BUCKETS).fill(null);
+  private openCount = 0;
   /** Entries done since the last flush, in the order they completed. */
-  private ready: Entry[] = [];
+  private readonly ready: Entry[] = [];
 
   constructor(private readonly ctx: DissectorContext, private readonly protocol: Protocol) {}
 
@@ -92,12 +104,12 @@ class DnsMatcher {
     this.expire(ts);
     const id = m.id;
     const entries = this.entries;
-    const same = this.open.get(id);
+    const first = this.buckets[id & (this.buckets.length - 1)];
     if (!m.qr) {
       let retransmit = false;
-      if (same !== undefined) for (let i = 0; i < same.length; i++) {
+      for (let x = first; x !== null; x = x.nextOpen) {
         dnsPairingWork.entries++;
-        if (sameQuestion(same[i], m)) {
+        if (x.id === id && sameQuestion(x, m)) {
           retransmit = true;
           break;
         }
@@ -105,32 +117,27 @@ class DnsMatcher {
       if (retransmit) {
         this.ctx.warn('dns', 'retransmitted query');
       } else {
-        const e: Entry = { id, q: m, qName: m.qName, qType: m.qType, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, emitted: false, error: null };
+        const e: Entry = { id, q: m, qName: m.qName, qType: m.qType, qSize: raw.length, qTs: ts, r: null, rSize: 0, rTs: null, done: false, emitted: false, error: null, indexed: false, nextOpen: null };
         entries.push(e);
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
-        if (same !== undefined) same.push(e);
-        else this.open.set(id, [e]);
+        this.index(e);
       }
     } else {
       let e: Entry | null = null;
-      let at = -1;
-      if (same !== undefined) for (let i = 0; i < same.length; i++) {
-        const x = same[i];
+      for (let x = first; x !== null; x = x.nextOpen) {
         dnsPairingWork.entries++;
-        if (!x.done && sameQuestion(x, m)) {
+        if (x.id === id && !x.done && sameQuestion(x, m)) {
           e = x;
-          at = i;
           break;
         }
       }
       if (e) {
         e.r = m; e.rSize = raw.length; e.rTs = ts; e.done = true;
         this.ready.push(e);
-        if (same!.length === 1) this.open.delete(id);
-        else same!.splice(at, 1);
+        this.unindex(e);
       } else {
         // No query seen (capture began after it, or it was lost): the item is built from the response.
-        const e: Entry = { id, q: null, qName: null, qType: 0, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, emitted: false, error: null };
+        const e: Entry = { id, q: null, qName: null, qType: 0, qSize: 0, qTs: ts, r: m, rSize: raw.length, rTs: ts, done: true, emitted: false, error: null, indexed: false, nextOpen: null };
         entries.push(e);
         this.ready.push(e);
         if (ts.sec < this.oldestSec) this.oldestSec = ts.sec;
@@ -139,15 +146,55 @@ class DnsMatcher {
     this.flush();
   }
 
-  /** An unanswered query leaves the queue (emitted): it is no longer a retransmission's original. */
-  private closeOpen(e: Entry): void {
-    const same = this.open.get(e.id);
-    if (same === undefined) return;
-    // Emitted in queue order, so it is (almost always) the first of its id.
-    const i = same[0] === e ? 0 : same.indexOf(e);
-    if (i < 0) return;
-    if (same.length === 1) this.open.delete(e.id);
-    else same.splice(i, 1);
+  /** Appends an open query to its bucket (queue order kept), doubling the buckets when they are outnumbered. */
+  private index(e: Entry): void {
+    if (this.openCount >= this.buckets.length && this.buckets.length < MAX_BUCKETS) this.rebucket(this.buckets.length * 2);
+    this.link(e);
+    this.openCount++;
+  }
+
+  private link(e: Entry): void {
+    const b = this.buckets;
+    const k = e.id & (b.length - 1);
+    e.indexed = true;
+    e.nextOpen = null;
+    let x = b[k];
+    if (x === null) {
+      b[k] = e;
+      return;
+    }
+    while (x.nextOpen !== null) x = x.nextOpen;
+    x.nextOpen = e;
+  }
+
+  private rebucket(size: number): void {
+    const old = this.buckets;
+    this.buckets = new Array<Entry | null>(size).fill(null);
+    // Each old chain splits in order over the new buckets: queue order within a bucket holds.
+    for (let i = 0; i < old.length; i++) {
+      for (let x = old[i]; x !== null; ) {
+        const next = x.nextOpen;
+        this.link(x);
+        x = next;
+      }
+    }
+  }
+
+  /** A query answered, or emitted unanswered: it is no longer open (nor a retransmission's original). */
+  private unindex(e: Entry): void {
+    if (!e.indexed) return;
+    const b = this.buckets;
+    const k = e.id & (b.length - 1);
+    let prev: Entry | null = null;
+    for (let x = b[k]; x !== null; prev = x, x = x.nextOpen) {
+      if (x !== e) continue;
+      if (prev === null) b[k] = e.nextOpen;
+      else prev.nextOpen = e.nextOpen;
+      break;
+    }
+    e.indexed = false;
+    e.nextOpen = null;
+    this.openCount--;
   }
 
   /** Gives up on queries older than the timeout (relative to capture time `now`). */
@@ -187,15 +234,17 @@ class DnsMatcher {
 
   private flush(): void {
     const entries = this.entries;
-    if (this.ready.length) {
-      const ready = this.ready;
-      this.ready = [];
-      for (const e of ready) {
+    const ready = this.ready;
+    if (ready.length) {
+      // Reused, not replaced: an array per message was garbage the bench's GC showed.
+      for (let i = 0; i < ready.length; i++) {
+        const e = ready[i];
         if (e.emitted) continue;
         e.emitted = true;
-        if (e.q && !e.r) this.closeOpen(e);
+        if (e.q && !e.r) this.unindex(e);
         this.emit(e);
       }
+      ready.length = 0;
     }
     let head = this.head;
     while (head < entries.length && entries[head].emitted) head++;

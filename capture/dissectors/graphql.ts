@@ -5,9 +5,16 @@
  * parsed with the `graphql` package's parser (the reference implementation; a hand-written scan
  * would misread comments, strings and fragments).
  */
-import { parse } from 'graphql/language/parser';
+import type * as GraphqlParser from 'graphql/language/parser';
 import type { GraphqlOperation, GraphqlRequest, HttpRequest, Protocol } from '../item/schema';
 import type { L7Message } from '../types';
+
+/**
+ * The parser is loaded with the first GraphQL-looking body, not with the bundle: the `graphql`
+ * modules' set-up was ~7 ms of every `wirehook items` start (docs/capture.md).
+ */
+let parser: typeof GraphqlParser | null = null;
+const parse: typeof GraphqlParser.parse = (src, opts) => (parser ??= require('graphql/language/parser') as typeof GraphqlParser).parse(src, opts);
 
 /** The operation `query` asks for (the one `wanted` names, else the first), or null when it does not parse. */
 function operationOf(query: unknown, wanted: unknown): GraphqlOperation | null {

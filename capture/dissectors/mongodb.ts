@@ -12,7 +12,7 @@
  * fits the message and whose first element has a known type and a printable name.
  */
 import { inflateSync } from 'node:zlib';
-import { BSON, EJSON } from 'bson';
+import type * as Bson from 'bson';
 import type { Direction, Dissector, DissectorContext } from '../types';
 import type { MongoRequest, MongoResponse } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
@@ -51,11 +51,19 @@ function firstKey(b: Buffer, p: number): string {
   return b[p + 4] !== 0 && z > 0 ? b.toString('utf8', p + 5, z) : '';
 }
 
+/**
+ * `bson` is loaded with the first document decoded, not with the bundle: its module set-up was
+ * ~10 ms of every `wirehook items` start, HTTP/DNS-only captures included (docs/capture.md).
+ */
+let bson: typeof Bson | null = null;
+const bsonLib = (): typeof Bson => (bson ??= require('bson') as typeof Bson);
+
 /** Decodes one document as relaxed Extended JSON; documents past `cap` bytes are summarised. */
 function decodeDoc(b: Buffer, p: number, n: number, cap: number): Doc {
   if (n > cap) return { $wirehook: `document of ${n} bytes not shown (over the body cap)` };
   if (p + n > b.length) return { $wirehook: `document of ${n} bytes not shown (past the first ${FRAME_KEEP} bytes kept of a large message)` };
   try {
+    const { BSON, EJSON } = bsonLib();
     const doc = BSON.deserialize(b.subarray(p, p + n), { promoteValues: true, allowObjectSmallerThanBufferSize: false });
     return EJSON.serialize(doc, { relaxed: true }) as Doc;
   } catch (e) {

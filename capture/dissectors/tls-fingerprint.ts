@@ -3,7 +3,7 @@
  * the numbers as sent; GREASE values (RFC 8701: 0x?a?a with both bytes equal) are left out
  * everywhere, as both specs say.
  */
-import { createHash } from 'node:crypto';
+import type * as Crypto from 'node:crypto';
 
 export const isGrease = (v: number): boolean => (v & 0x0f0f) === 0x0a0a && v >> 8 === (v & 0xff);
 
@@ -20,6 +20,10 @@ export interface HelloFields {
   sni: boolean;
 }
 
+// node:crypto is loaded with the first TLS handshake: loading it cost ~4 ms of every start (docs/capture.md).
+let crypto: typeof Crypto | null = null;
+export const cryptoLib = (): typeof Crypto => (crypto ??= require('node:crypto') as typeof Crypto);
+const createHash = (alg: string) => cryptoLib().createHash(alg);
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
 const sha12 = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 12);
 const noGrease = (l: number[]) => l.filter((v) => !isGrease(v));

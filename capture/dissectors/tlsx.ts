@@ -8,11 +8,10 @@
  * Hand-written: the handshake header layout is a handful of length-prefixed fields; Node has no
  * public ClientHello parser. X.509 uses node:crypto's X509Certificate.
  */
-import { X509Certificate } from 'node:crypto';
 import type { Direction, Dissector, DissectorContext, TcpStreamParser, Timestamp } from '../types';
 import type { TlsCertificate, TlsClientHello, TlsServerHello } from '../item/schema';
 import { PROTOCOLS } from '../item/protocols';
-import { isGrease, ja3, ja3s, ja4, type HelloFields } from './tls-fingerprint';
+import { cryptoLib, isGrease, ja3, ja3s, ja4, type HelloFields } from './tls-fingerprint';
 import { alertName, suiteName, versionName } from './tls-names';
 
 /** Handshake bytes kept per direction (a certificate chain fits; more is given up on). */
@@ -151,7 +150,7 @@ function certificates(b: Buffer, start: number, end: number): TlsCertificate[] {
   while (all.ok(3) && out.length < MAX_CERTS) {
     const c = all.sub(all.u24());
     try {
-      const x = new X509Certificate(b.subarray(c.p, c.end));
+      const x = new (cryptoLib().X509Certificate)(b.subarray(c.p, c.end));
       out.push({ subject: x.subject, issuer: x.issuer, subjectAltName: x.subjectAltName ?? '', validFrom: x.validFrom, validTo: x.validTo, serialNumber: x.serialNumber, fingerprint256: x.fingerprint256 });
     } catch {
       out.push({ subject: '', issuer: '', subjectAltName: '', validFrom: '', validTo: '', serialNumber: '', fingerprint256: '' });
