@@ -7,50 +7,12 @@ import { runPipeline } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import { MAX_HELD_EXCHANGES, MAX_TRAILERS, httpWork } from '../../capture/dissectors/http-limits';
 import type { Item } from '../../capture/item/schema';
-import type { RawPacket } from '../../capture/types';
-import { outFile, writePcap } from './lib';
-
-/** One TCP connection, 10.0.0.1:40000 → 10.0.0.2:80, as Ethernet/IPv4 frames: handshake, then `segs` in order, then FIN both ways. */
-function conversation(segs: [0 | 1, Buffer][]): RawPacket[] {
-  const seq = [1000, 5000];
-  let t = 0;
-  const out: RawPacket[] = [];
-  const frame = (dir: 0 | 1, flags: number, payload: Buffer) => {
-    const data = Buffer.alloc(54 + payload.length);
-    data.writeUInt16BE(0x0800, 12);
-    data[14] = 0x45;
-    data.writeUInt16BE(40 + payload.length, 16);
-    data[22] = 64;
-    data[23] = 6;
-    const [a, b] = dir === 0 ? [0x0a000001, 0x0a000002] : [0x0a000002, 0x0a000001];
-    data.writeUInt32BE(a, 26);
-    data.writeUInt32BE(b, 30);
-    data.writeUInt16BE(dir === 0 ? 40000 : 80, 34);
-    data.writeUInt16BE(dir === 0 ? 80 : 40000, 36);
-    data.writeUInt32BE(seq[dir] >>> 0, 38);
-    data.writeUInt32BE(seq[1 - dir] >>> 0, 42);
-    data[46] = 0x50;
-    data[47] = flags;
-    data.writeUInt16BE(65535, 48);
-    payload.copy(data, 54);
-    seq[dir] += payload.length + (flags & 0x03 ? 1 : 0);
-    t++;
-    out.push({ linkType: 1, tsSec: 1_700_000_000 + Math.floor(t / 1000), tsNsec: (t % 1000) * 1_000_000, caplen: data.length, origLen: data.length, data, interfaceId: 0, offset: 0 });
-  };
-  const none = Buffer.alloc(0);
-  frame(0, 0x02, none);
-  frame(1, 0x12, none);
-  frame(0, 0x10, none);
-  for (const [dir, p] of segs) frame(dir, 0x18, p);
-  frame(0, 0x11, none);
-  frame(1, 0x11, none);
-  return out;
-}
+import { outFile, tcpConversation, writePcap } from './lib';
 
 async function run(segs: [0 | 1, Buffer][]): Promise<{ items: Item[]; warnings: Record<string, number> }> {
   const items: Item[] = [];
   httpWork.reset();
-  const stats = await runPipeline(fileSource(writePcap(outFile('pcap'), conversation(segs))), { item: (i) => void items.push(i) });
+  const stats = await runPipeline(fileSource(writePcap(outFile('pcap'), tcpConversation(segs, { stepNs: 1_000_000 }))), { item: (i) => void items.push(i) });
   return { items, warnings: stats.warnings };
 }
 

@@ -105,3 +105,45 @@ export function pollCapture(): Promise<string> {
     return file;
   })());
 }
+
+/**
+ * One TCP connection 10.0.0.1:port → 10.0.0.2:80 as Ethernet/IPv4 frames: handshake, `segs`,
+ * FIN both ways. Segments whose index is in `drop` take their sequence space but are not written
+ * (a hole the capture never saw). Packets are `stepNs` apart from `t0`.
+ */
+export function tcpConversation(segs: [0 | 1, Buffer][], opts: { drop?: Set<number>; port?: number; t0?: number; stepNs: number }): RawPacket[] {
+  const { drop = new Set<number>(), port = 40000, t0 = 1_700_000_000, stepNs } = opts;
+  const seq = [1000, 5000];
+  let t = 0;
+  const out: RawPacket[] = [];
+  const frame = (dir: 0 | 1, flags: number, payload: Buffer, keep = true) => {
+    const data = Buffer.alloc(54 + payload.length);
+    data.writeUInt16BE(0x0800, 12);
+    data[14] = 0x45;
+    data.writeUInt16BE(40 + payload.length, 16);
+    data[22] = 64;
+    data[23] = 6;
+    const [a, b] = dir === 0 ? [0x0a000001, 0x0a000002] : [0x0a000002, 0x0a000001];
+    data.writeUInt32BE(a, 26);
+    data.writeUInt32BE(b, 30);
+    data.writeUInt16BE(dir === 0 ? port : 80, 34);
+    data.writeUInt16BE(dir === 0 ? 80 : port, 36);
+    data.writeUInt32BE(seq[dir] >>> 0, 38);
+    data.writeUInt32BE(seq[1 - dir] >>> 0, 42);
+    data[46] = 0x50;
+    data[47] = flags;
+    data.writeUInt16BE(65535, 48);
+    payload.copy(data, 54);
+    seq[dir] += payload.length + (flags & 0x03 ? 1 : 0);
+    t++;
+    if (keep) out.push({ linkType: 1, tsSec: t0 + Math.floor((t * stepNs) / 1e9), tsNsec: (t * stepNs) % 1e9, caplen: data.length, origLen: data.length, data, interfaceId: 0, offset: 0 });
+  };
+  const none = Buffer.alloc(0);
+  frame(0, 0x02, none);
+  frame(1, 0x12, none);
+  frame(0, 0x10, none);
+  segs.forEach(([dir, p], i) => frame(dir, 0x18, p, !drop.has(i)));
+  frame(0, 0x11, none);
+  frame(1, 0x11, none);
+  return out;
+}
