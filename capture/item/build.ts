@@ -125,8 +125,7 @@ export function buildItem(
     protocol: msg.protocol,
     tls: false,
     src: endpoint(flow.srcIp, pre.srcPort, srcNames),
-    // A Host that is the server's own address names nothing: the panel then keeps showing ip:port.
-    dst: endpoint(flow.dstIp, pre.dstPort, msg.dstName && msg.dstName !== flow.dstIp && !dstNames?.name ? named(msg.dstName, dstNames) : dstNames),
+    dst: endpoint(flow.dstIp, pre.dstPort, msg.dstName && !dstNames?.name ? named(msg.dstName, dstNames) : dstNames),
     outgoing: false,
     timestamp: ts.sec * 1000 + Math.floor(ts.nsec / 1e6),
     startTime: rfc3339(ts.sec, ts.nsec),
