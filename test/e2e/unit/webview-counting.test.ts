@@ -165,7 +165,9 @@ test('a full store (evictions): the tail keeps loading and the count is the stor
         return shown.length > 5 && shown.every((r) => r.dataset.id && !r.classList.contains('loading')) && shown.some((r) => r.dataset.id === newest);
       }, String(next));
     }
-    assert.equal(await page.evaluate(() => (window as any).__wirehook.total), all.length);
+    // The last batch's rows can show before the view's re-ask is answered: wait for that answer
+    // (it never comes if the view stops re-asking after evictions, and the wait then fails).
+    await page.waitForFunction((n) => (window as any).__wirehook.total === n, all.length);
     assert.equal(await page.$eval('.filter-count', (e) => e.textContent), '5,000 matches');
   } finally {
     await w.close();
