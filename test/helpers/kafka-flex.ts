@@ -8,7 +8,7 @@
  * capture/dissectors/kafka-wire.ts. tshark's Kafka dissector judges both directions of the
  * bytes on the wire, for the versions it knows (JUDGED below).
  */
-import net from 'node:net';
+import { startFrameServer } from './frame-server';
 
 /** Big-endian writer with the compact (flexible) encodings. */
 export class FW {
@@ -243,32 +243,22 @@ export interface FlexResponder {
 
 /** A TCP server answering requestBody()'s requests (pipelined or not) in order, header v1 (v0 for ApiVersions). */
 export async function startFlexResponder(): Promise<FlexResponder> {
-  const sockets = new Set<net.Socket>();
   let port = 0;
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => {});
-    let buf = Buffer.alloc(0);
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      const out: Buffer[] = [];
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        const frame = buf.subarray(4, 4 + buf.readInt32BE(0));
-        buf = buf.subarray(4 + frame.length);
-        const apiKey = frame.readInt16BE(0);
-        const version = frame.readInt16BE(2);
-        const corr = frame.readInt32BE(4);
-        const large = frame.readInt16BE(8) === LARGE_FETCH.length && frame.toString('utf8', 10, 10 + LARGE_FETCH.length) === LARGE_FETCH;
-        const head = new FW().i32(corr);
-        if (apiKey !== 18 && isFlex(apiKey, version)) head.tags(); // response header v1
-        const body = Buffer.concat([head.buf(), answer(apiKey, version, port, large)]);
-        out.push(new FW().i32(body.length).buf(), body);
-      }
-      if (out.length && !sock.destroyed) sock.write(Buffer.concat(out));
-    });
+  const server = await startFrameServer((b) => 4 + b.readInt32BE(0), (frames, sock) => {
+    const out: Buffer[] = [];
+    for (const whole of frames) {
+      const frame = whole.subarray(4);
+      const apiKey = frame.readInt16BE(0);
+      const version = frame.readInt16BE(2);
+      const corr = frame.readInt32BE(4);
+      const large = frame.readInt16BE(8) === LARGE_FETCH.length && frame.toString('utf8', 10, 10 + LARGE_FETCH.length) === LARGE_FETCH;
+      const head = new FW().i32(corr);
+      if (apiKey !== 18 && isFlex(apiKey, version)) head.tags(); // response header v1
+      const body = Buffer.concat([head.buf(), answer(apiKey, version, port, large)]);
+      out.push(new FW().i32(body.length).buf(), body);
+    }
+    if (!sock.destroyed) sock.write(Buffer.concat(out));
   });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
-  port = (server.address() as net.AddressInfo).port;
-  return { port, close: () => new Promise<void>((res) => { for (const s of sockets) s.destroy(); server.close(() => res()); }) };
+  port = server.port;
+  return server;
 }

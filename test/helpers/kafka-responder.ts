@@ -6,7 +6,8 @@
  * keeps one topic/partition layout. tshark's Kafka dissector judges both directions of what it
  * exchanges with the client.
  */
-import net from 'node:net';
+import type net from 'node:net';
+import { startFrameServer } from './frame-server';
 
 /** API key → [min, max] version advertised. */
 export const KAFKA_VERSIONS: Record<number, [number, number]> = {
@@ -68,34 +69,24 @@ const PARTITIONS = 2;
 
 export async function startKafkaResponder(): Promise<KafkaResponder> {
   const seen: KafkaResponder['seen'] = [];
-  const sockets = new Set<net.Socket>();
   let port = 0;
   const self = { advertised: 0 };
   let generation = 0;
   const assignments = new Map<string, Buffer>();
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => {});
-    let buf = Buffer.alloc(0);
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 4 && buf.length >= 4 + buf.readInt32BE(0)) {
-        const frame = buf.subarray(4, 4 + buf.readInt32BE(0));
-        buf = buf.subarray(4 + frame.length);
-        const r = new R(frame);
-        const apiKey = r.i16(), version = r.i16(), corr = r.i32();
-        r.str(); // client id
-        seen.push({ apiKey, version });
-        const body = answer(apiKey, version, r);
-        if (body === null) continue;
-        const out = Buffer.concat([new W().i32(corr).buf(), body]);
-        const send = () => { if (!sock.destroyed) sock.write(Buffer.concat([new W().i32(out.length).buf(), out])); };
-        // Fetch: wait a little (as a broker waits for data) so the consumer does not spin.
-        if (apiKey === 1) setTimeout(send, 50); else send();
-      }
-    });
-  });
+  const onFrames = (frames: Buffer[], sock: net.Socket) => {
+    for (const whole of frames) {
+      const r = new R(whole.subarray(4));
+      const apiKey = r.i16(), version = r.i16(), corr = r.i32();
+      r.str(); // client id
+      seen.push({ apiKey, version });
+      const body = answer(apiKey, version, r);
+      if (body === null) continue;
+      const out = Buffer.concat([new W().i32(corr).buf(), body]);
+      const send = () => { if (!sock.destroyed) sock.write(Buffer.concat([new W().i32(out.length).buf(), out])); };
+      // Fetch: wait a little (as a broker waits for data) so the consumer does not spin.
+      if (apiKey === 1) setTimeout(send, 50); else send();
+    }
+  };
 
   function answer(apiKey: number, v: number, r: R): Buffer | null {
     const w = new W();
@@ -202,11 +193,7 @@ export async function startKafkaResponder(): Promise<KafkaResponder> {
     }
   }
 
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
-  port = (server.address() as net.AddressInfo).port;
-  return Object.assign(self, {
-    port,
-    seen,
-    close: () => new Promise<void>((res) => { for (const s of sockets) s.destroy(); server.close(() => res()); }),
-  });
+  const server = await startFrameServer((b) => 4 + b.readInt32BE(0), onFrames);
+  port = server.port;
+  return Object.assign(self, { port, seen, close: server.close });
 }

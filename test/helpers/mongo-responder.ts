@@ -6,7 +6,8 @@
  * BSON from the `bson` package. A driver that offers zlib compression gets it (OP_COMPRESSED
  * both ways, with node:zlib). tshark's MongoDB dissector judges both directions.
  */
-import net from 'node:net';
+import type net from 'node:net';
+import { startFrameServer } from './frame-server';
 import { deflateSync, inflateSync } from 'node:zlib';
 import { BSON, Long } from 'bson';
 
@@ -26,7 +27,6 @@ const HELLO = () => ({
 export async function startMongoResponder(): Promise<MongoResponder> {
   const seen: string[] = [];
   const store = new Map<string, Record<string, unknown>[]>();
-  const sockets = new Set<net.Socket>();
   let nextId = 1000;
 
   function reply(cmd: Record<string, any>): Record<string, unknown> {
@@ -112,24 +112,6 @@ export async function startMongoResponder(): Promise<MongoResponder> {
     }
   }
 
-  const server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => {});
-    let buf = Buffer.alloc(0);
-    sock.on('data', (d) => {
-      buf = Buffer.concat([buf, d]);
-      while (buf.length >= 4 && buf.length >= buf.readInt32LE(0)) {
-        const n = buf.readInt32LE(0);
-        handle(buf.subarray(0, n), sock);
-        buf = buf.subarray(n);
-      }
-    });
-  });
-  await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    seen,
-    close: () => new Promise<void>((res) => { for (const s of sockets) s.destroy(); server.close(() => res()); }),
-  };
+  const server = await startFrameServer((b) => b.readInt32LE(0), (frames, sock) => { for (const f of frames) handle(f, sock); });
+  return { port: server.port, seen, close: server.close };
 }
