@@ -19,7 +19,6 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { HOOK_DECL, HOOK_NAMES } from '../hookDecl';
 
-type Config = { dts?: string };
 /** `block`: ours; `tag`: the user's, given our tag. */
 type Jsdoc = TS.JSDoc & { wirehook?: 'block' | 'tag' };
 type Tag = TS.JSDocTag & { wirehook?: true };
@@ -29,9 +28,8 @@ const SCRIPT = /\.[cm]?js$/i;
 
 function init(modules: { typescript: typeof TS }) {
   const ts = modules.typescript;
-  let dts = resolve(__dirname, '..', '..', '..', 'wirehook.d.ts');
-  let hookTypes: { path: string; mtime: number; types: Map<string, string> } | undefined;
-  const projects = new Set<TS.server.Project>();
+  const dts = resolve(__dirname, '..', '..', '..', 'wirehook.d.ts');
+  let hookTypes: { mtime: number; types: Map<string, string> } | undefined;
   /** Projects whose program got the d.ts on its last update. */
   const typed = new WeakSet<TS.server.Project>();
 
@@ -43,7 +41,7 @@ function init(modules: { typescript: typeof TS }) {
     } catch {
       return new Map();
     }
-    if (hookTypes?.path === dts && hookTypes.mtime === mtime) return hookTypes.types;
+    if (hookTypes?.mtime === mtime) return hookTypes.types;
     const sf = ts.createSourceFile(dts, readFileSync(dts, 'utf8'), ts.ScriptTarget.Latest);
     const out = new Map<string, string>();
     for (const st of sf.statements) {
@@ -51,7 +49,7 @@ function init(modules: { typescript: typeof TS }) {
       const params = st.parameters.map((p) => p.getText(sf)).join(', ');
       out.set(st.name.text, `(${params}) => ${st.type ? st.type.getText(sf) : 'void'}`);
     }
-    hookTypes = { path: dts, mtime, types: out };
+    hookTypes = { mtime, types: out };
     return out;
   }
 
@@ -148,7 +146,6 @@ function init(modules: { typescript: typeof TS }) {
     const host = info.languageServiceHost;
     const ls = info.languageService;
     const log = (m: string) => info.project.projectService.logger.info(`[wirehook] ${m}`);
-    projects.add(info.project);
     const hookCache = new Map<string, { version: string; hook: boolean }>();
 
     const isHook = (fileName: string): boolean => {
@@ -181,13 +178,6 @@ function init(modules: { typescript: typeof TS }) {
     // Configured projects (jsconfig/tsconfig) also list it here, so tsserver watches the file.
     getExternalFiles(project: TS.server.Project): string[] {
       return typed.has(project) ? [dts] : [];
-    },
-    /** From the extension (`configurePlugin`): another d.ts, e.g. a development build. */
-    onConfigurationChanged(config: Config): void {
-      if (config.dts && config.dts !== dts) {
-        dts = config.dts;
-        for (const p of projects) p.markAsDirty();
-      }
     },
   };
 }
