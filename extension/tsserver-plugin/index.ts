@@ -54,22 +54,38 @@ function init(modules: { typescript: typeof TS }) {
   }
 
   /**
-   * A `@type {T}` JSDoc node for `host`, positioned as a synthesized node (-1): nothing in the
-   * text maps to it, so no request lands in it, and the incremental parser leaves it alone. (A
-   * zero-width node at a real position would not do: the checker takes a zero-width name for a
-   * missing one and resolves nothing; a real width would need real text to cover.)
+   * Where the added nodes sit. The root (our JSDoc block, or our tag in the user's block) and
+   * its children are zero-width at the start of the root's parent: no position is inside them,
+   * and the position walks that look at a zero-width node (findPrecedingToken, at its end) see
+   * children without tokens and stop there. Everything deeper is positioned as synthesized
+   * (-1): a zero-width name at a real position would read as a missing one (nodeIsMissing) and
+   * resolve to nothing, and a real width would need real text under it. The incremental parser
+   * finds the root inside its parent and leaves -1 alone (tested in test/extension).
    */
-  const place = (n: TS.Node, parent: TS.Node): void => {
+  const synthesized = (n: TS.Node, parent: TS.Node): void => {
     (n as { pos: number }).pos = -1;
     (n as { end: number }).end = -1;
     (n as { parent: TS.Node }).parent = parent;
-    ts.forEachChild(n, (c) => place(c, n), (arr) => {
+    ts.forEachChild(n, (c) => synthesized(c, n), (arr) => {
       (arr as { pos: number }).pos = -1;
       (arr as { end: number }).end = -1;
-      for (const c of arr) place(c, n);
+      for (const c of arr) synthesized(c, n);
+    });
+  };
+  const place = (root: TS.Node, parent: TS.Node): void => {
+    synthesized(root, parent);
+    const at = (n: TS.Node | TS.NodeArray<TS.Node>) => {
+      (n as { pos: number }).pos = parent.pos;
+      (n as { end: number }).end = parent.pos;
+    };
+    at(root);
+    ts.forEachChild(root, at, (arr) => {
+      at(arr);
+      arr.forEach(at);
     });
   };
 
+  /** A `@type {T}` JSDoc block for `host`. */
   function typeJsdoc(type: string, host: TS.Node): Jsdoc {
     const tmp = ts.createSourceFile('wirehook-hook.js', `/** @type {${type}} */\nfunction f() {}`, ts.ScriptTarget.Latest, false, ts.ScriptKind.JS);
     const doc = (tmp.statements[0] as WithJsdoc).jsDoc![0];
@@ -88,11 +104,11 @@ function init(modules: { typescript: typeof TS }) {
       const node = st as WithJsdoc;
       const docs = node.jsDoc ?? [];
       // A declaration the incremental parser reused keeps its annotation, shifted with the
-      // text it moved past: back to -1.
+      // text it moved past (the synthesized nodes too): back in place.
       const mine = docs.find((d) => d.wirehook);
       if (mine) {
-        if (mine.wirehook === 'block' && mine.pos !== -1) place(mine, st);
-        for (const t of mine.tags ?? []) if ((t as Tag).wirehook && t.pos !== -1) place(t, mine);
+        if (mine.wirehook === 'block') place(mine, st);
+        for (const t of mine.tags ?? []) if ((t as Tag).wirehook) place(t, mine);
         continue;
       }
       if (docs.some((d) => d.tags?.some((t) => ts.isJSDocTypeTag(t) || ts.isJSDocParameterTag(t) || ts.isJSDocThisTag(t)))) continue;
@@ -103,8 +119,8 @@ function init(modules: { typescript: typeof TS }) {
       if (own) {
         const tag = doc.tags![0] as Tag;
         tag.wirehook = true;
-        (tag as { parent: TS.Node }).parent = own;
-        // First, so the tags stay in position order (-1 before the user's).
+        place(tag, own);
+        // First, so the tags stay in position order (ours at the block's start).
         const arr = ts.factory.createNodeArray([tag, ...(own.tags ?? [])] as TS.JSDocTag[]);
         (arr as { pos: number }).pos = own.tags?.pos ?? own.end;
         (arr as { end: number }).end = own.tags?.end ?? own.end;

@@ -48,6 +48,13 @@ function tsserver(path: string, probe: string) {
       assert.ok(m.success, `${command}: ${m.message}`);
       return m.body;
     },
+    /** A request that may fail as an answer (e.g. "No content available."): its error message, or ''. */
+    async error(command: string, args: object): Promise<string> {
+      const s = ++seq;
+      p.stdin.write(JSON.stringify({ seq: s, type: 'request', command, arguments: args }) + '\n');
+      const m = await new Promise<Msg>((r) => waiting.set(s, r));
+      return m.success ? '' : (m.message ?? '?');
+    },
     close: () => p.kill(),
   };
 }
@@ -107,6 +114,40 @@ for (const [name, server] of SERVERS) {
     const query = await names(file, at(HOOK, 'query.'));
     assert.ok(query.includes('toUpperCase'), 'query is a string');
     assert.equal((await ts.req('quickinfo', { file, ...at(HOOK, '(item') })).displayString, '(parameter) item: Item<ItemRequest, ItemResponse>');
+
+    // Every position, for the requests that walk the tree by position (the added nodes must not
+    // trip them: a node under a real position with none of its own failed "Node must have a
+    // real position" in the workbench's code-action requests), and an edit at each position
+    // undone (the incremental parser moves, adjusts and reuses the added nodes).
+    const bad: string[] = [];
+    const lines = HOOK.split('\n');
+    for (let line = 1; line <= lines.length; line++) {
+      for (let offset = 1; offset <= lines[line - 1].length + 1; offset++) {
+        const pos = { file, line, offset };
+        for (const [cmd, args] of [
+          ['getApplicableRefactors', pos],
+          ['quickinfo', pos],
+          ['definition', pos],
+          ['references', pos],
+          ['documentHighlights', { ...pos, filesToSearch: [file] }],
+          ['signatureHelp', pos],
+          ['completionInfo', pos],
+        ] as const) {
+          const e = await ts.error(cmd, args);
+          if (e && !/^No content available|^No references/.test(e)) bad.push(`${cmd} ${line}:${offset}: ${e.split('\n')[0]}`);
+        }
+        await ts.req('change', { ...pos, endLine: line, endOffset: offset, insertString: 'x' });
+        const e = await ts.error('quickinfo', { file, ...at(HOOK, '(data') });
+        if (e) bad.push(`quickinfo after an edit at ${line}:${offset}: ${e.split('\n')[0]}`);
+        await ts.req('change', { ...pos, endLine: line, endOffset: offset + 1, insertString: '' });
+      }
+    }
+    for (const cmd of ['navtree', 'getOutliningSpans', 'encodedSyntacticClassifications-full', 'encodedSemanticClassifications-full', 'format', 'semanticDiagnosticsSync', 'suggestionDiagnosticsSync']) {
+      const e = await ts.error(cmd, { file, line: 1, offset: 1, endLine: lines.length, endOffset: 1, start: 0, length: HOOK.length, format: '2020' });
+      if (e) bad.push(`${cmd}: ${e.split('\n')[0]}`);
+    }
+    assert.deepEqual(bad, []);
+    assert.ok((await names(file, at(HOOK, 'data.request.'))).includes('method'), 'still typed after the edits');
 
     // An edit before the hook (incremental re-parse reusing the annotated nodes) keeps the type.
     await ts.req('change', { file, line: 1, offset: 1, endLine: 1, endOffset: 1, insertString: '// edited\n' });
