@@ -1,7 +1,8 @@
 /**
  * Authoring: a new hook script from the bundled templates (examples/hooks/*.js), and the
- * typings (wirehook.d.ts) offered to the JavaScript language service through a jsconfig.json —
- * the simplest honest way: the built-in TS server reads it, no plugin needed.
+ * typings (wirehook.d.ts) written into the workspace's jsconfig.json on request — for `tsc`
+ * checks and editors without the TypeScript server plugin (extension/tsserver-plugin), which
+ * types hook scripts in VS Code's own JavaScript service without it.
  */
 import * as vscode from 'vscode';
 
@@ -26,7 +27,6 @@ export async function newHookScript(extensionUri: vscode.Uri): Promise<vscode.Ur
   let target = vscode.Uri.joinPath(folder, pick.file);
   for (let i = 2; await exists(target); i++) target = vscode.Uri.joinPath(folder, pick.file.replace(/\.js$/, `-${i}.js`));
   await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(template));
-  await addTypes(extensionUri, false);
   await vscode.window.showTextDocument(target);
   return target;
 }

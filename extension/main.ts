@@ -15,6 +15,7 @@ import { ITEMS_VIEW, ItemsViewProvider, PCAP_EDITOR, PcapEditorProvider } from '
 import { addTypes, newHookScript, openDemo, playDemoOnStart } from './authoring';
 import { exportItems } from './export';
 import type { CopyFormat } from './webview/messages';
+import { HOOK_DECL } from './hookDecl';
 
 /** What `activate()` returns; docs/extension.md describes it. */
 export interface WirehookApi {
@@ -36,7 +37,6 @@ export interface WirehookApi {
   onDidChangeServerStatus(listener: (s: string) => void): vscode.Disposable;
 }
 
-const HOOK_DECL = /\bfunction\s+(onItemCaptured|onItemQueried|onPacketCaptured|onJobPassed|onJobFailed|onHubAction)\b|\b(onItemCaptured|onItemQueried|onPacketCaptured|onJobPassed|onJobFailed|onHubAction)\s*=/;
 
 export function activate(ctx: vscode.ExtensionContext): WirehookApi {
   const hookConsole = new HookConsole();

@@ -71,3 +71,10 @@ if (existsSync('extension/webview/main.ts')) {
   copyFileSync('node_modules/@vscode/codicons/dist/codicon.css', 'dist/codicon.css');
   copyFileSync('node_modules/@vscode/codicons/dist/codicon.ttf', 'dist/codicon.ttf');
 }
+
+// The TypeScript server plugin (extension/tsserver-plugin/): its own package, which tsserver
+// loads from the extension's node_modules (package.json's `file:` dependency). `typescript` is
+// the one tsserver hands it, never bundled.
+if (existsSync('extension/tsserver-plugin/index.ts')) {
+  await build({ ...common, external: [], entryPoints: ['extension/tsserver-plugin/index.ts'], outfile: 'extension/tsserver-plugin/dist/index.js' });
+}

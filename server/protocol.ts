@@ -265,6 +265,13 @@ export interface ItemsNotification {
    * first notification without it after a reset carries the total. Absent when exact.
    */
   counting?: boolean;
+  /**
+   * The rest of a new query's first page, when the time budget ran out before it was full (see
+   * SetQuery): stored matches older than every preview sent since the reset, oldest first. They
+   * go before the rows held (not after them, as `previews` do); `matched` counts them. Only sent
+   * while `counting`.
+   */
+  older?: ItemPreview[];
 }
 export const ItemsNotificationType = new NotificationType<ItemsNotification>('wirehook/items');
 

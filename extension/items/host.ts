@@ -34,7 +34,7 @@ export class ItemsHub implements vscode.Disposable {
   }
 
   private broadcastItems(n: ItemsNotification): void {
-    const msg: ToView = { type: 'items', previews: n.previews, matched: n.matched, reset: n.reset, evicted: this.backend.stats?.evicted ?? 0, counting: !!n.counting };
+    const msg: ToView = { type: 'items', previews: n.previews, matched: n.matched, reset: n.reset, evicted: this.backend.stats?.evicted ?? 0, counting: !!n.counting, ...(n.older ? { older: n.older } : {}) };
     for (const h of this.hosts) h.post(msg);
   }
 

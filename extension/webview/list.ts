@@ -248,6 +248,26 @@ export class ItemList {
   }
 
   /**
+   * The rest of a new query's first page (older than every held row; only while counting, when
+   * held rows are indexed from the oldest match found so far): inserted before them. The view
+   * keeps its rows in place unless it is at the end (as rebase does).
+   */
+  prepend(older: ItemPreview[], generation: number): void {
+    if (!this.counting || generation !== this.rows.generation) return;
+    const k = this.rows.prepend(older);
+    if (!k) return;
+    if (this.selected >= 0) this.selected += k;
+    if (!this.pinned) {
+      const before = this.geometry();
+      const virtualTop = this.scroller.scrollTop * before.scale + k * ROW_HEIGHT;
+      this.total += k;
+      this.scrollTo = virtualTop / this.geometry().scale;
+    } else this.total += k;
+    this.forgetShown();
+    this.schedule();
+  }
+
+  /**
    * Items were evicted: what is held is shown until fresh rows for the visible range arrive
    * (dropping it would blank the list while the store turns over under a fast capture).
    */

@@ -147,6 +147,8 @@ function handle(m: ToView): void {
       lastEvicted = m.evicted;
       list.counting = m.counting;
       const gen = list.rows.generation;
+      // The rest of a new query's first page goes before the rows held, the live ones after.
+      if (m.older?.length) list.prepend(m.older, gen);
       list.setTotal(Math.max(0, m.matched - excess), true);
       if (m.previews.length) list.live(m.previews, gen);
       filter.setMatched(list.total, m.counting);

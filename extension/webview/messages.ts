@@ -25,7 +25,7 @@ export type ToView =
    * Live batch (`wirehook/items`): `matched` is the new total; previews are the newest matches.
    * `counting`: a new query's stored matches are still being counted, `matched` is a lower bound.
    */
-  | { type: 'items'; previews: ItemPreview[]; matched: number; reset: boolean; evicted: number; counting: boolean }
+  | { type: 'items'; previews: ItemPreview[]; matched: number; reset: boolean; evicted: number; counting: boolean; older?: ItemPreview[] }
   | { type: 'rows'; seq: number; offset: number; total: number; items: ItemPreview[]; error?: SourcePos }
   | { type: 'check'; seq: number; ok: boolean; language: string; error?: SourcePos; matched?: number }
   /** `partial`: `matched` is a lower bound (the count follows in an items batch without `counting`). */

@@ -55,6 +55,23 @@ export class RowWindow {
     this.put(total - fresh.length, fresh);
   }
 
+  /**
+   * Rows older than every held one (the rest of a new query's first page, oldest first): they
+   * take the first indices and the held rows move up by as many. Ids already held are skipped
+   * (a live arrival the page also found). Returns how many were added.
+   */
+  prepend(previews: ItemPreview[]): number {
+    const add = previews.filter((p) => !this.index.has(p.id));
+    const k = add.length;
+    if (!k) return 0;
+    const held = [...this.rows];
+    this.rows.clear();
+    this.index.clear();
+    for (let i = 0; i < k; i++) this.set(i, add[i]);
+    for (const [i, p] of held) this.set(i + k, p);
+    return k;
+  }
+
   /** First missing index in [start, end), or -1. */
   firstMissing(start: number, end: number): number {
     for (let i = start; i < end; i++) if (!this.rows.has(i)) return i;

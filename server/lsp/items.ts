@@ -182,12 +182,19 @@ export class ItemFeed {
   private async finish(gen: number, match: ((it: Item) => boolean) | null, counted: boolean, short: boolean): Promise<void> {
     if (short && !counted) {
       // The time budget ran out before the page was full: the rest of it first (a common
-      // query fills it in a few hundred items), then the count.
+      // query fills it in a few hundred items), then the count. The newest `shown` matches
+      // (the page sent and every arrival since, all counted in this.matched) are on screen;
+      // the page's rest is what the scan finds past them, sent as older rows.
+      const shown = this.matched;
       const page = await this.store.newestFirst(match, FIRST_PAGE, () => gen !== this.generation);
       if (gen !== this.generation) return;
-      for (const it of page.items.reverse()) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
+      const rest = page.items.slice(shown).reverse();
+      this.matched += rest.length;
+      this.outbox.olderPage(
+        rest.map((it) => () => preview(it, this.store.marks(it.id))),
+        this.matched,
+      );
       // (A scan that saw every item filled the query's cache: the count below is then instant.)
-      short = false;
     }
     if (!counted) {
       const abort = (this.counting = new AbortController());
@@ -198,8 +205,6 @@ export class ItemFeed {
       this.matched = n;
       this.exact = true;
       this.outbox.setMatched(n, false);
-      // The time budget ran out before the page was full: the rest of it comes now.
-      if (short) for (const it of this.store.newest(match, FIRST_PAGE).reverse()) this.outbox.previewOf(it.id, () => preview(it, this.store.marks(it.id)));
     }
     if (this.wantsQueried()) {
       this.queue = this.store.newest(match, QUERIED_BACKLOG);

@@ -54,6 +54,8 @@ export class Outbox {
   /** Queued previews by id; a function builds it when sent (most queued in a flood are dropped unbuilt). */
   private previews = new Map<string, ItemPreview | (() => ItemPreview)>();
   private previewsSkipped = 0;
+  /** The rest of a new query's first page (olderPage()), built when sent. */
+  private older: (() => ItemPreview)[] = [];
   private reset = false;
   private matched = 0;
   private counting = false;
@@ -120,6 +122,7 @@ export class Outbox {
    */
   resetItems(matched: number, counting = false): void {
     this.previews.clear();
+    this.older = [];
     this.previewsSkipped = 0;
     this.reset = true;
     this.matched = matched;
@@ -145,6 +148,18 @@ export class Outbox {
     } finally {
       this.holding = false;
     }
+    this.itemsNow();
+  }
+
+  /**
+   * The rest of a new query's first page (`older` in the notification, oldest first): sent now,
+   * with whatever live previews are queued, so a client places the arrivals after the page.
+   */
+  olderPage(previews: (() => ItemPreview)[], matched: number): void {
+    if (this.closed || !previews.length) return;
+    this.older.push(...previews);
+    this.matched = matched;
+    this.itemsDirty = true;
     this.itemsNow();
   }
 
@@ -187,8 +202,10 @@ export class Outbox {
       matched: this.matched,
       reset: this.reset,
       ...(this.counting ? { counting: true } : {}),
+      ...(this.older.length ? { older: this.older.map((p) => p()) } : {}),
     });
     this.previews.clear();
+    this.older = [];
     this.previewsSkipped = 0;
     this.reset = false;
     this.itemsDirty = false;

@@ -3,6 +3,7 @@
  * have their own summaries; any other protocol gets one from the request fields dissectors
  * commonly use (command, query, topic…), so a new dissector shows something sensible.
  */
+import { isIP } from 'node:net';
 import type { Endpoint, Item } from '../../capture/item/schema';
 import type { ItemPreview } from '../protocol';
 import type { ItemMarks } from './store';
@@ -13,11 +14,18 @@ type Rec = Record<string, unknown>;
 const isRec = (v: unknown): v is Rec => typeof v === 'object' && v !== null && !Array.isArray(v);
 const str = (v: unknown): string => (typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '');
 
+/**
+ * A name, else ip:port. A name that is an IP literal (an HTTP Host or :authority sent as an
+ * address, kept so in the item) is an address too, and gets the port: `127.0.0.1` alone beside
+ * another row's `127.0.0.1:8080` read as a different, port-less endpoint.
+ */
 function side(e: Endpoint | undefined): string {
   if (!e) return '';
-  if (e.name) return e.name;
-  if (!e.ip) return e.port ? `:${e.port}` : '';
-  return e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`;
+  if (e.name && !isIP(e.name)) return e.name;
+  const ip = e.name || e.ip;
+  if (!ip) return e.port ? `:${e.port}` : '';
+  if (!e.port) return ip;
+  return ip.includes(':') ? `[${ip}]:${e.port}` : `${ip}:${e.port}`;
 }
 
 function clip(s: string): string {
