@@ -28,7 +28,7 @@ const only = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 // its summary is printed after the `read` figures.
 if (process.env.LSP_BENCH_TRACE === '1') process.env.WIREHOOK_TRACE_LATENCY = '1';
 const printTrace = (c: LspClient) => {
-  const t = c.stderr().split('\n').filter((l) => l.startsWith('trace: '));
+  const t = c.stderr().split('\n').filter((l) => l.startsWith('trace: ') && !l.startsWith('trace: raw '));
   if (t.length) console.log(t.map((l) => `   ${l}`).join('\n'));
 };
 const want = (k: string) => !only.length || only.some((o) => k.includes(o) || o === 'lsp');
@@ -214,8 +214,10 @@ async function readToLine(): Promise<void> {
   const cpu0 = cpuSecs(c.proc.pid!);
   const lat: number[] = [];
   let t0 = 0;
+  const arrivals: number[] = []; // epoch ms of each console batch
   c.onConsole = (lines) => {
     const now = performance.now();
+    arrivals.push(performance.timeOrigin + now);
     for (const l of lines) {
       const ts = Number(l.text);
       if (ts > 0) lat.push(now - (t0 + (ts - firstMs)));
@@ -232,6 +234,19 @@ async function readToLine(): Promise<void> {
   const cpu = cpuSecs(c.proc.pid!) - cpu0;
   await c.close();
   printTrace(c);
+  // With the trace: console batch sent → at the client (same machine: epoch clocks agree), and
+  // how late the first item was stored against this bench's read time (start + offset).
+  const raw = (k: string) => c.stderr().split('\n').find((l) => l.startsWith(`trace: raw ${k} `))?.slice(`trace: raw ${k} `.length);
+  const sent = raw('sentEpochs');
+  if (sent) {
+    const d = (JSON.parse(sent) as number[]).map((x, i) => arrivals[i] - x).filter((x) => x >= 0);
+    console.log(`   trace: sent → at the client  n ${d.length}  p50 ${fmt(pct(d, 50))}  p99 ${fmt(pct(d, 99))}  max ${fmt(Math.max(...d))}`);
+  }
+  const firstStored = raw('firstStored');
+  if (firstStored) {
+    const [e, ts] = firstStored.split(' ').map(Number);
+    console.log(`   trace: first item stored ${fmt(e - (performance.timeOrigin + t0 + ts - firstMs))} ms after its read time as this bench counts it`);
+  }
   console.log(`2b. packet read → console line at the client (realtime replay, 100k items over 10 s = 10k items/s, ${lat.length} lines, ${st?.storedTotal} items, server CPU ${cpu.toFixed(1)} s, startCapture answered in ${fmt(startMs)} ms): p50 ${fmt(pct(lat, 50))} ms, p99 ${fmt(pct(lat, 99))} ms, max ${fmt(Math.max(...lat))} ms  (target p99 < 100 ms; read time = start + packet offset, so it includes the start-up of the replay, not the script's)`);
 }
 

@@ -24,7 +24,7 @@ const MAX_IN_FLIGHT = 8;
  * on the capture thread under load). A few ms of waiting is invisible next to the console's
  * 60 ms rate.
  */
-const SEND_SPACING_MS = 4;
+const SEND_SPACING_MS = Number(process.env.WIREHOOK_SEND_SPACING_MS ?? 4);
 /** Replay batches in flight at once (each holds one JSON batch). */
 const REPLAY_IN_FLIGHT = 4;
 
