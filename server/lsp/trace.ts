@@ -58,6 +58,17 @@ if (TRACE) {
 }
 
 export const trace = {
+  /** A new capture: the figures start again (a warm-up capture before the measured one). */
+  restart(): void {
+    series.clear();
+    storedAt.clear();
+    eventAt.clear();
+    sentEpochs.length = 0;
+    lateBy.length = 0;
+    gcs.length = 0;
+    first = null;
+    eld?.reset();
+  },
   /** An item was stored (session item sink). */
   stored(ts: number): void {
     const now = performance.now();
