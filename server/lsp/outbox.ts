@@ -18,8 +18,12 @@ import {
 } from '../protocol';
 import { TRACE, trace } from './trace';
 
-/** Leading-edge throttle: runs `send` at once when idle, else once the interval since the last send has passed. */
-class Throttle {
+/**
+ * Leading-edge throttle: runs `send` at once when the last send was at least the interval ago,
+ * else schedules it for exactly last + interval (so a steady stream goes out every interval and
+ * nothing waits longer than one interval plus the event loop's delay).
+ */
+export class Throttle {
   private last = -Infinity;
   /** When it last sent (-Infinity before the first). */
   get lastSent(): number {
@@ -28,19 +32,21 @@ class Throttle {
   private timer: NodeJS.Timeout | null = null;
   constructor(
     private readonly intervalMs: number,
-    private readonly send: () => void,
+    private readonly send: () => boolean | void,
+    private readonly now: () => number = () => performance.now(),
   ) {}
   kick(): void {
     if (this.timer) return;
-    const wait = this.last + this.intervalMs - performance.now();
+    const wait = this.last + this.intervalMs - this.now();
     if (wait <= 0) this.fire();
     else this.timer = setTimeout(() => this.fire(), wait);
   }
+  /** Sends now. A send that had nothing to send (returns false) does not start an interval. */
   fire(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    this.last = performance.now();
-    this.send();
+    const t = this.now();
+    if (this.send() !== false) this.last = t;
   }
   cancel(): void {
     if (this.timer) clearTimeout(this.timer);
@@ -68,10 +74,14 @@ export class Outbox {
   private readonly itemsT: Throttle;
   private readonly statsT: Throttle;
 
-  constructor(private readonly conn: Connection) {
-    this.consoleT = new Throttle(RATES.consoleIntervalMs, () => this.sendConsole());
-    this.itemsT = new Throttle(RATES.itemsIntervalMs, () => this.sendItems());
-    this.statsT = new Throttle(RATES.statsIntervalMs, () => this.sendStats());
+  /** `now`: the clock the throttles read (tests pass a fake one). */
+  constructor(
+    private readonly conn: Pick<Connection, 'sendNotification'>,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.consoleT = new Throttle(RATES.consoleIntervalMs, () => this.sendConsole(), now);
+    this.itemsT = new Throttle(RATES.itemsIntervalMs, () => this.sendItems(), now);
+    this.statsT = new Throttle(RATES.statsIntervalMs, () => this.sendStats(), now);
   }
 
   console(line: ConsoleLine): void {
@@ -91,7 +101,7 @@ export class Outbox {
    * 3,000 lines, and a fixed 2,000 dropped a third of them (issue #9, docs/protocol.md).
    */
   private consoleRoom(): number {
-    const intervals = Math.max(1, (performance.now() - this.consoleT.lastSent) / RATES.consoleIntervalMs);
+    const intervals = Math.max(1, (this.now() - this.consoleT.lastSent) / RATES.consoleIntervalMs);
     return Math.min(RATES.maxConsoleLinesQueued, Math.floor(intervals * RATES.maxConsoleLinesPerBatch));
   }
 
@@ -185,17 +195,18 @@ export class Outbox {
     this.statsT.kick();
   }
 
-  private sendConsole(): void {
-    if (!this.lines.length && !this.linesSkipped) return;
+  private sendConsole(): boolean {
+    if (!this.lines.length && !this.linesSkipped) return false;
     const t = TRACE ? performance.now() : 0;
     void this.conn.sendNotification(ConsoleNotificationType, { lines: this.lines, skipped: this.linesSkipped });
     if (TRACE) trace.consoleSent(this.lines, performance.now() - t);
     this.lines = [];
     this.linesSkipped = 0;
+    return true;
   }
 
-  private sendItems(): void {
-    if (!this.itemsDirty) return;
+  private sendItems(): boolean {
+    if (!this.itemsDirty) return false;
     void this.conn.sendNotification(ItemsNotificationType, {
       previews: Array.from(this.previews.values(), (p) => (typeof p === 'function' ? p() : p)),
       skipped: this.previewsSkipped,
@@ -209,12 +220,14 @@ export class Outbox {
     this.previewsSkipped = 0;
     this.reset = false;
     this.itemsDirty = false;
+    return true;
   }
 
-  private sendStats(): void {
-    if (!this.statsMsg) return;
+  private sendStats(): boolean {
+    if (!this.statsMsg) return false;
     void this.conn.sendNotification(StatsNotificationType, this.statsMsg);
     this.statsMsg = null;
+    return true;
   }
 
   /** Sends everything queued now (shutdown). */

@@ -278,6 +278,7 @@ export class WirehookServer {
       // Scripts opened just before the capture see its first item.
       await this.scripts.settled();
       this.feed.reset();
+      if (TRACE) trace.restart();
       return this.session.start(p.source, p.speed ?? 'asap', p.mode ?? this.settings.liveMode);
     });
     c.onRequest(StopCapture, () => this.session.stop());

@@ -4,7 +4,10 @@
  * here is one boolean test. On, the server writes a summary to stderr at shutdown:
  * - per item, keyed by its request timestamp (the bench's hook prints `data.timestamp`):
  *   lateness when stored (against the first item: wall time since it − capture time since it),
- *   stored → its console event back from the runtime worker, event → console batch sent;
+ *   and its maximum per 500 ms of capture (WIREHOOK_TRACE_BUCKET_MS: when in the capture it is
+ *   late), stored → its console event back from the runtime worker, event → console batch
+ *   sent, lateness when sent;
+ * - console batches' send times (the bench gives send → arrival at the client);
  * - the worker's round trip per batch (sent → ack), batch sizes;
  * - event-loop delay (monitorEventLoopDelay) and GC pauses (PerformanceObserver 'gc');
  * - console batches: size, and the time to hand each to the connection;
@@ -39,6 +42,10 @@ const take = (m: Map<number, number[]>, k: number): number | undefined => {
   if (!a.length) m.delete(k);
   return v;
 };
+/** When each console batch was sent (epoch ms): the bench compares them with their arrival. */
+const sentEpochs: number[] = [];
+/** Max lateness when stored per bucket (500 ms, WIREHOOK_TRACE_BUCKET_MS) of capture time. */
+const lateBy: number[] = [];
 let eld: IntervalHistogram | null = null;
 const gcs: { kind: number; ms: number }[] = [];
 
@@ -51,6 +58,17 @@ if (TRACE) {
 }
 
 export const trace = {
+  /** A new capture: the figures start again (a warm-up capture before the measured one). */
+  restart(): void {
+    series.clear();
+    storedAt.clear();
+    eventAt.clear();
+    sentEpochs.length = 0;
+    lateBy.length = 0;
+    gcs.length = 0;
+    first = null;
+    eld?.reset();
+  },
   /** An item was stored (session item sink). */
   stored(ts: number): void {
     const now = performance.now();
@@ -58,7 +76,11 @@ export const trace = {
     // Items whose line never comes (a hook that prints something else) must not pile up.
     if (storedAt.size > 50_000) storedAt.clear();
     put(storedAt, ts, now);
-    if ((series.get('late when stored')?.length ?? 0) < 200_000) add('late when stored', now - first.wall - (ts - first.ts));
+    const late = now - first.wall - (ts - first.ts);
+    if ((series.get('late when stored')?.length ?? 0) < 200_000) add('late when stored', late);
+    // When in the capture the lateness happens (a start-up cost, a periodic stall, a drift).
+    const b = Math.floor((ts - first.ts) / Number(process.env.WIREHOOK_TRACE_BUCKET_MS ?? 500));
+    if (b < 200) lateBy[b] = Math.max(lateBy[b] ?? -Infinity, late);
   },
   /** A console line came back from the runtime worker. */
   event(text: string): void {
@@ -73,12 +95,14 @@ export const trace = {
   consoleSent(lines: { text: string }[], sendMs: number): void {
     const now = performance.now();
     add('batch lines', lines.length);
+    sentEpochs.push(performance.timeOrigin + now);
     add('batch send ms', sendMs);
     for (const l of lines) {
       const ts = Number(l.text);
       const t = take(eventAt, ts);
       if (t === undefined) continue;
       add('event → sent', now - t);
+      if (first) add('late when sent', now - first.wall - (ts - first.ts));
     }
   },
   /** A worker batch acked: its round trip and size. */
@@ -94,6 +118,11 @@ export const trace = {
       const s = xs.sort((a, b) => a - b);
       out.push(`trace: ${k.padEnd(20)} n ${String(s.length).padStart(6)}  p50 ${pct(s, 0.5).toFixed(1)}  p95 ${pct(s, 0.95).toFixed(1)}  p99 ${pct(s, 0.99).toFixed(1)}  max ${s[s.length - 1].toFixed(1)}`);
     }
+    // Raw figures for the bench (not printed as they are): send → arrival per batch, and when
+    // the first item was stored against the bench's estimate of when its packet was read.
+    out.push(`trace: raw sentEpochs ${JSON.stringify(sentEpochs)}`);
+    if (first) out.push(`trace: raw firstStored ${performance.timeOrigin + first.wall} ${first.ts}`);
+    if (lateBy.length) out.push(`trace: max late when stored per ${process.env.WIREHOOK_TRACE_BUCKET_MS ?? 500} ms of capture  ${Array.from(lateBy, (x) => (x === undefined ? '-' : x.toFixed(0))).join(' ')}`);
     if (eld) out.push(`trace: event-loop delay ms  p50 ${(eld.percentile(50) / 1e6).toFixed(1)}  p99 ${(eld.percentile(99) / 1e6).toFixed(1)}  max ${(eld.max / 1e6).toFixed(1)}`);
     const byKind = new Map<number, number[]>();
     for (const g of gcs) byKind.set(g.kind, [...(byKind.get(g.kind) ?? []), g.ms]);

@@ -22,9 +22,11 @@ const MAX_IN_FLIGHT = 8;
  * call flush() every millisecond or so with a few items: one message each way per call was
  * ~2,000 thread messages/s at 10k items/s (postMessage and its wake-up measured 5–9 µs per item
  * on the capture thread under load). A few ms of waiting is invisible next to the console's
- * 60 ms rate.
+ * 50 ms rate. Sending at once whenever the worker is idle was weighed (issue #9): under load the
+ * worker is rarely idle, and its stalls, not this spacing, make the stored → event tail
+ * (docs/protocol.md). WIREHOOK_SEND_SPACING_MS overrides it for measuring.
  */
-const SEND_SPACING_MS = 4;
+const SEND_SPACING_MS = Number(process.env.WIREHOOK_SEND_SPACING_MS ?? 4);
 /** Replay batches in flight at once (each holds one JSON batch). */
 const REPLAY_IN_FLIGHT = 4;
 

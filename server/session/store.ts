@@ -90,8 +90,15 @@ const INDEX_BYTES = 120;
  * one 10 s run of the LSP read bench (issue #9). Each one costs one chunk of memory room.
  */
 export const SPILL_WRITES = 3;
-/** Items tested per slice by prepare() before yielding to the event loop. */
+/** Items tested per slice by prepare() and newestFirst() before yielding to the event loop... */
 const SLICE = 2000;
+/**
+ * ...and at most this long a slice (checked every 32 items). 2,000 whole items took 20–40 ms
+ * to decode and match, more under load; the capture, and the reply to the setQuery that
+ * started the scan, waited behind each slice (issue #9: setQuery's first page). 8 ms, as the
+ * capture's own slices (session.ts SLICE_MS).
+ */
+const SLICE_MS = 8;
 const ALL: MatchFn = () => true;
 
 export class ItemStore {
@@ -244,7 +251,7 @@ export class ItemStore {
     const fn = match ?? ALL;
     for (;;) {
       const c = this.hitsFor(fn, false);
-      this.extend(fn, c, SLICE);
+      this.extend(fn, c, SLICE, performance.now() + SLICE_MS);
       if (c.upto >= this.next || signal?.aborted) return c.hits.length - c.start;
       await new Promise<void>((r) => setImmediate(r));
     }
@@ -270,9 +277,14 @@ export class ItemStore {
     let s = end - 1;
     for (;;) {
       const low = Math.max(this.head, s - SLICE + 1);
+      const sliceEnd = performance.now() + SLICE_MS;
       for (; s >= low && items.length < limit; s--) {
         if (this.deadOf[s & this.mask]) continue;
-        if ((s & 31) === 0 && performance.now() - t0 > budgetMs) return { items, all: false };
+        if ((s & 31) === 0) {
+          const now = performance.now();
+          if (now - t0 > budgetMs) return { items, all: false };
+          if (now > sliceEnd) break;
+        }
         const it = this.decode(s, true);
         if (fn === ALL || fn(it)) {
           items.push(it);
@@ -703,7 +715,8 @@ export class ItemStore {
     return c;
   }
 
-  private extend(fn: MatchFn, c: HitCache, budget = Infinity): void {
+  /** Tests the items not tested yet for `c`: at most `budget` of them, and until `deadline` (performance.now()). */
+  private extend(fn: MatchFn, c: HitCache, budget = Infinity, deadline = Infinity): void {
     // Evicted hits fall off the front.
     const hits = c.hits;
     while (c.start < hits.length && hits[c.start] < this.head) c.start++;
@@ -721,6 +734,7 @@ export class ItemStore {
     try {
       for (; s < end; s++) {
         if (this.deadOf[s & this.mask]) continue;
+        if ((s & 31) === 0 && deadline !== Infinity && performance.now() > deadline) break;
         if (fn === ALL || fn(this.decode(s, true))) c.hits.push(s);
       }
     } finally {

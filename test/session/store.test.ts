@@ -352,3 +352,31 @@ test('newestFirst: the newest matches without a count; a scan that saw everythin
   assert.equal(stopped.all, false);
   assert.equal(stopped.items.length, 0);
 });
+
+// (issue #9, setQuery's first page) Scans yield by time as well as by count: a slice of 2,000
+// whole items took 20–40 ms, and the reply to the setQuery that started it waited behind it.
+// The clock is faked (each match "takes" 1 ms), so nothing here is timed.
+test('newestFirst() and prepare() yield to the event loop after ~8 ms of work, not only after 2,000 items', async (t) => {
+  const items = await many(3000);
+  const store = new ItemStore({ maxItems: 100_000, maxBytes: 64 << 20 });
+  for (const it of items) store.add(it);
+  let fake = 0;
+  t.mock.method(performance, 'now', () => fake);
+  const rare = compileQuery('response.status == 599', 'auto');
+  let tested = 0;
+  // A new function each time: the store caches a query's hits by its match function.
+  const slowMatch = () => (it: Item) => {
+    tested++;
+    fake += 1;
+    return rare.match(it);
+  };
+  for (const scan of [() => store.newestFirst(slowMatch(), 10), () => store.prepare(slowMatch())]) {
+    tested = 0;
+    let before = -1;
+    setImmediate(() => (before = tested));
+    const r = await scan();
+    assert.ok(before > 0 && before <= 8 + 32, `${before} items tested before the first turn of the event loop (${tested} in all)`);
+    assert.equal(tested, 3000, 'and every item is tested in the end');
+    assert.equal(typeof r === 'number' ? r : r.items.length, 0);
+  }
+});
