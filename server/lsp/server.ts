@@ -133,12 +133,15 @@ export class WirehookServer {
   private initialized(): void {
     this.statsTimer = setInterval(() => void this.tick(), 1000);
     this.statsTimer.unref?.();
+    // Once the client's start-up requests are answered: warm the capture path (warmup.ts).
+    setTimeout(() => this.session.warm.start(), 500).unref?.();
   }
 
   private async shutdown(): Promise<void> {
     // Before anything is stopped: the memory figures are those of the running server.
     trace.report();
     if (this.statsTimer) clearInterval(this.statsTimer);
+    await this.session.warm.cancel();
     await this.session.stop().catch(() => {});
     await this.scripts.close().catch(() => {});
     this.outbox.close();

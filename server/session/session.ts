@@ -6,6 +6,7 @@
  */
 import * as fs from 'node:fs';
 import { runPipeline, type CaptureStats } from '../../capture/pipeline';
+import { WarmUp } from './warmup';
 import type { Item } from '../../capture/item/schema';
 import { openSourceSpec } from '../../capture/sources/open';
 import type { PacketSource, RawPacket } from '../../capture/types';
@@ -62,6 +63,9 @@ export class CaptureSession {
     private readonly hooks: SessionHooks,
   ) {}
 
+  /** The idle-time warm-up of the capture path (warmup.ts); start() cancels it first. */
+  readonly warm = new WarmUp();
+
   get state(): CaptureState {
     const s = this.current?.source as (PacketSource & { progress?(): { bytesRead: number; totalBytes: number } }) | undefined;
     const progress = this.st.running ? s?.progress?.() : undefined;
@@ -76,6 +80,7 @@ export class CaptureSession {
   /** Stops what runs, clears the store, opens the new source and starts playing it. Throws CaptureError. */
   async start(src: CaptureSource, speed: PlaySpeed = 'asap', mode: 'latency' | 'throughput' = 'throughput'): Promise<StartCaptureResult> {
     validate(src);
+    await this.warm.cancel();
     await this.stop();
     const session = ++this.seq;
     this.st = { session, source: describe(src), running: false, speed, finished: false };
