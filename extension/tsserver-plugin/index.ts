@@ -16,8 +16,19 @@
  */
 import type * as TS from 'typescript';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { relative, resolve } from 'node:path';
+import { minimatch } from 'minimatch';
 import { HOOK_DECL, HOOK_NAMES } from '../hookDecl';
+
+/**
+ * What the extension sends through the TypeScript extension's `configurePlugin`
+ * (extension/tsPlugin.ts): the `wirehook.scripts` globs and the workspace folders they are
+ * relative to, so a file they name is a hook script here as it is for the language server.
+ */
+export interface PluginConfig {
+  roots?: string[];
+  scripts?: string[];
+}
 
 /** `block`: ours; `tag`: the user's, given our tag. */
 type Jsdoc = TS.JSDoc & { wirehook?: 'block' | 'tag' };
@@ -25,6 +36,36 @@ type Tag = TS.JSDocTag & { wirehook?: true };
 type WithJsdoc = TS.Node & { jsDoc?: Jsdoc[]; jsDocCache?: unknown };
 
 const SCRIPT = /\.[cm]?js$/i;
+
+// tsserver calls the factory below once per project, and `onConfigurationChanged` on each
+// project's instance: what is shared by all projects lives here, once.
+/** Every project we wrap, to re-list their roots when the globs change. */
+const projects = new Set<TS.server.Project>();
+let config: Required<PluginConfig> = { roots: [], scripts: [] };
+/** Bumped by a configuration change: cached hook answers are stale. */
+let configEpoch = 0;
+/** Document registries already patched (all projects of a service share one). */
+const patched = new WeakSet<TS.DocumentRegistry>();
+
+function configure(next: PluginConfig | undefined): boolean {
+  const roots = Array.isArray(next?.roots) ? next.roots.filter((r) => typeof r === 'string') : [];
+  const scripts = Array.isArray(next?.scripts) ? next.scripts.filter((g) => typeof g === 'string') : [];
+  if (JSON.stringify({ roots, scripts }) === JSON.stringify(config)) return false;
+  config = { roots, scripts };
+  configEpoch++;
+  return true;
+}
+
+/** A file named by `wirehook.scripts` (relative to any workspace folder: the server's rule). */
+function byGlob(fileName: string): boolean {
+  if (!config.scripts.length) return false;
+  for (const root of config.roots) {
+    const rel = relative(root, fileName);
+    if (!rel || rel.startsWith('..') || resolve(root, rel) !== resolve(fileName)) continue;
+    if (config.scripts.some((g) => minimatch(rel, g, { dot: true }))) return true;
+  }
+  return false;
+}
 
 function init(modules: { typescript: typeof TS }) {
   const ts = modules.typescript;
@@ -140,7 +181,6 @@ function init(modules: { typescript: typeof TS }) {
    * (The registry is shared by the service's projects; an incremental re-parse reuses the
    * annotated nodes it keeps, which annotate() recognises.)
    */
-  const patched = new WeakSet<TS.DocumentRegistry>();
   function patchRegistry(reg: TS.DocumentRegistry, log: (m: string) => void): void {
     if (!reg || patched.has(reg)) return;
     patched.add(reg);
@@ -162,16 +202,19 @@ function init(modules: { typescript: typeof TS }) {
     const host = info.languageServiceHost;
     const ls = info.languageService;
     const log = (m: string) => info.project.projectService.logger.info(`[wirehook] ${m}`);
-    const hookCache = new Map<string, { version: string; hook: boolean }>();
+    const hookCache = new Map<string, { version: string; epoch: number; hook: boolean }>();
 
     const isHook = (fileName: string): boolean => {
       if (!SCRIPT.test(fileName) || fileName.includes('/node_modules/')) return false;
       const version = host.getScriptVersion(fileName);
       const c = hookCache.get(fileName);
-      if (c && c.version === version) return c.hook;
-      const snap = host.getScriptSnapshot(fileName);
-      const hook = !!snap && HOOK_DECL.test(snap.getText(0, snap.getLength()));
-      hookCache.set(fileName, { version, hook });
+      if (c && c.version === version && c.epoch === configEpoch) return c.hook;
+      let hook = byGlob(fileName);
+      if (!hook) {
+        const snap = host.getScriptSnapshot(fileName);
+        hook = !!snap && HOOK_DECL.test(snap.getText(0, snap.getLength()));
+      }
+      hookCache.set(fileName, { version, epoch: configEpoch, hook });
       return hook;
     };
 
@@ -184,6 +227,9 @@ function init(modules: { typescript: typeof TS }) {
       return add && !roots.includes(dts) ? [...roots, dts] : roots;
     };
 
+    projects.add(info.project);
+    // A project made after `configurePlugin` gets the configuration as its plugin entry.
+    configure({ roots: config.roots, scripts: config.scripts, ...(info.config as PluginConfig) });
     patchRegistry((info.project.projectService as unknown as { documentRegistry: TS.DocumentRegistry }).documentRegistry, log);
     log(`loaded; typings ${dts}`);
     return ls;
@@ -191,6 +237,15 @@ function init(modules: { typescript: typeof TS }) {
 
   return {
     create,
+    onConfigurationChanged(next: PluginConfig): void {
+      if (!configure(next)) return;
+      for (const p of projects) {
+        if (p.isClosed()) projects.delete(p);
+        // The next request updates the graph, which lists the roots again (getScriptFileNames).
+        // markAsDirty is internal to tsserver: without it, the change shows on the next edit.
+        else (p as unknown as { markAsDirty?: () => void }).markAsDirty?.();
+      }
+    },
     // Configured projects (jsconfig/tsconfig) also list it here, so tsserver watches the file.
     getExternalFiles(project: TS.server.Project): string[] {
       return typed.has(project) ? [dts] : [];

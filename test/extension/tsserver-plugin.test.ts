@@ -172,6 +172,18 @@ for (const [name, server] of SERVERS) {
 
     // A script that declares no hook, in its own project: no Wirehook globals.
     await ts.req('open', { file: other, fileContent: 'const x = 1;\nkfl.\n', scriptKindName: 'JS', projectRootPath: plain });
-    assert.ok(!(await names(other, at('const x = 1;\nkfl.\n', 'kfl.'))).includes('match'));
+    const otherText = 'const x = 1;\nkfl.\n';
+    assert.ok(!(await names(other, at(otherText, 'kfl.'))).includes('match'));
+
+    // `wirehook.scripts` globs, as the extension sends them (configurePlugin, extension/tsPlugin.ts):
+    // the file they name is a hook script, with no declaration; a glob naming nothing changes nothing.
+    await ts.req('configurePlugin', { pluginName: 'wirehook-tsserver-plugin', configuration: { roots: [plain], scripts: ['lib/**/*.js'] } });
+    assert.ok(!(await names(other, at(otherText, 'kfl.'))).includes('match'), 'a glob that names another file');
+    await ts.req('configurePlugin', { pluginName: 'wirehook-tsserver-plugin', configuration: { roots: [dir], scripts: ['app.js'] } });
+    assert.ok(!(await names(other, at(otherText, 'kfl.'))).includes('match'), 'globs are relative to a workspace folder');
+    await ts.req('configurePlugin', { pluginName: 'wirehook-tsserver-plugin', configuration: { roots: [ws, plain], scripts: ['*.js'] } });
+    assert.deepEqual((await names(other, at(otherText, 'kfl.'))).sort(), ['match', 'validate']);
+    await ts.req('configurePlugin', { pluginName: 'wirehook-tsserver-plugin', configuration: { roots: [ws, plain], scripts: [] } });
+    assert.ok(!(await names(other, at(otherText, 'kfl.'))).includes('match'), 'the glob removed');
   });
 }
