@@ -17,6 +17,7 @@ import { exportItems } from './export';
 import type { CopyFormat } from './webview/messages';
 import { HOOK_DECL } from './hookDecl';
 import { configureTsPlugin } from './tsPlugin';
+import { followScriptTabs } from './scriptTabs';
 
 /** What `activate()` returns; docs/extension.md describes it. */
 export interface WirehookApi {
@@ -44,7 +45,7 @@ export function activate(ctx: vscode.ExtensionContext): WirehookApi {
   const backend = new Backend(ctx, hookConsole.channel);
   const inline = new InlineOutput();
   const hub = new ItemsHub(backend);
-  ctx.subscriptions.push(hookConsole, backend, inline, hub, new CaptureStatus(backend), configureTsPlugin());
+  ctx.subscriptions.push(hookConsole, backend, inline, hub, new CaptureStatus(backend), configureTsPlugin(), followScriptTabs(backend));
   ctx.subscriptions.push(
     backend.onConsole((n) => {
       hookConsole.receive(n);

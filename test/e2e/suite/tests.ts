@@ -272,6 +272,29 @@ describe('trusted workspace', function () {
     // before); this copy is for tsc checks and editors without the plugin.
   });
 
+  it('closing a hook script\'s last tab stops it, reopening runs it, deleting it stops it', async function () {
+    needsServer(this);
+    const uri = file('closing.js');
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('function onItemCaptured(data) {\n  console.log("closing.js", data.id);\n}\n'));
+    const loaded = async () => (await api.listScripts()).some((s) => s.uri === uri.toString());
+    // No event says "the server's script list changed": ask, for at most 20 s.
+    const until = async (want: boolean, what: string) => {
+      for (const end = Date.now() + 20_000; (await loaded()) !== want; ) {
+        assert.ok(Date.now() < end, what);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await vscode.window.showTextDocument(uri, { preview: false });
+    await until(true, 'opening the script loads it');
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+    await until(false, 'closing its only tab stops it');
+    await vscode.window.showTextDocument(uri, { preview: false });
+    await until(true, 'reopening it runs it again');
+    await vscode.workspace.fs.delete(uri);
+    await until(false, 'deleting it stops it');
+    await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+  });
+
   it('the getting-started walkthrough shows its steps', async () => {
     await vscode.commands.executeCommand('workbench.action.openWalkthrough', 'wirehook.wirehook#gettingStarted', false);
     const steps: string[] = await ui('walkthrough', { title: 'Get started with Wirehook' });
