@@ -12,7 +12,7 @@
  * before the timed capture, default 3000), LSP_BENCH_WARM=1 (`read`:
  * a warm-up capture first, so the timed one runs on warm code); for the server:
  * WIREHOOK_SERVER_NODE_ARGS (node flags), WIREHOOK_SLICE_MS (capture slice, Infinity = off),
- * WIREHOOK_HEAP_GROWING_PERCENT (0 = V8's own growth), WIREHOOK_SEND_SPACING_MS (runtime worker
+ * WIREHOOK_HEAP_GROWING_PERCENT (0 = V8's own growth), WIREHOOK_FIRST_PAGE_MS (setQuery's first-page budget), WIREHOOK_SEND_SPACING_MS (runtime worker
  * batch spacing, default 4), WIREHOOK_TRACE_BUCKET_MS (the trace's lateness-over-time buckets).
  * `node --import tsx bench/lsp.bench.ts read` runs one target (`npm run bench -- lsp read` runs all:
  * the `lsp` filter selects every target). `npm run bench -- lsp completion` runs

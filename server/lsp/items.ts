@@ -18,9 +18,12 @@ export const QUERIED_BACKLOG = 1000;
 const FIRST_PAGE = 200;
 /**
  * setQuery answers by then with what it has found (a query matching little or nothing has no
- * page to wait for); the count and the rest of the page follow.
+ * page to wait for); the count and the rest of the page follow. 20 ms scans ~800 stored items,
+ * enough for a screen of rows of any query matching ≥ 5%; 40 ms made the answer ~20 ms later
+ * for sparse queries with no more rows on screen (bench lsp query, docs/protocol.md).
+ * WIREHOOK_FIRST_PAGE_MS sets it (for the bench).
  */
-const FIRST_PAGE_MS = 40;
+const FIRST_PAGE_MS = Number(process.env.WIREHOOK_FIRST_PAGE_MS ?? 20);
 /** New matches queued for onItemQueried before the capture waits for the runtime. */
 const QUERIED_BATCH = 256;
 
