@@ -2,6 +2,7 @@
  * Extension side of an items webview (the panel view and each pcap custom editor use the same
  * webview code): answers its requests through the language server and forwards live batches.
  */
+import * as fs from 'node:fs';
 import * as vscode from 'vscode';
 import { CheckQuery, GetItem, QueryItems, SetQuery, type ItemsNotification } from '../../server/protocol';
 import type { Backend } from '../backend';
@@ -114,7 +115,10 @@ export class ItemsHost implements vscode.Disposable {
       }
       case 'setQuery': {
         const c = await backend.require();
+        const t0 = performance.now();
         const r = await c.sendRequest(SetQuery, { query: m.query });
+        // WIREHOOK_TRACE_QUERY=<file> (the server writes its side there too): the round trip.
+        if (process.env.WIREHOOK_TRACE_QUERY) fs.appendFileSync(process.env.WIREHOOK_TRACE_QUERY, JSON.stringify({ at: Date.now(), host: true, query: m.query, roundTripMs: +(performance.now() - t0).toFixed(1) }) + '\n');
         if (r.ok) {
           this.hub.query = m.query;
           this.hub.queryLanguage = r.language;

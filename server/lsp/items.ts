@@ -3,6 +3,7 @@
  * show, and onItemQueried on each stored match (newest first, bounded) and on every new match.
  * What the hook returns and its test.pass/fail marks are what the preview shows.
  */
+import * as fs from 'node:fs';
 import type { Item } from '../../capture/item/schema';
 import { compileQuery } from '../kfl/index';
 import type { CompiledQuery } from '../kfl/api';
@@ -24,6 +25,7 @@ const FIRST_PAGE = 200;
  * WIREHOOK_FIRST_PAGE_MS sets it (for the bench).
  */
 const FIRST_PAGE_MS = Number(process.env.WIREHOOK_FIRST_PAGE_MS ?? 20);
+const QUERY_TRACE = process.env.WIREHOOK_TRACE_QUERY;
 /** New matches queued for onItemQueried before the capture waits for the runtime. */
 const QUERIED_BATCH = 256;
 
@@ -145,6 +147,14 @@ export class ItemFeed {
    * `counting` on the items notifications until the total is known: docs/protocol.md).
    */
   async setQuery(q: string): Promise<SetQueryResult> {
+    const t0 = performance.now();
+    const r = await this.setQueryNow(q);
+    // WIREHOOK_TRACE_QUERY=<file>: one JSON line per setQuery (where a slow filter's time goes).
+    if (QUERY_TRACE) fs.appendFileSync(QUERY_TRACE, JSON.stringify({ at: Date.now(), query: q, ms: +(performance.now() - t0).toFixed(1), matched: r.matched, partial: !!r.partial, stored: this.store.size }) + '\n');
+    return r;
+  }
+
+  private async setQueryNow(q: string): Promise<SetQueryResult> {
     const c = compile(q);
     if (!c.ok) return { ok: false, language: c.language, error: c.error };
     const gen = ++this.generation;
