@@ -94,7 +94,9 @@ export class Detail {
     for (const side of ['src', 'dst'] as const) {
       const e = item[side];
       if (!e) continue;
-      box.append(this.leaf(side, `${e.name ? `${e.name} ` : ''}${e.ip}:${e.port}`, [side, 'ip'], e.ip));
+      // A name that is the address itself (an IP-literal Host header) is said once.
+      const name = e.name && e.name !== e.ip ? `${e.name} ` : '';
+      box.append(this.leaf(side, `${name}${e.ip}:${e.port}`, [side, 'ip'], e.ip));
     }
     for (const k of OVERVIEW_FIELDS) if (item[k] !== undefined && item[k] !== null && item[k] !== '') box.append(this.node(k, item[k], [k]));
     return box;

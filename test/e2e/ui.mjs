@@ -92,6 +92,7 @@ const scenarios = {
       title: document.querySelector('.detail-title')?.textContent ?? '',
       sections: [...document.querySelectorAll('.detail .section')].map((s) => s.dataset.section),
       rawStartsWith: (document.querySelector('pre.raw')?.textContent ?? '').slice(0, 1),
+      endpoints: [...document.querySelectorAll('.section[data-section="overview"] .leaf')].filter((l) => ['src', 'dst'].includes(l.querySelector('.key')?.textContent ?? '')).map((l) => l.querySelector('.value')?.textContent ?? ''),
       body: document.querySelector('pre.body')?.textContent?.slice(0, 200) ?? null,
       selectedIndex: document.querySelector('.row.selected')?.dataset.index ?? null,
       cachedRows: window.__wirehook.cachedRows,
