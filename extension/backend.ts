@@ -4,15 +4,18 @@
  */
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { CloseAction, ErrorAction, LanguageClient, State, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import {
   ConsoleNotificationType, ItemsNotificationType, StateNotificationType, StatsNotificationType,
-  type CaptureState, type ConsoleNotification, type ItemsNotification, type StatsNotification,
+  type CaptureSource, type CaptureState, type ConsoleNotification, type ItemsNotification, type StatsNotification,
 } from '../server/protocol';
 import { findNode, NodeNotFoundError } from './node';
 import { readSettings } from './settings';
 
 const START_TIMEOUT_MS = 30_000;
+/** A server that dies more often than this within CRASH_WINDOW_MS is not restarted again. */
+const MAX_CRASHES = 4;
+const CRASH_WINDOW_MS = 3 * 60_000;
 
 export type BackendStatus = 'stopped' | 'starting' | 'ready' | 'failed';
 
@@ -34,7 +37,13 @@ export class Backend implements vscode.Disposable {
   readonly onState = this.stateE.event;
   readonly onStats = this.statsE.event;
   readonly onStatus = this.statusE.event;
-  private readonly disposables: vscode.Disposable[] = [this.consoleE, this.itemsE, this.stateE, this.statsE, this.statusE];
+  /** The last capture source started (capture.ts), to offer it again after a crash. */
+  lastSource: CaptureSource | undefined;
+  private crashes: number[] = [];
+  private readonly restartedE = new vscode.EventEmitter<void>();
+  /** The server died and a new one is up: what the old one held (scripts stopped by hand, the query) must be said again. */
+  readonly onRestarted = this.restartedE.event;
+  private readonly disposables: vscode.Disposable[] = [this.consoleE, this.itemsE, this.stateE, this.statsE, this.statusE, this.restartedE];
 
   constructor(private readonly ctx: vscode.ExtensionContext, private readonly log: vscode.LogOutputChannel) {
     this.disposables.push(
@@ -100,7 +109,21 @@ export class Backend implements vscode.Disposable {
         },
       },
     };
+    clientOptions.errorHandler = {
+      // Read/write errors: the close that follows decides.
+      error: () => ({ action: ErrorAction.Continue, handled: true }),
+      closed: () => this.serverDied(client),
+    };
     const client = new LanguageClient('wirehook', 'Wirehook', serverOptions, clientOptions);
+    client.onDidChangeState((e) => {
+      // Running again after a crash: the client restarted it and re-sent the open documents.
+      if (e.newState === State.Running && this.client === client && this.status === 'starting') {
+        this.pushSettings();
+        this.setStatus('ready');
+        this.log.info('language server restarted');
+        this.restartedE.fire();
+      }
+    });
     client.onNotification(ConsoleNotificationType, (n) => this.consoleE.fire(n));
     client.onNotification(ItemsNotificationType, (n) => this.itemsE.fire(n));
     client.onNotification(StateNotificationType, (s) => {
@@ -125,6 +148,44 @@ export class Backend implements vscode.Disposable {
     this.pushSettings();
     this.setStatus('ready');
     return client;
+  }
+
+  /**
+   * The server's connection closed while it was supposed to run (a crash, a kill, out of
+   * memory). Everything it held is gone: the capture and its stored items, the query. Say so
+   * plainly, clear what the views show, and start a new one (the client re-sends the open
+   * documents, so open hook scripts load again); offer the capture again rather than restart it
+   * unasked, since the capture may be what killed it.
+   */
+  private serverDied(client: LanguageClient): { action: CloseAction; handled: true } {
+    if (this.client !== client) return { action: CloseAction.DoNotRestart, handled: true };
+    const now = Date.now();
+    this.crashes = [...this.crashes.filter((t) => now - t < CRASH_WINDOW_MS), now];
+    const st = this.state;
+    const stored = this.stats?.stored ?? 0;
+    const lost = st?.source ? ` The capture of ${st.source} stopped${stored ? ` and its ${stored.toLocaleString('en-US')} stored items are gone` : ''}.` : '';
+    this.state = undefined;
+    this.stats = undefined;
+    this.stateE.fire({ session: st?.session ?? 0, source: null, running: false, speed: st?.speed ?? 'asap', finished: false });
+    this.itemsE.fire({ previews: [], skipped: 0, matched: 0, reset: true });
+    const source = this.lastSource;
+    const offer = (message: string, ...extra: string[]) =>
+      void vscode.window.showErrorMessage(message, ...extra, 'Show Log').then((a) => {
+        if (a === 'Show Log') this.log.show(true);
+        if (a === 'Restart Capture' && source) void vscode.commands.executeCommand('wirehook.startCapture', source);
+        if (a === 'Restart Language Server') void this.restart();
+      });
+    if (this.crashes.length > MAX_CRASHES) {
+      this.client = undefined;
+      this.fail(`The Wirehook language server stopped unexpectedly ${this.crashes.length} times in 3 minutes; it is not restarted again.${lost}`, false);
+      offer('Wirehook: the language server keeps stopping (see the log).', 'Restart Language Server');
+      return { action: CloseAction.DoNotRestart, handled: true };
+    }
+    const message = `The Wirehook language server stopped unexpectedly and was restarted.${lost}`;
+    this.log.error(message);
+    this.setStatus('starting');
+    offer(`Wirehook: ${message}`, ...(source ? ['Restart Capture'] : []));
+    return { action: CloseAction.Restart, handled: true };
   }
 
   private fail(message: string, offerSettings: boolean): undefined {

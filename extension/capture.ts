@@ -6,7 +6,9 @@ import { splitArgs } from './argv';
 
 export async function startCapture(backend: Backend, source: CaptureSource): Promise<StartCaptureResult> {
   const c = await backend.require();
-  return c.sendRequest(StartCapture, { source });
+  const r = await c.sendRequest(StartCapture, { source });
+  backend.lastSource = source;
+  return r;
 }
 
 export async function stopCapture(backend: Backend): Promise<void> {

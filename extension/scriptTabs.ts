@@ -65,6 +65,12 @@ export function followScriptTabs(backend: Backend): vscode.Disposable {
     }
   };
 
+  // A server restarted after a crash is sent every open document again, closed tabs' too.
+  const restopAfterCrash = async (): Promise<void> => {
+    const c = await backend.ensure();
+    if (c) for (const uri of stopped) await c.sendRequest(StopScript, { uri });
+  };
+
   const report = (what: string) => (err: unknown) => console.error(`wirehook: ${what}: ${err instanceof Error ? err.message : String(err)}`);
   // A watcher, not onDidDeleteFiles: that one sees only deletes made in the workbench, not a
   // `git checkout`, an `rm` or workspace.fs. Deletes only; a folder's delete may come alone.
@@ -73,5 +79,6 @@ export function followScriptTabs(backend: Backend): vscode.Disposable {
     watcher,
     watcher.onDidDelete((u) => void onDelete(u).catch(report('deleted scripts'))),
     vscode.window.tabGroups.onDidChangeTabs((e) => void onTabs(e).catch(report('script tabs'))),
+    backend.onRestarted(() => void restopAfterCrash().catch(report('scripts after a restart'))),
   );
 }

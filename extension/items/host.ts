@@ -21,7 +21,16 @@ export class ItemsHub implements vscode.Disposable {
       backend.onItems((n) => this.broadcastItems(n)),
       backend.onState(() => this.broadcastStatus()),
       backend.onStatus(() => this.broadcastStatus()),
+      // A new server after a crash has no query: give it the one the views show.
+      backend.onRestarted(() => void this.reapplyQuery().catch(() => undefined)),
     );
+  }
+
+  private async reapplyQuery(): Promise<void> {
+    if (!this.query) return;
+    const c = await this.backend.require();
+    const r = await c.sendRequest(SetQuery, { query: this.query });
+    this.broadcast({ type: 'query', query: this.query, ok: r.ok, language: r.language, error: r.error, matched: r.matched, ...(r.partial ? { partial: true } : {}) });
   }
 
   attach(webview: vscode.Webview): ItemsHost {

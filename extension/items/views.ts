@@ -3,7 +3,7 @@
  * read-only custom editor for *.pcap/*.pcapng (opening one makes it the capture source).
  */
 import * as vscode from 'vscode';
-import { StartCapture } from '../../server/protocol';
+import { startCapture } from '../capture';
 import type { ItemsHub } from './host';
 import { itemsHtml, webviewOptions } from './html';
 
@@ -43,8 +43,7 @@ export class PcapEditorProvider implements vscode.CustomReadonlyEditorProvider {
       return;
     }
     try {
-      const c = await this.hub.backend.require();
-      await c.sendRequest(StartCapture, { source: { pcap: doc.uri.fsPath } });
+      await startCapture(this.hub.backend, { pcap: doc.uri.fsPath });
     } catch (e) {
       void vscode.window.showErrorMessage(`Wirehook: could not open ${doc.uri.fsPath}: ${e instanceof Error ? e.message : String(e)}`);
     }

@@ -80,6 +80,21 @@ function jsonFile(file: string, timeoutMs = 20_000): Promise<any> {
   });
 }
 
+/** The language server processes this extension host started (node … dist/server.js). */
+function serverPids(): number[] {
+  const out: number[] = [];
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (ppid === process.pid && fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('dist/server.js')) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
 /** Completion labels right after `marker` in `uri`. */
 async function completionsAt(uri: vscode.Uri, marker: string, expect: string[]): Promise<string[]> {
   const doc = await vscode.workspace.openTextDocument(uri);
@@ -471,6 +486,39 @@ describe('trusted workspace', function () {
       await api.stopCapture();
       srv.close();
     }
+  });
+
+  it('a server that dies: said plainly, restarted, the views cleared, open scripts run again', async function () {
+    needsServer(this);
+    this.timeout(90_000);
+    await vscode.window.showTextDocument(file('hooks.js'), { preview: false });
+    await api.startCapture({ pcap: file('traffic.pcap').fsPath });
+    await when(api.onDidChangeState as vscode.Event<unknown>, () => api.getState()?.finished, 'the capture to finish');
+    assert.ok((await api.getItems('', 0, 0)).total > 0);
+    const [pid, ...more] = serverPids();
+    assert.ok(pid && !more.length, `one server process: ${[pid, ...more]}`);
+    const statuses: string[] = [];
+    const sub = api.onDidChangeServerStatus((s) => statuses.push(s));
+    try {
+      process.kill(pid, 'SIGKILL');
+      await when(api.onDidChangeServerStatus as vscode.Event<unknown>, () => statuses.includes('starting') && api.serverStatus === 'ready', 'a new server', 60_000);
+    } finally {
+      sub.dispose();
+    }
+    const [next] = serverPids();
+    assert.ok(next && next !== pid, 'a new server process');
+    assert.equal(api.getState()?.running ?? false, false, 'the capture shows as stopped');
+    assert.equal((await api.getItems(undefined, 0, 0)).total, 0, 'the new server holds nothing, and the views were told');
+    // The hook console says what happened and what was lost.
+    const said = /language server stopped unexpectedly and was restarted\. The capture of file\/traffic\.pcap stopped and its \d+ stored items are gone/;
+    await vscode.commands.executeCommand('wirehook.showConsole');
+    await when(vscode.workspace.onDidChangeTextDocument as vscode.Event<unknown>, () =>
+      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && /Wirehook/i.test(d.uri.toString()) && said.test(d.getText())), 'the crash in the hook console', 20_000);
+    // The open hook script was sent to the new server and runs on the next capture.
+    const since = Date.now();
+    await api.startCapture({ pcap: file('traffic.pcap').fsPath });
+    await waitLines('v2 ', since, 'hooks.js printing on the new server');
+    await vscode.commands.executeCommand('notifications.clearAll');
   });
 
   it('speed: 100k items with ~1k/s arriving: scrolling frames, filter re-render (figures, not asserted)', async function () {
