@@ -19,8 +19,10 @@ const OUT = resolve('test', '.out', 'hardening');
 mkdirSync(OUT, { recursive: true });
 
 /**
- * Wall-clock bound for ONE fuzz input (its whole run through the target). Generous on purpose:
- * it catches a hang or a quadratic blow-up (seconds), not a slow machine (milliseconds).
+ * CPU-time bound for ONE fuzz input (its whole run through the target), measured with
+ * process.cpuUsage() (user + system), not the wall clock: a machine loaded by other work slows
+ * the wall clock of an input, not the CPU time it takes. Generous on purpose: it catches a hang
+ * or a quadratic blow-up (seconds of CPU), not a slow machine (milliseconds).
  */
 export const DEADLINE_MS = 5_000;
 
@@ -36,10 +38,21 @@ export function params(ci: number): fc.Parameters<unknown> {
   return { numRuns: runs(ci), ...(Number.isInteger(seed) ? { seed } : {}) };
 }
 
-/** Throws when `t0` (performance.now()) is more than DEADLINE_MS ago. */
-export function checkDeadline(t0: number, what: string): void {
-  const ms = performance.now() - t0;
-  if (ms > DEADLINE_MS) throw new Error(`${what}: one input took ${Math.round(ms)} ms (deadline ${DEADLINE_MS} ms): a hang or a blow-up`);
+/** The start of one input's run, for checkDeadline: this process's CPU time so far. */
+export function startClock(): NodeJS.CpuUsage {
+  return process.cpuUsage();
+}
+
+/** CPU milliseconds (user + system) this process spent since `t0` (from startClock). */
+export function cpuMsSince(t0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
+}
+
+/** Throws when the CPU time spent since `t0` (startClock()) is over `limitMs` (DEADLINE_MS). */
+export function checkDeadline(t0: NodeJS.CpuUsage, what: string, limitMs = DEADLINE_MS): void {
+  const ms = cpuMsSince(t0);
+  if (ms > limitMs) throw new Error(`${what}: one input took ${Math.round(ms)} ms of CPU (deadline ${limitMs} ms): a hang or a blow-up`);
 }
 
 let pcapng: string | null = null;
