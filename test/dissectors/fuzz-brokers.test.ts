@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { collector, type Recorded, prng, mutate, replayMutated } from './harness';
+import { rounds } from '../hardening/fuzz-lib';
 import type { L7Message } from '../../capture/types';
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
@@ -38,7 +39,7 @@ for (const [name, d] of BINARY) {
     assert.ok(clean > 5, `${clean} items from the clean recordings`);
     const rnd = prng(name.length * 7919);
     let warned = 0, errors = 0;
-    for (let round = 0; round < 300; round++) {
+    for (let round = 0, n = rounds(300); round < n; round++) {
       const rec = recs[round % recs.length];
       const c = collector('tcp', 4096);
       const p = d.tcp!(c.ctx);
@@ -63,7 +64,7 @@ test('Kafka, AMQP, MongoDB detection: random bytes are refused within a few comp
   const rnd = prng(7);
   const flow = { srcIp: '127.0.0.1', srcPort: 1, dstIp: '127.0.0.1', dstPort: 2, transport: 'tcp' as const };
   let claimed = 0, undecided = 0;
-  for (let i = 0; i < 5000; i++) {
+  for (let i = 0, n = rounds(5000); i < n; i++) {
     const b = Buffer.alloc(16 + Math.floor(rnd() * 300));
     for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
     for (const [, d] of BINARY) {
@@ -123,7 +124,7 @@ test('mongodb OP_COMPRESSED: 200 mutated replays never throw, never hang; zlib d
     }
   }
   assert.ok(decoded >= 3 && flagged >= 1, `${decoded} decoded, ${flagged} flagged`);
-  for (let round = 0; round < 200; round++) {
+  for (let round = 0, n = rounds(200); round < n; round++) {
     const rec = recs[round % recs.length];
     const c = collector('tcp', 4096);
     const p = mongodb.tcp!(c.ctx);

@@ -11,6 +11,7 @@ import http from 'node:http';
 import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
 import { recordRelay, collector, type Recorded, prng, mutate } from './harness';
+import { rounds } from '../hardening/fuzz-lib';
 import { compressedGrpcScenario, startCompressingGrpcServer, startGrpcServer } from '../helpers/h2-traffic';
 import { flowCapture, icmpCapture } from '../helpers/weblayer-captures';
 import { outFile, readAll, writePcap } from '../capture/lib';
@@ -120,8 +121,8 @@ function fuzz(recs: Recorded[], make: typeof http2.tcp, rounds: number, seed: nu
 
 test('compressed gRPC: 300 mutated replays (gzip, deflate, snappy; small and normal body caps) never throw and keep the shape', () => {
   assert.ok(grpcRecs.length >= 8, `${grpcRecs.length} connections recorded`);
-  const small = fuzz(grpcRecs, http2.tcp, 150, 0x9e1f, 256);
-  const normal = fuzz(grpcRecs, http2.tcp, 150, 0x9e20, 64 * 1024);
+  const small = fuzz(grpcRecs, http2.tcp, rounds(150), 0x9e1f, 256);
+  const normal = fuzz(grpcRecs, http2.tcp, rounds(150), 0x9e20, 64 * 1024);
   assert.ok(small.msgs + normal.msgs > 200, `${small.msgs + normal.msgs} items`);
   const all = [...small.warnings, ...normal.warnings];
   assert.ok(all.some((w) => w.startsWith('grpc: ')), 'undecodable messages reached the warning path');
@@ -129,7 +130,7 @@ test('compressed gRPC: 300 mutated replays (gzip, deflate, snappy; small and nor
 
 test('GraphQL GET and batched POSTs: 300 mutated replays never throw; what is still GraphQL keeps its shape', () => {
   assert.ok(gqlRecs.length >= 1);
-  const r = fuzz(gqlRecs, http1.tcp, 300, 0x6a1, 64 * 1024);
+  const r = fuzz(gqlRecs, http1.tcp, rounds(300), 0x6a1, 64 * 1024);
   assert.ok(r.msgs > 600, `${r.msgs} items`);
   assert.ok(r.gql > 300, `${r.gql} of them still GraphQL`);
 });

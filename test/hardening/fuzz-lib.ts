@@ -3,12 +3,15 @@
  * captures, byte-level mutations, an in-memory packet source and the per-input deadline.
  *
  * CI runs a small fixed number of cases per property (~20 s for all suites); set
- * WIREHOOK_FUZZ_RUNS=N to run N cases per property instead (docs/reliability.md).
+ * WIREHOOK_FUZZ_RUNS=N to run N cases per property instead (docs/reliability.md; the
+ * hand-written loops of test/dissectors/fuzz*.test.ts take it too, through rounds()).
+ * WIREHOOK_FUZZ_TALLY=FILE appends the cases each test process asked for and its peak RSS
+ * (scripts/fuzz-long.sh).
  * WIREHOOK_FUZZ_SEED fixes the seed to replay a reported failure.
  */
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PacketSource, RawPacket } from '../../capture/types';
 import { PcapReader } from '../../capture/sources/pcap-reader';
@@ -26,10 +29,30 @@ mkdirSync(OUT, { recursive: true });
  */
 export const DEADLINE_MS = 5_000;
 
-/** Cases per property: `ci` unless WIREHOOK_FUZZ_RUNS says otherwise. */
+/** Cases asked for in this process (runs/rounds), for scripts/fuzz-long.sh's tally. */
+let tally = 0;
+const TALLY = process.env.WIREHOOK_FUZZ_TALLY;
+// One line per test process: cases, then its own peak RSS in KiB (children such as editcap not counted).
+if (TALLY) process.on('exit', () => appendFileSync(TALLY, `${tally} ${process.resourceUsage().maxRSS}\n`));
+
+/** Cases per property: `ci` unless WIREHOOK_FUZZ_RUNS says otherwise. Call once per property. */
 export function runs(ci: number): number {
   const n = Number(process.env.WIREHOOK_FUZZ_RUNS);
-  return Number.isInteger(n) && n > 0 ? n : ci;
+  const r = Number.isInteger(n) && n > 0 ? n : ci;
+  tally += r;
+  return r;
+}
+
+/**
+ * Rounds of a hand-written fuzz loop (test/dissectors/fuzz*.test.ts): WIREHOOK_FUZZ_RUNS when it
+ * is larger than the CI count, never fewer (their floors, e.g. "> 30 warnings", assume at least
+ * the CI rounds). Call once per loop, not in its condition.
+ */
+export function rounds(ci: number): number {
+  const n = Number(process.env.WIREHOOK_FUZZ_RUNS);
+  const r = Number.isInteger(n) && n > ci ? n : ci;
+  tally += r;
+  return r;
 }
 
 /** fast-check parameters: run count, optional fixed seed, and the failing input in the message. */
