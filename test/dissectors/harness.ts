@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import type { Direction, DissectorContext, FlowAddr, L7Message, TcpStreamParser, Timestamp, UdpFlowParser } from '../../capture/types';
 
 export interface Chunk { dir: Direction; bytes: Buffer; ts: Timestamp }
@@ -22,12 +23,14 @@ function tick(): Timestamp {
  * `run(port)` drives clients against the relay port.
  */
 export async function recordRelay(target: number, run: (port: number) => Promise<void>): Promise<Recorded[]> {
-  const conns: Recorded[] = [];
+  const conns: (Recorded & { clientEnded?: boolean; upClosed?: boolean })[] = [];
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((client) => {
-    const rec: Recorded = { transport: 'tcp', chunks: [] };
+    const rec: Recorded & { clientEnded?: boolean; upClosed?: boolean } = { transport: 'tcp', chunks: [] };
     conns.push(rec);
     const up = net.connect(target, '127.0.0.1');
+    client.on('end', () => (rec.clientEnded = true));
+    up.on('close', () => (rec.upClosed = true));
     sockets.add(client); sockets.add(up);
     client.on('data', (d) => { rec.chunks.push({ dir: 0, bytes: Buffer.from(d), ts: tick() }); up.write(d); });
     up.on('data', (d) => { rec.chunks.push({ dir: 1, bytes: Buffer.from(d), ts: tick() }); client.write(d); });
@@ -40,6 +43,8 @@ export async function recordRelay(target: number, run: (port: number) => Promise
   });
   await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
   const port = (tcp.address() as net.AddressInfo).port;
+  /** Ports whose sockets the relay's traffic passes through (UDP upstream sockets added as bound). */
+  const ports = new Set([port, target]);
   const udp = dgram.createSocket('udp4');
   const flows = new Map<string, { rec: Recorded; up: dgram.Socket }>();
   udp.on('message', (msg, rinfo) => {
@@ -54,12 +59,16 @@ export async function recordRelay(target: number, run: (port: number) => Promise
       flows.set(key, f);
     }
     f.rec.chunks.push({ dir: 0, bytes: Buffer.from(msg), ts: tick() });
-    f.up.send(msg, target, '127.0.0.1');
+    const up = f.up;
+    up.send(msg, target, '127.0.0.1', () => { try { ports.add(up.address().port); } catch { /* closed */ } });
   });
   await new Promise<void>((r, j) => { udp.once('error', j); udp.bind(port, '127.0.0.1', () => r()); });
   try {
     await run(port);
-    await new Promise((r) => setTimeout(r, 100)); // let the last relayed bytes land
+    // Not a sleep: wait until the relay has recorded every byte in flight (no socket of the
+    // relay, client or server holds an unread or unsent byte in the kernel) and every connection
+    // the client closed is closed on the server's leg too (its last bytes came before its FIN).
+    await settled(() => kernelQueuesEmpty(ports) && conns.every((c) => !c.clientEnded || c.upClosed), 'the relay never settled');
   } finally {
     for (const s of sockets) s.destroy();
     for (const f of flows.values()) f.up.close();
@@ -67,6 +76,43 @@ export async function recordRelay(target: number, run: (port: number) => Promise
     await new Promise<void>((r) => tcp.close(() => r()));
   }
   return conns;
+}
+
+/**
+ * True when no TCP or UDP socket on these ports (either end) holds a byte in the kernel: sent and
+ * not yet read (rx_queue), or not yet taken by the peer (tx_queue). Listening sockets are skipped
+ * (their columns count the accept queue).
+ */
+export function kernelQueuesEmpty(ports: Set<number>): boolean {
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6', '/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try { text = readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 5 || (f.includes('tcp') && c[3] === '0A')) continue;
+      const lp = parseInt(c[1].split(':')[1], 16);
+      const rp = parseInt(c[2].split(':')[1], 16);
+      if (!ports.has(lp) && !ports.has(rp)) continue;
+      const [tx, rx] = c[4].split(':').map((h) => parseInt(h, 16));
+      if (tx !== 0 || rx !== 0) return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * Waits until `cond()` holds on two checks in a row, a few event-loop turns apart (so callbacks
+ * of bytes just read have run). The deadline (20 s) only catches a real hang.
+ */
+export async function settled(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  let ok = 0;
+  while (ok < 2) {
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
+    ok = cond() ? ok + 1 : 0;
+    if (ok < 2 && Date.now() - t0 > ms) throw new Error(`${what} within ${ms} ms`);
+  }
 }
 
 export interface Collected {
