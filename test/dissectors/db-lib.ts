@@ -42,37 +42,23 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A client that goes away mid-message: writes `bytes` on the connected socket `s`, waits until
- * the server's kernel has acknowledged them (the socket's send queue in /proc/net/tcp is empty),
- * then closes (FIN, a segment of its own) and resolves once the connection is closed both ways
- * (the server's answer to the FIN is on the wire). Events, not sleeps; the deadline is for a hang.
+ * the server's kernel has acknowledged them, then closes (FIN, a segment of its own) and resolves
+ * once the connection is closed both ways (the server's answer to the FIN is on the wire).
+ * Events, not sleeps; the deadline is for a hang.
  */
-export async function leaveMidMessage(s: net.Socket, bytes: Buffer | string, ms = 20_000): Promise<void> {
+export async function leaveMidMessage(s: net.Socket, bytes: Buffer | string): Promise<void> {
   const closed = new Promise<void>((r) => s.once('close', () => r()));
   s.on('error', () => {});
   await new Promise<void>((r) => s.write(bytes, () => r()));
-  const t0 = Date.now();
-  while (unacked(s.localPort!, s.remotePort!) > 0) {
-    if (Date.now() - t0 > ms) throw new Error(`the server never acknowledged ${s.localPort} → ${s.remotePort}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
+  await untilAcked(s);
   s.end();
   await closed;
-}
-
-/** Bytes the kernel still holds unacknowledged on the TCP socket localPort → remotePort (IPv4). */
-function unacked(localPort: number, remotePort: number): number {
-  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
-    const c = line.trim().split(/\s+/);
-    if (c.length < 5) continue;
-    if (parseInt(c[1].split(':')[1], 16) === localPort && parseInt(c[2].split(':')[1], 16) === remotePort) return parseInt(c[4].split(':')[0], 16);
-  }
-  return 0;
 }
 
 import { readFileSync } from 'node:fs';
 import { PacketDecoder, Status, TCP_SYN, TCP_ACK } from '../../capture/decode/packet';
 import { PcapReader } from '../../capture/sources/pcap-reader';
-import type { Recorded } from './harness';
+import { untilAcked, type Recorded } from './harness';
 
 /**
  * The TCP payloads of a loopback capture (in order, no loss: what tcpdump on lo records) as

@@ -100,6 +100,25 @@ export function kernelQueuesEmpty(ports: Set<number>): boolean {
   return true;
 }
 
+/** Bytes the kernel still holds unacknowledged on the TCP socket localPort → remotePort (IPv4). */
+export function unacked(localPort: number, remotePort: number): number {
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const c = line.trim().split(/\s+/);
+    if (c.length < 5) continue;
+    if (parseInt(c[1].split(':')[1], 16) === localPort && parseInt(c[2].split(':')[1], 16) === remotePort) return parseInt(c[4].split(':')[0], 16);
+  }
+  return 0;
+}
+
+/** Resolves once everything written on `s` so far is acknowledged by the peer's kernel (it is on the wire). */
+export async function untilAcked(s: net.Socket, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (s.writableLength > 0 || unacked(s.localPort!, s.remotePort!) > 0) {
+    if (Date.now() - t0 > ms) throw new Error(`${s.localPort} → ${s.remotePort}: written bytes never acknowledged within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
 /**
  * Waits until `cond()` holds on two checks in a row, a few event-loop turns apart (so callbacks
  * of bytes just read have run). The deadline (20 s) only catches a real hang.
