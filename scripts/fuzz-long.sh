@@ -8,6 +8,7 @@
 #   bash scripts/fuzz-long.sh                  # the default sizes below (~2M cases, ~40-60 min on 2 shared cores)
 #   FUZZ_SCALE=0.1 bash scripts/fuzz-long.sh   # a tenth of each size (a quick check of the script)
 #   nice -n 10 bash scripts/fuzz-long.sh       # beside other work
+#   FUZZ_ONLY='dissectors/' bash scripts/fuzz-long.sh   # only suites whose path holds one of these words
 #
 # Sizes (cases per property or per loop; per-case cost measured on 2 shared cores) are set so the
 # total passes 1M with every suite, not just the cheap decoders, getting a long run.
@@ -34,6 +35,10 @@ printf 'suite\truns\tcases\tpass\tfail\twall_s\tnode_max_rss_mb\ttree_max_rss_mb
 total=0; failed=0
 for s in "${SUITES[@]}"; do
   file=${s%%:*}
+  if [ -n "${FUZZ_ONLY:-}" ]; then
+    hit=0; for w in $FUZZ_ONLY; do case "$file" in *"$w"*) hit=1 ;; esac; done
+    [ "$hit" = 1 ] || continue
+  fi
   n=$(awk -v a="${s##*:}" -v k="$SCALE" 'BEGIN { v = int(a * k); print (v < 1 ? 1 : v) }')
   name=$(basename "$file" .test.ts); dir=$(basename "$(dirname "$file")")
   tag="$dir-$name"
