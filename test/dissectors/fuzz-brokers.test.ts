@@ -2,7 +2,7 @@
 // never throw, never hang, keep the item shape, flag what could not be read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collector, type Recorded, prng, mutate, replayMutated } from './harness';
+import { collector, type Recorded, prng, mutate, replayMutated, turn } from './harness';
 import { rounds } from '../hardening/fuzz-lib';
 import type { L7Message } from '../../capture/types';
 import { readFileSync } from 'node:fs';
@@ -23,7 +23,7 @@ function streams(name: string): Recorded[] {
 const BINARY: [string, Dissector][] = [['kafka', kafka], ['amqp', amqp], ['mongodb', mongodb]];
 
 for (const [name, d] of BINARY) {
-  test(`${name}: 300 mutated replays of real connections never throw, never hang, and keep the item shape`, () => {
+  test(`${name}: 300 mutated replays of real connections never throw, never hang, and keep the item shape`, async () => {
     const recs = streams(name);
     assert.ok(recs.length > 0);
     // Unmutated first: the recordings dissect cleanly.
@@ -40,6 +40,7 @@ for (const [name, d] of BINARY) {
     const rnd = prng(name.length * 7919);
     let warned = 0, errors = 0;
     for (let round = 0, n = rounds(300); round < n; round++) {
+      await turn(round);
       const rec = recs[round % recs.length];
       const c = collector('tcp', 4096);
       const p = d.tcp!(c.ctx);
@@ -108,7 +109,7 @@ function compressAll(rec: Recorded): Recorded {
   return out;
 }
 
-test('mongodb OP_COMPRESSED: 200 mutated replays never throw, never hang; zlib decodes, snappy/zstd are flagged', () => {
+test('mongodb OP_COMPRESSED: 200 mutated replays never throw, never hang; zlib decodes, snappy/zstd are flagged', async () => {
   const rnd = prng(2012);
   const recs = streams('mongodb').map(compressAll);
   let decoded = 0, flagged = 0, errors = 0;
@@ -125,6 +126,7 @@ test('mongodb OP_COMPRESSED: 200 mutated replays never throw, never hang; zlib d
   }
   assert.ok(decoded >= 3 && flagged >= 1, `${decoded} decoded, ${flagged} flagged`);
   for (let round = 0, n = rounds(200); round < n; round++) {
+    await turn(round);
     const rec = recs[round % recs.length];
     const c = collector('tcp', 4096);
     const p = mongodb.tcp!(c.ctx);

@@ -2,7 +2,7 @@
 // never throw, never hang, keep the item shape, flag what could not be read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collector, type Recorded, prng, replayMutated } from './harness';
+import { collector, type Recorded, prng, replayMutated, turn } from './harness';
 import { rounds } from '../hardening/fuzz-lib';
 import type { L7Message } from '../../capture/types';
 
@@ -31,6 +31,7 @@ test('Redis, PostgreSQL, MySQL: 300 mutated replays each of real connections nev
     const rnd = prng(0xdb + d.priority);
     let emitted = 0, flagged = 0;
     for (let round = 0, n = rounds(300); round < n; round++) {
+      await turn(round);
       const rec = mine[round % mine.length].conn;
       const c = collector('tcp');
       const p = d.tcp!(c.ctx);
