@@ -5,7 +5,7 @@
 set -euo pipefail
 need=()
 for pkg in redis-server postgresql mariadb-server mariadb-client rabbitmq-server \
-           nghttp2-server nghttp2-client curl openssl; do
+           nghttp2-server nghttp2-client curl openssl iputils-ping; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -220,7 +220,7 @@ function parse(b: Buffer, dir: Direction, cap: number, wire = b.length, depth = 
           return out;
         }
         if (size < 0 || size > MAX_MESSAGE) throw new Short('bad uncompressed size');
-        const inner = compressor === NOOP ? b.subarray(25) : inflateSync(b.subarray(25), { maxOutputLength: Math.max(size, 1) });
+        const inner = compressor === NOOP ? b.subarray(25) : inflate(b.subarray(25), size);
         const whole = Buffer.alloc(16 + inner.length);
         b.copy(whole, 0, 0, 16);
         whole.writeInt32LE(16 + inner.length, 0);
@@ -246,7 +246,7 @@ function parse(b: Buffer, dir: Direction, cap: number, wire = b.length, depth = 
         if (req) req.command = '';
     }
   } catch (e) {
-    if (!(e instanceof Short) && !(e instanceof RangeError) && (e as { code?: string }).code !== 'Z_DATA_ERROR' && (e as { code?: string }).code !== 'Z_BUF_ERROR' && (e as { code?: string }).code !== 'ERR_BUFFER_TOO_LARGE') throw e;
+    if (!(e instanceof Short) && !(e instanceof RangeError)) throw e;
     out.problem = `malformed ${opName(out.op)}: ${(e as Error).message}`;
   }
   if (req) req.summary = summaryOf(req);
@@ -322,6 +322,22 @@ class MongoStream extends FramedStream {
     });
     if (problem) y.error = { type: 'dissection', msg: problem };
     y.done = true;
+  }
+}
+
+/**
+ * zlib-inflates an OP_COMPRESSED body of at most `size` bytes. Every zlib failure (corrupt data,
+ * a stream cut short, output over `size`, a stream that asks for a preset dictionary, which the
+ * wire protocol never carries) is the message's fault: it becomes a Short, reported as malformed.
+ */
+function inflate(z: Buffer, size: number): Buffer {
+  try {
+    return inflateSync(z, { maxOutputLength: Math.max(size, 1) });
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code === 'Z_NEED_DICT') throw new Short('zlib: the message needs a preset dictionary (FDICT), which the wire protocol never carries');
+    if (typeof code === 'string' && (code.startsWith('Z_') || code === 'ERR_BUFFER_TOO_LARGE')) throw new Short(`zlib: ${(e as Error).message}`);
+    throw e;
   }
 }
 

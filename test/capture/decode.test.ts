@@ -11,6 +11,7 @@ import type { Item } from '../../capture/item/schema';
 import type { Dissector, RawPacket } from '../../capture/types';
 import { formatIp, PacketDecoder, Status } from '../../capture/decode/packet';
 import { mixCapture, outFile, readAll, record, sh, writePcap } from './lib';
+import { stripMarker, untilInFile } from '../helpers/capture';
 
 async function items(file: string, dissectors?: Dissector[]): Promise<{ items: Item[]; skipped: number; fragmented: number }> {
   const out: Item[] = [];
@@ -85,15 +86,22 @@ test('Linux cooked captures of the any device (SLL2 by default, SLL with -y LINU
   }
 });
 
-/** Runs `script` with node inside a fresh network namespace whose lo has MTU 1500, under tcpdump. */
+/**
+ * Runs `script` with node inside a fresh network namespace whose lo has MTU 1500, under tcpdump.
+ * The recording ends when tcpdump has written a marker datagram the script sends last (on
+ * 'beforeExit': after everything it started is done), not after a sleep; the marker is taken out.
+ */
 async function inNetns(script: string, bpf: string): Promise<string> {
   const ns = `wh-h1-${process.pid}`;
+  const markPort = 9000 + (process.pid % 900);
+  const mark = Buffer.from(`wirehook-netns-end-${process.pid}-${Date.now()}`);
   spawnSync('ip', ['netns', 'del', ns]);
   sh('ip', ['netns', 'add', ns]);
   try {
     sh('ip', ['netns', 'exec', ns, 'ip', 'link', 'set', 'lo', 'up', 'mtu', '1500']);
     const file = outFile('pcap');
-    const td = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'lo', '--immediate-mode', '-U', '-n', '-w', file, bpf], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const filter = `(${bpf}) or (udp and dst port ${markPort})`;
+    const td = spawn('ip', ['netns', 'exec', ns, 'tcpdump', '-i', 'lo', '--immediate-mode', '-U', '-n', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
     const done = new Promise((r) => td.on('close', r));
     await new Promise<void>((res, rej) => {
       let e = '';
@@ -101,11 +109,23 @@ async function inNetns(script: string, bpf: string): Promise<string> {
       td.on('close', () => rej(new Error(e)));
     });
     const js = outFile('cjs');
-    writeFileSync(js, script);
+    const ender = `
+      let ended = false;
+      process.on('beforeExit', () => {
+        if (ended) return;
+        ended = true;
+        const s = require('node:dgram').createSocket('udp4');
+        s.send(Buffer.from(${JSON.stringify(mark.toString())}), ${markPort}, '127.0.0.1', () => s.close());
+      });`;
+    writeFileSync(js, script + ender);
     sh('ip', ['netns', 'exec', ns, process.execPath, js]);
-    await new Promise((r) => setTimeout(r, 200));
-    td.kill('SIGINT');
-    await done;
+    try {
+      await untilInFile(file, mark);
+    } finally {
+      td.kill('SIGINT');
+      await done;
+    }
+    stripMarker(file, mark);
     return file;
   } finally {
     spawnSync('ip', ['netns', 'del', ns]);

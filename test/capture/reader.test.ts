@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { PcapReader, splitTs } from '../../capture/sources/pcap-reader';
 import { mixCapture, outFile, readAll, sh, tsharkFields, writePcap } from './lib';
-import { dnsQuery } from '../dissectors/harness';
+import { dnsQuery, untilAcked } from '../dissectors/harness';
 
 /** tshark's epoch timestamps ("1700000000.123456789") → [sec, nsec]. */
 function tsharkTimes(file: string): [number, number][] {
@@ -285,7 +285,8 @@ async function halvesCapture(): Promise<string> {
       const framed = frame(dnsQuery(7, 'split.example.test'));
       h.write(head.slice(0, 60));
       t.write(framed.subarray(0, 9));
-      await new Promise((r) => setTimeout(r, 50));
+      await untilAcked(h); // the first halves are on the wire before the UDP exchanges
+      await untilAcked(t);
       const u = dgram.createSocket('udp4');
       await new Promise<void>((r) => u.bind(0, '127.0.0.1', () => r()));
       for (let i = 0; i < 300; i++) {
@@ -296,12 +297,14 @@ async function halvesCapture(): Promise<string> {
       u.close();
       const done = (s: import('node:net').Socket) => new Promise((r) => { s.on('data', () => {}); s.on('close', r); });
       const hDone = done(h);
+      const tAnswer = new Promise((r) => t.once('data', r));
+      const tDone = done(t);
       h.write(head.slice(60));
       t.write(framed.subarray(9));
-      await new Promise((r) => setTimeout(r, 100));
+      await tAnswer; // the split DNS query answered
       t.end();
-      await hDone;
-      await new Promise((r) => setTimeout(r, 50));
+      await hDone; // Connection: close, after the answer
+      await tDone;
     });
   } finally {
     await web.close();

@@ -1,5 +1,6 @@
 /** Shared plumbing of the database dissector tests: items of a capture, tshark's fields. */
 import { execFileSync } from 'node:child_process';
+import net from 'node:net';
 import { runPipeline, type CaptureStats } from '../../capture/pipeline';
 import { fileSource } from '../../capture/sources/file';
 import type { Item } from '../../capture/item/schema';
@@ -39,10 +40,25 @@ export function byClient<T>(rows: T[], ports: (r: T) => [string, string], server
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * A client that goes away mid-message: writes `bytes` on the connected socket `s`, waits until
+ * the server's kernel has acknowledged them, then closes (FIN, a segment of its own) and resolves
+ * once the connection is closed both ways (the server's answer to the FIN is on the wire).
+ * Events, not sleeps; the deadline is for a hang.
+ */
+export async function leaveMidMessage(s: net.Socket, bytes: Buffer | string): Promise<void> {
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  s.on('error', () => {});
+  await new Promise<void>((r) => s.write(bytes, () => r()));
+  await untilAcked(s);
+  s.end();
+  await closed;
+}
+
 import { readFileSync } from 'node:fs';
 import { PacketDecoder, Status, TCP_SYN, TCP_ACK } from '../../capture/decode/packet';
 import { PcapReader } from '../../capture/sources/pcap-reader';
-import type { Recorded } from './harness';
+import { untilAcked, type Recorded } from './harness';
 
 /**
  * The TCP payloads of a loopback capture (in order, no loss: what tcpdump on lo records) as

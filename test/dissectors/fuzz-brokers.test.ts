@@ -2,7 +2,8 @@
 // never throw, never hang, keep the item shape, flag what could not be read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collector, type Recorded, prng, mutate, replayMutated } from './harness';
+import { collector, type Recorded, prng, mutate, replayMutated, turn } from './harness';
+import { rounds } from '../hardening/fuzz-lib';
 import type { L7Message } from '../../capture/types';
 import { readFileSync } from 'node:fs';
 import { deflateSync } from 'node:zlib';
@@ -22,7 +23,7 @@ function streams(name: string): Recorded[] {
 const BINARY: [string, Dissector][] = [['kafka', kafka], ['amqp', amqp], ['mongodb', mongodb]];
 
 for (const [name, d] of BINARY) {
-  test(`${name}: 300 mutated replays of real connections never throw, never hang, and keep the item shape`, () => {
+  test(`${name}: 300 mutated replays of real connections never throw, never hang, and keep the item shape`, async () => {
     const recs = streams(name);
     assert.ok(recs.length > 0);
     // Unmutated first: the recordings dissect cleanly.
@@ -38,7 +39,8 @@ for (const [name, d] of BINARY) {
     assert.ok(clean > 5, `${clean} items from the clean recordings`);
     const rnd = prng(name.length * 7919);
     let warned = 0, errors = 0;
-    for (let round = 0; round < 300; round++) {
+    for (let round = 0, n = rounds(300); round < n; round++) {
+      await turn(round);
       const rec = recs[round % recs.length];
       const c = collector('tcp', 4096);
       const p = d.tcp!(c.ctx);
@@ -63,7 +65,7 @@ test('Kafka, AMQP, MongoDB detection: random bytes are refused within a few comp
   const rnd = prng(7);
   const flow = { srcIp: '127.0.0.1', srcPort: 1, dstIp: '127.0.0.1', dstPort: 2, transport: 'tcp' as const };
   let claimed = 0, undecided = 0;
-  for (let i = 0; i < 5000; i++) {
+  for (let i = 0, n = rounds(5000); i < n; i++) {
     const b = Buffer.alloc(16 + Math.floor(rnd() * 300));
     for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
     for (const [, d] of BINARY) {
@@ -107,7 +109,7 @@ function compressAll(rec: Recorded): Recorded {
   return out;
 }
 
-test('mongodb OP_COMPRESSED: 200 mutated replays never throw, never hang; zlib decodes, snappy/zstd are flagged', () => {
+test('mongodb OP_COMPRESSED: 200 mutated replays never throw, never hang; zlib decodes, snappy/zstd are flagged', async () => {
   const rnd = prng(2012);
   const recs = streams('mongodb').map(compressAll);
   let decoded = 0, flagged = 0, errors = 0;
@@ -123,7 +125,8 @@ test('mongodb OP_COMPRESSED: 200 mutated replays never throw, never hang; zlib d
     }
   }
   assert.ok(decoded >= 3 && flagged >= 1, `${decoded} decoded, ${flagged} flagged`);
-  for (let round = 0; round < 200; round++) {
+  for (let round = 0, n = rounds(200); round < n; round++) {
+    await turn(round);
     const rec = recs[round % recs.length];
     const c = collector('tcp', 4096);
     const p = mongodb.tcp!(c.ctx);

@@ -2,7 +2,8 @@
 // never throw, never hang, keep the item shape, flag what could not be read.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { collector, type Recorded, prng, replayMutated } from './harness';
+import { collector, type Recorded, prng, replayMutated, turn } from './harness';
+import { rounds } from '../hardening/fuzz-lib';
 import type { L7Message } from '../../capture/types';
 
 // Seeds: test/hardening/corpus/pipeline/databases.pcap (real redis-cli/ioredis, psql/pg,
@@ -29,7 +30,8 @@ test('Redis, PostgreSQL, MySQL: 300 mutated replays each of real connections nev
     assert.ok(mine.length >= 2, `${d.name}: ${mine.length} seed connections`);
     const rnd = prng(0xdb + d.priority);
     let emitted = 0, flagged = 0;
-    for (let round = 0; round < 300; round++) {
+    for (let round = 0, n = rounds(300); round < n; round++) {
+      await turn(round);
       const rec = mine[round % mine.length].conn;
       const c = collector('tcp');
       const p = d.tcp!(c.ctx);
@@ -52,7 +54,7 @@ test('Redis, PostgreSQL, MySQL: detection refuses noise and costs a few comparis
   const rnd = prng(7);
   const flow = { srcIp: '127.0.0.1', srcPort: 1, dstIp: '127.0.0.1', dstPort: 2, transport: 'tcp' as const };
   let claimed = 0;
-  for (let i = 0; i < 3000; i++) {
+  for (let i = 0, n = rounds(3000); i < n; i++) {
     const b = Buffer.alloc(1 + Math.floor(rnd() * 300));
     for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
     for (const [d] of DB) for (const dir of [0, 1] as const) if (d.detect(b, dir, flow) === true) claimed++;

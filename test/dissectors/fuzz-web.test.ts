@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import { Readable } from 'node:stream';
 import { readFileSync } from 'node:fs';
-import { recordRelay, collector, type Recorded, prng, mutate } from './harness';
+import { recordRelay, collector, type Recorded, prng, mutate, turn } from './harness';
+import { rounds } from '../hardening/fuzz-lib';
 import { compressedGrpcScenario, startCompressingGrpcServer, startGrpcServer } from '../helpers/h2-traffic';
 import { flowCapture, icmpCapture } from '../helpers/weblayer-captures';
 import { outFile, readAll, writePcap } from '../capture/lib';
@@ -90,12 +91,13 @@ function checkHttp(m: L7Message): void {
 }
 
 /** Replays `recs` mutated (flips, cuts, gaps, re-chunking) through fresh parsers of `make`. */
-function fuzz(recs: Recorded[], make: typeof http2.tcp, rounds: number, seed: number, cap: number): { msgs: number; gql: number; warnings: string[] } {
+async function fuzz(recs: Recorded[], make: typeof http2.tcp, rounds: number, seed: number, cap: number): Promise<{ msgs: number; gql: number; warnings: string[] }> {
   const rnd = prng(seed);
   let msgs = 0;
   let gql = 0;
   const warnings: string[] = [];
   for (let round = 0; round < rounds; round++) {
+    await turn(round);
     const rec = recs[round % recs.length];
     const c = collector('tcp', cap);
     const p = make!(c.ctx);
@@ -118,18 +120,18 @@ function fuzz(recs: Recorded[], make: typeof http2.tcp, rounds: number, seed: nu
   return { msgs, gql, warnings };
 }
 
-test('compressed gRPC: 300 mutated replays (gzip, deflate, snappy; small and normal body caps) never throw and keep the shape', () => {
+test('compressed gRPC: 300 mutated replays (gzip, deflate, snappy; small and normal body caps) never throw and keep the shape', async () => {
   assert.ok(grpcRecs.length >= 8, `${grpcRecs.length} connections recorded`);
-  const small = fuzz(grpcRecs, http2.tcp, 150, 0x9e1f, 256);
-  const normal = fuzz(grpcRecs, http2.tcp, 150, 0x9e20, 64 * 1024);
+  const small = await fuzz(grpcRecs, http2.tcp, rounds(150), 0x9e1f, 256);
+  const normal = await fuzz(grpcRecs, http2.tcp, rounds(150), 0x9e20, 64 * 1024);
   assert.ok(small.msgs + normal.msgs > 200, `${small.msgs + normal.msgs} items`);
   const all = [...small.warnings, ...normal.warnings];
   assert.ok(all.some((w) => w.startsWith('grpc: ')), 'undecodable messages reached the warning path');
 });
 
-test('GraphQL GET and batched POSTs: 300 mutated replays never throw; what is still GraphQL keeps its shape', () => {
+test('GraphQL GET and batched POSTs: 300 mutated replays never throw; what is still GraphQL keeps its shape', async () => {
   assert.ok(gqlRecs.length >= 1);
-  const r = fuzz(gqlRecs, http1.tcp, 300, 0x6a1, 64 * 1024);
+  const r = await fuzz(gqlRecs, http1.tcp, rounds(300), 0x6a1, 64 * 1024);
   assert.ok(r.msgs > 600, `${r.msgs} items`);
   assert.ok(r.gql > 300, `${r.gql} of them still GraphQL`);
 });

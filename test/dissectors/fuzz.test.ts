@@ -6,7 +6,8 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { startHttpServer, httpScenario, startDnsServer, dnsScenario } from '../helpers/traffic';
-import { recordRelay, collector, type Recorded, prng, mutate, replayMutated } from './harness';
+import { recordRelay, collector, type Recorded, prng, mutate, replayMutated, turn } from './harness';
+import { rounds } from '../hardening/fuzz-lib';
 import { http } from '../../capture/dissectors/http';
 import { dns } from '../../capture/dissectors/dns';
 import { tlsx } from '../../capture/dissectors/tlsx';
@@ -59,10 +60,11 @@ function checkShape(m: L7Message, kind: 'http' | 'dns'): void {
   }
 }
 
-test('HTTP: 300 mutated replays of the real scenario never throw and keep the item shape', () => {
+test('HTTP: 300 mutated replays of the real scenario never throw and keep the item shape', async () => {
   const rnd = prng(0xc0ffee);
   let warned = 0;
-  for (let round = 0; round < 300; round++) {
+  for (let round = 0, n = rounds(300); round < n; round++) {
+    await turn(round);
     const rec = httpRecs[round % httpRecs.length];
     const c = collector('tcp', 4096);
     const p = http.tcp!(c.ctx);
@@ -74,11 +76,12 @@ test('HTTP: 300 mutated replays of the real scenario never throw and keep the it
   assert.ok(warned > 50, `the mutations reached the error paths (${warned} warnings)`);
 });
 
-test('DNS: 300 mutated replays (UDP datagrams and TCP streams) never throw and keep the item shape', () => {
+test('DNS: 300 mutated replays (UDP datagrams and TCP streams) never throw and keep the item shape', async () => {
   const rnd = prng(0xdecaf);
   let messages = 0;
   assert.ok(dnsRecs.length > 0, 'recorded DNS conversations to mutate');
-  for (let round = 0; round < 300; round++) {
+  for (let round = 0, n = rounds(300); round < n; round++) {
+    await turn(round);
     const rec = dnsRecs[round % dnsRecs.length];
     const c = collector(rec.transport);
     if (rec.transport === 'udp') {
@@ -101,11 +104,12 @@ test('DNS: 300 mutated replays (UDP datagrams and TCP streams) never throw and k
   assert.ok(messages >= 150, `${messages} DNS messages came out of 300 rounds`);
 });
 
-test('HTTP/2 and gRPC: 300 mutated replays never throw, never hang, and keep the item shape', () => {
+test('HTTP/2 and gRPC: 300 mutated replays never throw, never hang, and keep the item shape', async () => {
   assert.ok(h2Recs.length >= 2, 'Node http2 and gRPC connections recorded');
   const rnd = prng(0x5eed2);
   let warned = 0;
-  for (let round = 0; round < 300; round++) {
+  for (let round = 0, n = rounds(300); round < n; round++) {
+    await turn(round);
     const rec = h2Recs[round % h2Recs.length];
     const c = collector('tcp', 4096);
     const p = http2.tcp!(c.ctx);
@@ -121,7 +125,7 @@ test('pure noise is refused by detection and survives the parsers', () => {
   const rnd = prng(42);
   const flow = { srcIp: '127.0.0.1', srcPort: 1, dstIp: '127.0.0.1', dstPort: 2, transport: 'udp' as const };
   let claimed = 0;
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0, n = rounds(2000); i < n; i++) {
     const b = Buffer.alloc(1 + Math.floor(rnd() * 300));
     for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
     if (http.detect(b, 0, { ...flow, transport: 'tcp' }) === true) claimed++;
@@ -165,7 +169,8 @@ test('WebSocket (through the HTTP upgrade) and TLS: 200 mutated replays each of 
   const rnd = prng(0x5eed);
   let emitted = 0;
   for (const [recs, make] of [[wsRecs, http.tcp!], [tlsRecs, tlsx.tcp!]] as const) {
-    for (let round = 0; round < 200; round++) {
+    for (let round = 0, n = rounds(200); round < n; round++) {
+      await turn(round);
       const rec = recs[round % recs.length];
       const c = collector('tcp', 4096);
       const p = make(c.ctx);
@@ -183,7 +188,7 @@ test('WebSocket (through the HTTP upgrade) and TLS: 200 mutated replays each of 
 test('ICMP: random and truncated messages decode without throwing', async () => {
   const { parseIcmp } = await import('../../capture/dissectors/icmp');
   const rnd = prng(0x1c);
-  for (let i = 0; i < 5000; i++) {
+  for (let i = 0, n = rounds(5000); i < n; i++) {
     const b = Buffer.alloc(8 + Math.floor(rnd() * 80));
     for (let k = 0; k < b.length; k++) b[k] = Math.floor(rnd() * 256);
     if (rnd() < 0.5) b[0] = [3, 11, 1, 3, 4][Math.floor(rnd() * 5)]; // error types quote a datagram

@@ -57,7 +57,8 @@ before(async () => {
   const file = await captureLoopback(`tcp port ${port}`, async () => {
     for (const [type, body] of BODIES) await send('POST', '/graphql', { 'content-type': type }, body);
     for (const path of GETS) await send('GET', path, {});
-    await new Promise((r) => setTimeout(r, 50));
+    // The connection back in the agent's free pool (the last response fully handled), then closed.
+    while (Object.values(agent.sockets).some((l) => l?.length)) await new Promise((r) => setImmediate(r));
     agent.destroy();
   });
   await new Promise<void>((r) => server.close(() => r()));

@@ -5,6 +5,7 @@
  */
 import net from 'node:net';
 import dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import type { Direction, DissectorContext, FlowAddr, L7Message, TcpStreamParser, Timestamp, UdpFlowParser } from '../../capture/types';
 
 export interface Chunk { dir: Direction; bytes: Buffer; ts: Timestamp }
@@ -22,12 +23,14 @@ function tick(): Timestamp {
  * `run(port)` drives clients against the relay port.
  */
 export async function recordRelay(target: number, run: (port: number) => Promise<void>): Promise<Recorded[]> {
-  const conns: Recorded[] = [];
+  const conns: (Recorded & { clientEnded?: boolean; upClosed?: boolean })[] = [];
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((client) => {
-    const rec: Recorded = { transport: 'tcp', chunks: [] };
+    const rec: Recorded & { clientEnded?: boolean; upClosed?: boolean } = { transport: 'tcp', chunks: [] };
     conns.push(rec);
     const up = net.connect(target, '127.0.0.1');
+    client.on('end', () => (rec.clientEnded = true));
+    up.on('close', () => (rec.upClosed = true));
     sockets.add(client); sockets.add(up);
     client.on('data', (d) => { rec.chunks.push({ dir: 0, bytes: Buffer.from(d), ts: tick() }); up.write(d); });
     up.on('data', (d) => { rec.chunks.push({ dir: 1, bytes: Buffer.from(d), ts: tick() }); client.write(d); });
@@ -40,6 +43,8 @@ export async function recordRelay(target: number, run: (port: number) => Promise
   });
   await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', () => r()));
   const port = (tcp.address() as net.AddressInfo).port;
+  /** Ports whose sockets the relay's traffic passes through (UDP upstream sockets added as bound). */
+  const ports = new Set([port, target]);
   const udp = dgram.createSocket('udp4');
   const flows = new Map<string, { rec: Recorded; up: dgram.Socket }>();
   udp.on('message', (msg, rinfo) => {
@@ -54,12 +59,16 @@ export async function recordRelay(target: number, run: (port: number) => Promise
       flows.set(key, f);
     }
     f.rec.chunks.push({ dir: 0, bytes: Buffer.from(msg), ts: tick() });
-    f.up.send(msg, target, '127.0.0.1');
+    const up = f.up;
+    up.send(msg, target, '127.0.0.1', () => { try { ports.add(up.address().port); } catch { /* closed */ } });
   });
   await new Promise<void>((r, j) => { udp.once('error', j); udp.bind(port, '127.0.0.1', () => r()); });
   try {
     await run(port);
-    await new Promise((r) => setTimeout(r, 100)); // let the last relayed bytes land
+    // Not a sleep: wait until the relay has recorded every byte in flight (no socket of the
+    // relay, client or server holds an unread or unsent byte in the kernel) and every connection
+    // the client closed is closed on the server's leg too (its last bytes came before its FIN).
+    await settled(() => kernelQueuesEmpty(ports) && conns.every((c) => !c.clientEnded || c.upClosed), 'the relay never settled');
   } finally {
     for (const s of sockets) s.destroy();
     for (const f of flows.values()) f.up.close();
@@ -68,6 +77,70 @@ export async function recordRelay(target: number, run: (port: number) => Promise
   }
   return conns;
 }
+
+/**
+ * True when no TCP or UDP socket on these ports (either end) holds a byte in the kernel: sent and
+ * not yet read (rx_queue), or not yet taken by the peer (tx_queue). Listening sockets are skipped
+ * (their columns count the accept queue).
+ */
+export function kernelQueuesEmpty(ports: Set<number>): boolean {
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6', '/proc/net/udp', '/proc/net/udp6']) {
+    let text: string;
+    try { text = readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const c = line.trim().split(/\s+/);
+      if (c.length < 5 || (f.includes('tcp') && c[3] === '0A')) continue;
+      const lp = parseInt(c[1].split(':')[1], 16);
+      const rp = parseInt(c[2].split(':')[1], 16);
+      if (!ports.has(lp) && !ports.has(rp)) continue;
+      const [tx, rx] = c[4].split(':').map((h) => parseInt(h, 16));
+      if (tx !== 0 || rx !== 0) return false;
+    }
+  }
+  return true;
+}
+
+/** Bytes the kernel still holds unacknowledged on the TCP socket localPort → remotePort (IPv4). */
+export function unacked(localPort: number, remotePort: number): number {
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const c = line.trim().split(/\s+/);
+    if (c.length < 5) continue;
+    if (parseInt(c[1].split(':')[1], 16) === localPort && parseInt(c[2].split(':')[1], 16) === remotePort) return parseInt(c[4].split(':')[0], 16);
+  }
+  return 0;
+}
+
+/** Resolves once everything written on `s` so far is acknowledged by the peer's kernel (it is on the wire). */
+export async function untilAcked(s: net.Socket, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  while (s.writableLength > 0 || unacked(s.localPort!, s.remotePort!) > 0) {
+    if (Date.now() - t0 > ms) throw new Error(`${s.localPort} → ${s.remotePort}: written bytes never acknowledged within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/**
+ * Waits until `cond()` holds on two checks in a row, a few event-loop turns apart (so callbacks
+ * of bytes just read have run). The deadline (20 s) only catches a real hang.
+ */
+export async function settled(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  let ok = 0;
+  while (ok < 2) {
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 5));
+    ok = cond() ? ok + 1 : 0;
+    if (ok < 2 && Date.now() - t0 > ms) throw new Error(`${what} within ${ms} ms`);
+  }
+}
+
+/**
+ * One event-loop turn, for long synchronous fuzz loops: a failed node:zlib *Sync call (a corrupt
+ * gzip/deflate body, WebSocket or MongoDB message) frees its engine and 16 KiB output buffer only
+ * on the next tick, so a loop that never yields holds every one of them (measured: ~600 MB over
+ * 20,000 WebSocket rounds). The pipeline yields per batch; the loops do it every 50 rounds.
+ */
+export const turn = (i: number): Promise<void> | null => (i % 50 === 49 ? new Promise((r) => setImmediate(r)) : null);
 
 export interface Collected {
   msgs: L7Message[];

@@ -16,7 +16,7 @@ import net from 'node:net';
 import mysql from 'mysql2/promise';
 import { captureLoopback } from '../helpers/capture';
 import { startMariadb, type DbServer } from '../helpers/db-servers';
-import { cliItems, itemsOf, tsharkRows, split, sleep } from './db-lib';
+import { cliItems, itemsOf, tsharkRows, split, leaveMidMessage } from './db-lib';
 import type { Item, MysqlRequest, MysqlResponse } from '../../capture/item/schema';
 
 let srv: DbServer;
@@ -39,12 +39,25 @@ async function pipeline(port: number): Promise<void> {
   sock.removeAllListeners('data');
   const queries = Array.from({ length: PIPELINED }, (_, i) => (i === PIPELINED / 2 ? 'SELECT * FROM nosuch2' : `SELECT ${i} AS n`));
   queries.push("SELECT 'pipeline-end'");
-  let seen = '';
+  let seen = Buffer.alloc(0);
   await new Promise<void>((res) => {
-    sock.on('data', (d: Buffer) => { seen += d.toString('latin1'); if (seen.split('pipeline-end').length > 2) res(); });
+    // Done at the last result's closing packet: after the column definition and the row holding
+    // 'pipeline-end', the first EOF/OK packet (0xfe). Read from the packets, not after a sleep.
+    const ended = (): boolean => {
+      let hits = 0;
+      for (let o = 0; o + 4 <= seen.length; ) {
+        const n = seen.readUIntLE(o, 3);
+        if (o + 4 + n > seen.length) return false;
+        const p = seen.subarray(o + 4, o + 4 + n);
+        if (hits >= 2 && p[0] === 0xfe) return true;
+        if (p.includes('pipeline-end')) hits++;
+        o += 4 + n;
+      }
+      return false;
+    };
+    sock.on('data', (d: Buffer) => { seen = Buffer.concat([seen, d]); if (ended()) res(); });
     sock.write(Buffer.concat(queries.map((q) => packet(Buffer.concat([Buffer.from([0x03]), Buffer.from(q)])))));
   });
-  await sleep(50); // the result's last packet
   sock.end(packet(Buffer.from([0x01]))); // COM_QUIT
 }
 
@@ -81,12 +94,9 @@ before(async () => {
     sock.once('data', () => sock.resetAndDestroy());
     await q;
     // Half a login packet after the greeting, then the client goes away.
-    await new Promise<void>((res) => {
-      const s = net.connect(port, '127.0.0.1');
-      s.once('data', () => { s.write(Buffer.from([60, 0, 0, 1, 0x85, 0xa6])); setTimeout(() => { s.end(); res(); }, 100); });
-      s.on('error', () => res());
-    });
-    await sleep(100);
+    const half = net.connect(port, '127.0.0.1');
+    await new Promise<void>((res) => half.once('data', () => res())); // the greeting
+    await leaveMidMessage(half, Buffer.from([60, 0, 0, 1, 0x85, 0xa6]));
   });
   ({ items } = await itemsOf(file));
 });

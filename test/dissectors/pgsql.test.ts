@@ -16,7 +16,7 @@ import net from 'node:net';
 import pg from 'pg';
 import { captureLoopback } from '../helpers/capture';
 import { startPostgres, PG_PASSWORD, type DbServer } from '../helpers/db-servers';
-import { cliItems, itemsOf, tsharkRows, split, sleep } from './db-lib';
+import { cliItems, itemsOf, tsharkRows, split, leaveMidMessage } from './db-lib';
 import type { Item, PostgresqlRequest, PostgresqlResponse } from '../../capture/item/schema';
 
 let srv: DbServer;
@@ -102,11 +102,9 @@ before(async () => {
     sock.once('data', () => sock.resetAndDestroy());
     await q;
     // Half a startup packet, then the client goes away.
-    await new Promise<void>((res) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.write(Buffer.from([0, 0, 0, 40, 0, 3, 0, 0, 0x75, 0x73])); setTimeout(() => { s.end(); res(); }, 100); });
-      s.on('error', () => res());
-    });
-    await sleep(100);
+    const half = net.connect(port, '127.0.0.1');
+    await new Promise<void>((res) => half.once('connect', () => res()));
+    await leaveMidMessage(half, Buffer.from([0, 0, 0, 40, 0, 3, 0, 0, 0x75, 0x73]));
   });
   ({ items } = await itemsOf(file));
 });

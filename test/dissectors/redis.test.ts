@@ -13,7 +13,7 @@ import net from 'node:net';
 import Redis from 'ioredis';
 import { captureLoopback } from '../helpers/capture';
 import { startRedis, type DbServer } from '../helpers/db-servers';
-import { cliItems, itemsOf, tsharkRows, split, sleep } from './db-lib';
+import { cliItems, itemsOf, tsharkRows, split, sleep, leaveMidMessage } from './db-lib';
 import type { Item, RedisMessage } from '../../capture/item/schema';
 
 let srv: DbServer;
@@ -84,14 +84,14 @@ before(async () => {
     // tracking invalidation pushed between a command and the next.
     await resp3Session(port);
     // A command cut mid-message (the client goes away), and a reply cut mid-message (reset).
-    await new Promise<void>((res) => {
-      const s = net.connect(port, '127.0.0.1', () => { s.write('*3\r\n$3\r\nSET\r\n$3\r\ncut\r\n$100\r\npartial'); setTimeout(() => { s.end(); res(); }, 100); });
-    });
+    const cut = net.connect(port, '127.0.0.1');
+    await new Promise<void>((res) => cut.once('connect', () => res()));
+    await leaveMidMessage(cut, '*3\r\n$3\r\nSET\r\n$3\r\ncut\r\n$100\r\npartial');
     await new Promise<void>((res) => {
       const s = net.connect(port, '127.0.0.1', () => s.write('*4\r\n$6\r\nLRANGE\r\n$3\r\nbig\r\n$1\r\n0\r\n$2\r\n-1\r\n'));
-      s.once('data', () => { s.resetAndDestroy(); res(); });
+      s.on('error', () => {});
+      s.once('data', () => { s.once('close', () => res()); s.resetAndDestroy(); });
     });
-    await sleep(100);
   });
   ({ items } = await itemsOf(file));
   for (const i of items) if (!cliPorts.includes(i.src.port)) cliPorts.push(i.src.port);

@@ -3,12 +3,15 @@
  * captures, byte-level mutations, an in-memory packet source and the per-input deadline.
  *
  * CI runs a small fixed number of cases per property (~20 s for all suites); set
- * WIREHOOK_FUZZ_RUNS=N to run N cases per property instead (docs/reliability.md).
+ * WIREHOOK_FUZZ_RUNS=N to run N cases per property instead (docs/reliability.md; the
+ * hand-written loops of test/dissectors/fuzz*.test.ts take it too, through rounds()).
+ * WIREHOOK_FUZZ_TALLY=FILE appends the cases each test process asked for and its peak RSS
+ * (scripts/fuzz-long.sh).
  * WIREHOOK_FUZZ_SEED fixes the seed to replay a reported failure.
  */
 import fc from 'fast-check';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readFileSync, readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PacketSource, RawPacket } from '../../capture/types';
 import { PcapReader } from '../../capture/sources/pcap-reader';
@@ -19,15 +22,37 @@ const OUT = resolve('test', '.out', 'hardening');
 mkdirSync(OUT, { recursive: true });
 
 /**
- * Wall-clock bound for ONE fuzz input (its whole run through the target). Generous on purpose:
- * it catches a hang or a quadratic blow-up (seconds), not a slow machine (milliseconds).
+ * CPU-time bound for ONE fuzz input (its whole run through the target), measured with
+ * process.cpuUsage() (user + system), not the wall clock: a machine loaded by other work slows
+ * the wall clock of an input, not the CPU time it takes. Generous on purpose: it catches a hang
+ * or a quadratic blow-up (seconds of CPU), not a slow machine (milliseconds).
  */
 export const DEADLINE_MS = 5_000;
 
-/** Cases per property: `ci` unless WIREHOOK_FUZZ_RUNS says otherwise. */
+/** Cases asked for in this process (runs/rounds), for scripts/fuzz-long.sh's tally. */
+let tally = 0;
+const TALLY = process.env.WIREHOOK_FUZZ_TALLY;
+// One line per test process: cases, then its own peak RSS in KiB (children such as editcap not counted).
+if (TALLY) process.on('exit', () => appendFileSync(TALLY, `${tally} ${process.resourceUsage().maxRSS}\n`));
+
+/** Cases per property: `ci` unless WIREHOOK_FUZZ_RUNS says otherwise. Call once per property. */
 export function runs(ci: number): number {
   const n = Number(process.env.WIREHOOK_FUZZ_RUNS);
-  return Number.isInteger(n) && n > 0 ? n : ci;
+  const r = Number.isInteger(n) && n > 0 ? n : ci;
+  tally += r;
+  return r;
+}
+
+/**
+ * Rounds of a hand-written fuzz loop (test/dissectors/fuzz*.test.ts): WIREHOOK_FUZZ_RUNS when it
+ * is larger than the CI count, never fewer (their floors, e.g. "> 30 warnings", assume at least
+ * the CI rounds). Call once per loop, not in its condition.
+ */
+export function rounds(ci: number): number {
+  const n = Number(process.env.WIREHOOK_FUZZ_RUNS);
+  const r = Number.isInteger(n) && n > ci ? n : ci;
+  tally += r;
+  return r;
 }
 
 /** fast-check parameters: run count, optional fixed seed, and the failing input in the message. */
@@ -36,10 +61,21 @@ export function params(ci: number): fc.Parameters<unknown> {
   return { numRuns: runs(ci), ...(Number.isInteger(seed) ? { seed } : {}) };
 }
 
-/** Throws when `t0` (performance.now()) is more than DEADLINE_MS ago. */
-export function checkDeadline(t0: number, what: string): void {
-  const ms = performance.now() - t0;
-  if (ms > DEADLINE_MS) throw new Error(`${what}: one input took ${Math.round(ms)} ms (deadline ${DEADLINE_MS} ms): a hang or a blow-up`);
+/** The start of one input's run, for checkDeadline: this process's CPU time so far. */
+export function startClock(): NodeJS.CpuUsage {
+  return process.cpuUsage();
+}
+
+/** CPU milliseconds (user + system) this process spent since `t0` (from startClock). */
+export function cpuMsSince(t0: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(t0);
+  return (d.user + d.system) / 1000;
+}
+
+/** Throws when the CPU time spent since `t0` (startClock()) is over `limitMs` (DEADLINE_MS). */
+export function checkDeadline(t0: NodeJS.CpuUsage, what: string, limitMs = DEADLINE_MS): void {
+  const ms = cpuMsSince(t0);
+  if (ms > limitMs) throw new Error(`${what}: one input took ${Math.round(ms)} ms of CPU (deadline ${limitMs} ms): a hang or a blow-up`);
 }
 
 let pcapng: string | null = null;

@@ -20,7 +20,7 @@ import type { Item } from '../../capture/item/schema';
 import type { RawPacket } from '../../capture/types';
 import { captureLoopback, scenarioCapture } from '../helpers/capture';
 import { grpcScenario, h2Scenario, startGrpcServer, startH2Server } from '../helpers/h2-traffic';
-import { DEMO, checkDeadline, corpus, memorySource, packetsOf, params } from './fuzz-lib';
+import { DEMO, checkDeadline, corpus, memorySource, packetsOf, params, startClock } from './fuzz-lib';
 
 const DB_SEED = 'test/hardening/corpus/pipeline/databases.pcap';
 
@@ -110,7 +110,7 @@ async function run(pkts: RawPacket[]): Promise<{ items: Item[]; stats: CaptureSt
 
 /** Checks one input against the properties; returns its item count. */
 async function check(pkts: RawPacket[]): Promise<number> {
-  const t0 = performance.now();
+  const t0 = startClock();
   const a = await run(pkts);
   const bad = Object.keys(a.stats.warnings).filter((w) => /dissector\.threw|internal error/.test(w));
   assert.deepEqual(bad, [], 'a dissector threw');

@@ -5,7 +5,7 @@
  */
 import { spawn, execFileSync } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dnsScenario, httpScenario, startDnsServer, startHttpServer, type DnsExchange, type HttpExchange } from './traffic';
 
@@ -89,8 +89,21 @@ async function untilMarked(file: string, mark: Buffer, port: number): Promise<vo
   }
 }
 
+/**
+ * Waits until `file` holds `mark` (tcpdump -U writes per packet), polling every 20 ms; throws
+ * after `ms` (a deadline for a real hang only: a busy machine takes milliseconds, not seconds).
+ */
+export async function untilInFile(file: string, mark: Buffer, ms = 20_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    if (existsSync(file) && readFileSync(file).includes(mark)) return;
+    if (Date.now() - t0 > ms) throw new Error(`${file} never held ${JSON.stringify(mark.toString('latin1'))} (${ms} ms)`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Takes the marker datagrams out of a classic pcap (tcpdump writes host order: little-endian here). */
-function stripMarker(file: string, mark: Buffer): void {
+export function stripMarker(file: string, mark: Buffer): void {
   const b = readFileSync(file);
   const parts = [b.subarray(0, 24)];
   let o = 24;

@@ -121,9 +121,17 @@ export async function h2Scenario(port: number): Promise<H2Exchange[]> {
   // A request the client cancels: RST_STREAM(CANCEL) from the client.
   const slow = session.request({ ':method': 'GET', ':path': '/slow' });
   slow.on('error', () => {});
-  await new Promise((r) => setTimeout(r, 50));
+  // Cancel once its HEADERS (with END_STREAM) are sent: nghttp2 moves the stream to
+  // half-closed (local) on sending them. Then the RST_STREAM goes out before the next request's
+  // frames (one connection, in order) once the stream has closed. Events, not sleeps.
+  const t0 = Date.now();
+  while (slow.state?.state !== http2.constants.NGHTTP2_STREAM_STATE_HALF_CLOSED_LOCAL) {
+    if (Date.now() - t0 > 20_000) throw new Error(`/slow: its HEADERS were never sent (stream state ${slow.state?.state})`);
+    await new Promise((r) => setImmediate(r));
+  }
+  const closed = new Promise((r) => slow.once('close', r));
   slow.close(http2.constants.NGHTTP2_CANCEL);
-  await new Promise((r) => setTimeout(r, 50));
+  await closed;
   await go('GET', '/missing');
   await new Promise<void>((r) => session.close(() => r()));
   return out;

@@ -159,10 +159,18 @@ export async function closedPort(kind: 'tcp' | 'udp'): Promise<number> {
 
 /** One datagram to a closed UDP port: the kernel answers ICMP port unreachable. */
 export async function udpToClosed(port: number): Promise<void> {
+  // A connected socket is told of the ICMP answer (ECONNREFUSED): wait for it, not for a time.
   const u = dgram.createSocket('udp4');
-  await new Promise<void>((r) => u.send('anyone there?', port, '127.0.0.1', () => r()));
-  await new Promise((r) => setTimeout(r, 200));
-  u.close();
+  try {
+    await new Promise<void>((r) => u.connect(port, '127.0.0.1', () => r()));
+    await new Promise<void>((res, rej) => {
+      const timer = setTimeout(() => rej(new Error(`no ICMP port unreachable for 127.0.0.1:${port} within 20 s`)), 20_000);
+      u.once('error', (e: NodeJS.ErrnoException) => { clearTimeout(timer); e.code === 'ECONNREFUSED' ? res() : rej(e); });
+      u.send('anyone there?');
+    });
+  } finally {
+    u.close();
+  }
 }
 
 /** A TCP connect to a closed port: SYN, RST (refused). */

@@ -141,11 +141,12 @@ jobs.schedule('p', '* * * * * *', function () { if (!printed && this.httpSeen ==
     });
     child.on('exit', () => reject(new Error(`exited before serving metrics: ${stderr}`)));
   });
-  // Poll (bounded) until a job has published the count of the whole capture.
+  // Poll until a job has published the count of the whole capture (the deadline is for a hang;
+  // the CLI lingers 3 s after the capture, so the metric must show within that).
   let body = '';
-  for (let i = 0; i < 40 && !body.includes(`wh_http_seen ${http.length}`); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  for (const t0 = Date.now(); !body.includes(`wh_http_seen ${http.length}`) && Date.now() - t0 < 20_000 && child.exitCode === null; ) {
+    await new Promise((r) => setTimeout(r, 20));
+    body = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text().catch(() => body);
   }
   assert.match(body, /# TYPE wh_http_seen gauge\n/);
   assert.match(body, new RegExp(`wh_http_seen ${http.length}\\n`));
@@ -163,8 +164,15 @@ function onItemCaptured(d) { n++; console.log('item', d.request.method, d.respon
 jobs.schedule('tick', '* * * * * *', function () { console.log('tick'); });`);
   const live = await startLiveCli(['run', hook, '-i', 'lo', '-f', `tcp port ${h.port}`]);
   const sent = await httpScenario(h.port);
-  // Let the once-a-second job fire at least once during the capture.
-  await new Promise((r) => setTimeout(r, 1200));
+  // Wait (not a fixed time) until every item is printed and the once-a-second job has fired
+  // during the capture; the deadline is for a hang.
+  const want = sent.map((s) => `item ${s.method} ${s.status}`);
+  for (const t0 = Date.now(); ; ) {
+    const lines = live.out().split('\n');
+    if (lines.includes('tick') && lines.filter((l) => l.startsWith('item ')).length >= want.length) break;
+    assert.ok(Date.now() - t0 < 20_000, `no tick or not every item within 20 s: ${live.out()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
   const code = await live.interrupt();
   await h.close();
   const out = live.out();

@@ -309,7 +309,15 @@ test('spill writes run in the background: items stay readable while written, mem
       }
     }
     assert.ok(background > 1 && background <= SPILL_WRITES, `spill writes ran in the background, at most ${SPILL_WRITES} at a time (saw ${background})`);
-    await new Promise((r) => setTimeout(r, 50));
+    // Wait for the writes to finish (not a fixed time): they must, and nothing else may change.
+    const writesDone = async () => {
+      const t0 = Date.now();
+      while (store.spillWritesInFlight > 0) {
+        assert.ok(Date.now() - t0 < 20_000, `${store.spillWritesInFlight} spill writes still in flight after 20 s`);
+        await new Promise((r) => setTimeout(r, 2));
+      }
+    };
+    await writesDone();
     assert.equal(store.spillWritesInFlight, 0);
     const kept = items.slice(500);
     assert.deepEqual([...store.iterate()].map((i) => i.id), kept.map((i) => i.id));
@@ -319,10 +327,11 @@ test('spill writes run in the background: items stay readable while written, mem
     store.add(cloneAs(items[0], 'after-0'));
     store.clear();
     assert.deepEqual(readdirSync(dir), []);
-    await new Promise((r) => setTimeout(r, 50));
+    await writesDone();
     assert.deepEqual(store.stats(), { stored: 0, total: 0, evicted: 0, bytes: 0, memBytes: 0, spillBytes: 0 });
+    assert.deepEqual(readdirSync(dir), [], 'a write in flight at the clear left no file when it ended');
     for (const it of items.slice(0, 2000)) store.add(it);
-    await new Promise((r) => setTimeout(r, 50));
+    await writesDone();
     assert.deepEqual(json(store.get(items[1999].id)), json(items[1999]));
     assert.equal(store.size, 2000);
   } finally {
