@@ -145,7 +145,7 @@ export class FakeHost implements StreamHost {
 
 export interface StreamRec {
   flow: FlowAddr;
-  /** Events in order: `d0:abc` data, `g1:5:lost` gaps, `e0:fin` / `e-:rst` ends (data as latin1). */
+  /** Events in order: `d0:abc@sec` data (`d0:4096B@sec` over 32 bytes), `g1:5:lost` gaps, `e0:fin` / `e-:rst` ends (data as latin1). */
   ev: string[];
   bytes: [string, string];
 }
@@ -177,7 +177,7 @@ export function recorder(opts: { name?: string; detect?: (first: Buffer, dir: Di
       const r = mk(ctx);
       return {
         data: (dir, b, ts) => {
-          r.ev.push(`d${dir}:${b.toString('latin1')}@${ts.sec}`);
+          r.ev.push(`d${dir}:${b.length > 32 ? `${b.length}B` : b.toString('latin1')}@${ts.sec}`);
           r.bytes[dir] += b.toString('latin1');
           t('data');
         },
