@@ -570,6 +570,48 @@ test('tcp: a throwing parser stops the connection\'s parsing with one warning; t
   }
 });
 
+test('tcp: after a parser failed, held segments are not detected again', () => {
+  const rec = recorder({ throwOn: 'data' });
+  const x = setup([rec.d]);
+  handshake(x);
+  x.c({ seq: c1 + 1, flags: ACK, payload: 'b' });
+  x.c({ seq: c1 + 2, flags: ACK, payload: 'c' });
+  x.c({ seq: c1, flags: ACK, payload: 'a' }); // throws; 'b' and 'c' drain to a failed connection
+  assert.equal(rec.seen.length, 1);
+  assert.equal(rec.streams.length, 1);
+  assert.deepEqual(rec.streams[0].ev, ['d0:a@1']);
+  assert.deepEqual(x.host.warnings, ['dissector.threw: boom in data']);
+});
+
+test('tcp: a parser that throws while the detected bytes are replayed is a warning', () => {
+  const rec = recorder({ throwOn: 'data', detect: (f) => (f.length >= 2 ? true : 'maybe') });
+  const x = setup([rec.d]);
+  x.c({ seq: 1, flags: ACK, payload: 'a' });
+  x.c({ seq: 2, flags: ACK, payload: 'b' });
+  x.c({ seq: 3, flags: ACK, payload: 'c' });
+  assert.deepEqual(rec.streams[0].ev, ['d0:a@1']);
+  assert.deepEqual(x.host.warnings, ['dissector.threw: boom in data']);
+});
+
+test('tcp: when flushing held bytes at the end completes both FINs, the connection ends once, as fin', () => {
+  const x = setup();
+  handshake(x, 10);
+  x.c({ seq: c1, flags: ACK, payload: 'a' }, 10);
+  x.c({ seq: c1 + 3, flags: ACK | FIN, payload: 'd' }, 10);
+  x.s({ seq: s1, flags: ACK | FIN }, 10);
+  x.t.endAll();
+  assert.deepEqual(x.ev(), ['d0:a@10', 'e1:fin', 'g0:2:lost', 'd0:d@10', 'e0:fin', 'e-:fin']);
+  assert.deepEqual(x.host.counts(), { 'tcp/rec': 6 });
+  assert.deepEqual(x.host.closedNames, ['000000000000.pcap']);
+  const no = recorder({ detect: () => false });
+  const y = setup([no.d]);
+  y.c({ seq: 1, flags: ACK | FIN }, 10);
+  y.s({ seq: 1, flags: ACK | FIN }, 10);
+  y.t.endAll();
+  assert.equal(y.host.emitted.length, 1);
+  assert.deepEqual([y.host.emitted[0].msg.request.state, y.host.emitted[0].msg.request.end], ['closed', 'fin']);
+});
+
 test('tcp: a parser that throws on the connection end is warned about once', () => {
   const rec = recorder({ throwOn: 'end' });
   const x = setup([rec.d]);
@@ -599,33 +641,51 @@ test('tcp: warnings quote non-Error throws and stop at 120 characters', () => {
   assert.deepEqual(y.host.warnings, ['dissector.threw: undefined']);
 });
 
+/** Connection #i's first packet (a SYN by default), from one reused Decoded (tens of thousands are sent). */
+function synner(t: TcpTable): (i: number, flags?: number) => void {
+  const d = tcpD({ src: C, dst: S, sp: 0, dp: 0, seq: 1 });
+  const p = raw(1);
+  return (i, flags = SYN) => {
+    d.srcPort = 1024 + (i % 60000);
+    d.dstPort = 1 + Math.floor(i / 60000);
+    d.flags = flags;
+    t.packet(d, p);
+  };
+}
+
 test('tcp: over MAX_HALF_OPEN connections without payload, the oldest empty one is forgotten', () => {
   const x = setup();
-  const syn = (i: number) => x.t.packet(tcpD({ src: C, dst: S, sp: 1024 + (i % 60000), dp: 1 + Math.floor(i / 60000), seq: 1, flags: SYN }), raw(1));
-  syn(0);
-  syn(1);
+  const syn = synner(x.t);
+  for (let i = 0; i < 4; i++) syn(i);
   x.t.packet(tcpD({ src: C, dst: S, sp: 1024, dp: 1, seq: 2, flags: ACK, payload: 'data' }), raw(1)); // #0 carries data
-  for (let i = 2; i < MAX_HALF_OPEN + 1; i++) syn(i);
+  x.t.packet(tcpD({ src: C, dst: S, sp: 1025, dp: 1, seq: 2, flags: ACK, cut: 10 }), raw(1)); // #1 too, all cut
+  syn(2, RST); // #2 is reset: closed, lingering, still without payload
+  assert.deepEqual(x.host.closedNames, ['000000000002.pcap']);
+  for (let i = 4; i < MAX_HALF_OPEN + 2; i++) syn(i);
   assert.deepEqual(x.host.warnings, []);
-  assert.equal(x.t.conns.size, MAX_HALF_OPEN + 1);
-  syn(MAX_HALF_OPEN + 1);
-  assert.deepEqual(x.host.warnings, ['tcp.half-open-evicted']);
-  assert.equal(x.t.conns.size, MAX_HALF_OPEN + 1);
-  // #1, the oldest empty one, went (its packet in its own bucket); #0 with data stays.
-  assert.deepEqual(x.host.counts(), { 'tcp/half-open-evicted': 1 });
-  assert.deepEqual(x.host.closedNames, ['000000000001.pcap']);
-  assert.deepEqual(x.host.emitted, []);
+  assert.equal(x.t.conns.size, MAX_HALF_OPEN + 2);
   syn(MAX_HALF_OPEN + 2);
-  assert.deepEqual(x.host.closedNames, ['000000000001.pcap', '000000000002.pcap']);
+  assert.deepEqual(x.host.warnings, ['tcp.half-open-evicted']);
+  // #2, the oldest empty one, went: already closed, so only forgotten.
+  assert.equal(x.t.conns.size, MAX_HALF_OPEN + 2);
+  assert.deepEqual(x.host.closedNames, ['000000000002.pcap']);
+  assert.deepEqual(x.host.counts(), { 'tcp/flow': 2 });
+  syn(MAX_HALF_OPEN + 3);
+  // #3 went: closed now, its packet in its own bucket, no item.
+  assert.deepEqual(x.host.warnings, ['tcp.half-open-evicted', 'tcp.half-open-evicted']);
+  assert.deepEqual(x.host.closedNames, ['000000000002.pcap', '000000000003.pcap']);
+  assert.deepEqual(x.host.counts(), { 'tcp/flow': 2, 'tcp/half-open-evicted': 1 });
+  assert.equal(x.host.emitted.length, 1); // #2's tcp-conn item only
+  assert.equal(x.t.conns.size, MAX_HALF_OPEN + 2);
   // A forgotten connection that carries data later is picked up as a new one.
-  x.t.packet(tcpD({ src: C, dst: S, sp: 1025, dp: 1, seq: 2, flags: ACK, payload: 'late' }), raw(2));
-  assert.equal(x.host.opened.at(-1)!.flow.srcPort, 1025);
+  x.t.packet(tcpD({ src: C, dst: S, sp: 1027, dp: 1, seq: 2, flags: ACK, payload: 'late' }), raw(2));
+  assert.equal(x.host.opened.at(-1)!.flow.srcPort, 1027);
   assert.equal(x.rec.streams.at(-1)!.ev[0], 'd0:late@2');
 });
 
 test('tcp: connections that end or get data leave the half-open count', () => {
   const x = setup();
-  const syn = (i: number, flags = SYN) => x.t.packet(tcpD({ src: C, dst: S, sp: 1024 + (i % 60000), dp: 1 + Math.floor(i / 60000), seq: 1, flags }), raw(1));
+  const syn = synner(x.t);
   for (let i = 0; i < 100; i++) syn(i);
   for (let i = 0; i < 100; i++) syn(i, RST); // closed (they linger)
   x.t.sweep(20); // forgotten
@@ -635,7 +695,7 @@ test('tcp: connections that end or get data leave the half-open count', () => {
   syn(MAX_HALF_OPEN + 100);
   assert.deepEqual(x.host.warnings, ['tcp.half-open-evicted']);
   x.t.endAll();
-  for (let i = 0; i < MAX_HALF_OPEN; i++) syn(i);
+  syn(0);
   assert.deepEqual(x.host.warnings, ['tcp.half-open-evicted']); // the count started over
 });
 
