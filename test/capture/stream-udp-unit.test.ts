@@ -94,6 +94,7 @@ test('udp: declined flows are ignored for good, cheaply, and end as udp-conn ite
   t.endAll();
   assert.equal(t.flows.size, 0);
   assert.deepEqual(host.counts(), { 'udp/flow': 3 });
+  assert.deepEqual(host.warnings, []);
   assert.equal(host.emitted.length, 1);
   const m = host.emitted[0].msg;
   assert.equal(m.protocol.name, 'udp-conn');
@@ -265,6 +266,15 @@ test('udp: no periodic report for a claimed flow, nor for one still being detect
   b.t.packet(q('d'), raw(1022)); // the fourth 'maybe': ignored from now on
   b.t.sweep(1022);
   assert.equal(b.host.emitted.length, 1);
+});
+
+test('udp: no periodic report for a flow whose claiming parser failed', () => {
+  const dg = recorder({ throwOn: 'datagram' });
+  const { host, t } = table([dg.d], 10);
+  t.packet(q('a'), raw(1000));
+  t.packet(q('b'), raw(1020));
+  t.sweep(1020);
+  assert.deepEqual(host.emitted, []);
 });
 
 test('udp: a host without streamPacket is fine', () => {
