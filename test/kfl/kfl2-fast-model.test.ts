@@ -106,7 +106,7 @@ test('the fast path answers as CEL on every atom and item, and takes the atoms o
   }
 });
 
-test('the fast path answers as CEL on 3,000 random combinations (!, &&, ||, nesting, failing atoms)', () => {
+test('the fast path answers as CEL on 800 random combinations (!, &&, ||, nesting, failing atoms)', () => {
   const all = items();
   const rnd = prng(13013);
   const fastAtoms = ATOMS.filter(([, f]) => f).map(([q]) => q);
@@ -119,7 +119,7 @@ test('the fast path answers as CEL on 3,000 random combinations (!, &&, ||, nest
   };
   let differing = 0;
   const seen = { t: 0, f: 0 };
-  for (let n = 0; n < 3000; n++) {
+  for (let n = 0; n < 800; n++) {
     const q = gen(3);
     const f = compileKfl2(q), c = compileKfl2(q, { engine: 'cel' });
     assert.equal(f.fast, true, q);
@@ -130,7 +130,7 @@ test('the fast path answers as CEL on 3,000 random combinations (!, &&, ||, nest
       differing++;
     }
   }
-  assert.ok(seen.t > 3000 && seen.f > 3000, `both answers are common: ${JSON.stringify(seen)}`);
+  assert.ok(seen.t > 1000 && seen.f > 1000, `both answers are common: ${JSON.stringify(seen)}`);
   assert.ok(differing > 0);
 });
 
