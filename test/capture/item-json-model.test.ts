@@ -19,7 +19,7 @@ const STRINGS = [
   '', 'plain', 'a"b', 'back\\slash', 'nl\nx', 'tab\t', '\u0000', 'nul\u0000mid', '\u001f', '\u007f', 'é', '日本',
   '\ud83d\ude00', 'lone \ud83d', 'lone \ude00', '\u2028', '</script>', 'GET', 'HTTP/1.1', 'A', 'IN', 'x'.repeat(70),
 ];
-const ODD: unknown[] = [0, -0, 1.5, NaN, Infinity, -Infinity, true, false, null, undefined, () => 1, Symbol('s'), [], {}, ['a'], { a: 1 }, new Date(0), { toJSON: () => 'tj' }, 12n];
+const ODD: unknown[] = [0, -0, 1.5, NaN, Infinity, -Infinity, true, false, null, undefined, () => 1, Symbol('s'), [], {}, ['a'], { a: 1 }, new Date(0), { toJSON: () => 'tj' }, { toJSON: () => undefined }, 12n];
 const B64 = (n: number) => Buffer.alloc(n, 7).toString('base64').slice(0, n);
 
 type R = () => number;
@@ -234,6 +234,10 @@ test('which items the hand writer takes: a typed field of another type sends the
     ['headers an array', (it) => (it.request.headers = ['a']), true],
     ['headers null', (it) => (it.request.headers = null), true],
     ['headers with toJSON', (it) => (it.request.headers = { toJSON: () => 'x' }), true],
+    ['headers with an inherited key', (it) => (it.request.headers = Object.assign(Object.create({ inherited: 'x' }), { a: 'b' })), true],
+    ['pathSegments with toJSON', (it) => (it.request.pathSegments = Object.assign(['a'], { toJSON: () => 'tj' })), true],
+    ['postData with toJSON undefined', (it) => { const { headersSize, bodySize } = it.request; delete it.request.headersSize; delete it.request.bodySize; it.request.postData = { toJSON: () => undefined }; it.request.headersSize = headersSize; it.request.bodySize = bodySize; }, false],
+    ['content with toJSON', (it) => (it.response.content = { size: 1, mimeType: 'a', encoding: '', toJSON: () => 1 }), true],
     ['pathSegments with a number', (it) => (it.request.pathSegments = ['a', 1]), true],
     ['pathSegments a string', (it) => (it.request.pathSegments = 'a'), true],
     ['postData undefined', (it) => { it.request = { ...it.request }; const { headersSize, bodySize } = it.request; delete it.request.headersSize; delete it.request.bodySize; it.request.postData = undefined; it.request.headersSize = headersSize; it.request.bodySize = bodySize; }, false],
@@ -267,6 +271,8 @@ test('which items the hand writer takes: a typed field of another type sends the
     ['a question a string', (it) => (it.request.questions = ['a']), true],
     ['a question undefined', (it) => (it.request.questions = [undefined, { name: 'a', type: 'A', class: 'IN' }]), true],
     ['questions not a list', (it) => (it.request.questions = { 0: 'a' }), true],
+    ['questions with toJSON', (it) => (it.request.questions = Object.assign([], { toJSON: () => ['q'] })), true],
+    ['a question with toJSON', (it) => (it.request.questions = [{ name: 'a', type: 'A', class: 'IN', toJSON: () => 'q' }]), true],
     ['question type a number', (it) => (it.request.questions[0].type = 1), false],
     ['question name undefined', (it) => (it.request.questions[0].name = undefined), false],
     ['opCode a number', (it) => (it.request.opCode = 0), false],
@@ -332,4 +338,39 @@ test('per-stream and per-field caches: a changed endpoint, node, tls or value is
   }
   it.stream = 'stream-5';
   check();
+});
+
+// Last in this file: it turns the hand writer off for the process.
+test('a difference found by the run-time check turns the hand writer off for good, with a warning', () => {
+  // The one stated trust: a long base64 body is not scanned. A "base64" body that needs escaping
+  // is written raw by hand, until a checked call (1 in 1024) sees the difference.
+  const lying = item(prng(31), 0) as any;
+  lying.protocol = PROTOCOLS.http11;
+  Object.assign(lying, httpParts(prng(32), 0));
+  lying.response.content = { size: 300, mimeType: '', encoding: 'base64', text: 'a"b'.repeat(100) };
+  const want = JSON.stringify(lying);
+  const warnings: string[] = [];
+  const emit = process.emitWarning;
+  process.emitWarning = ((w: string) => void warnings.push(String(w))) as typeof process.emitWarning;
+  try {
+    let calls = 0;
+    while (warnings.length === 0 && calls < 1100) {
+      const p = parts(lying);
+      calls++;
+      if (warnings.length === 0) {
+        assert.deepEqual(p.ascii, [false, true, false]);
+        assert.notEqual(p.pieces.join(''), want);
+      } else assert.deepEqual(p.pieces, [want], 'the checked call hands out JSON.stringify\'s text');
+    }
+    assert.equal(warnings.length, 1, `a warning within 1024 calls (${calls})`);
+    assert.match(warnings[0], /protocol 'http'.*JSON\.stringify from now on/);
+    for (let i = 0; i < 50; i++) {
+      assert.deepEqual(parts(lying).pieces, [want]);
+      const ok = item(prng(100 + i), 0);
+      assert.deepEqual(parts(ok).pieces, [JSON.stringify(ok)]);
+    }
+    assert.equal(warnings.length, 1);
+  } finally {
+    process.emitWarning = emit;
+  }
 });
