@@ -87,6 +87,11 @@ const ATOMS: [string, boolean][] = [
   ['request.headers["missing"].contains("x")', true], ['request.headers["missing"].startsWith("x")', true],
   ['request.headers["missing"].matches("x")', true], ['path.endsWith(request.headers["missing"])', true],
   ['request.headers["content-type"].startsWith("application/")', true],
+  // the result types of the fast nodes, compared again
+  ['(http && dns) == false', true], ['(http || dns) != true', true], ['!http == false', true], ['(status_code < 300) == true', true],
+  ['(status_code >= 300) != tls', true], ['path.contains("l") == true', true], ['path.matches("^/") != false', true],
+  ['("x-trace" in request.headers) == false', true], ['("a" in dns_questions) == false', true], ['(path in dns_questions) != true', true],
+  ['("session" in request.cookies) == true', true], ['(method == "GET") == (path == "")', true],
   // outside the subset: CEL plans these
   ['method < "Z"', false], ['path > ""', false], ['size(path) > 3', false], ['path in ["/license", "/x"]', false],
   ['request.headers.host == "x"', false], ['path.matches(method)', false], ['dns_questions.exists(q, q == "b.example")', false],
