@@ -1,12 +1,25 @@
 // Real-shaped items for the KFL tests: Kubeshark's 2023 HTTP item and the DNS item printed on
 // the Network Hooks page (shared/reference), plus a DNS answer built to capture/item/schema.ts.
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Item } from '../../capture/item/schema';
 import { PROTOCOLS } from '../../capture/item/protocols';
 
-// Tests run from the repository root; shared/ sits next to it.
-const SHARED = resolve('..', 'shared', 'reference');
+// shared/reference sits next to the repository (or next to a parent of it: a git worktree under
+// /work/wt, Stryker's sandbox copy under .stryker-tmp/): found from this file, not from the cwd.
+function findShared(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)); ; ) {
+    const p = join(dir, 'shared', 'reference');
+    if (existsSync(p)) return p;
+    const up = dirname(dir);
+    if (up === dir) throw new Error('shared/reference not found above ' + fileURLToPath(import.meta.url));
+    dir = up;
+  }
+}
+export const SHARED = findShared();
+/** A file of shared/reference, as text. */
+export const sharedRef = (p: string): string => readFileSync(join(SHARED, p), 'utf8');
 
 export function httpSample(): Item {
   return JSON.parse(readFileSync(join(SHARED, 'samples', 'kubeshark-http-item-2023.json'), 'utf8'));

@@ -2,10 +2,10 @@
 // Hooks seed page (shared/reference).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { compileLegacy, redactItem } from '../../server/kfl/legacy/index';
 
-const ref = (p: string) => readFileSync(new URL(`../../../shared/reference/${p}`, import.meta.url), 'utf8');
+import { sharedRef as ref } from './kfl2-fixtures';
+
 const HTTP = JSON.parse(ref('samples/kubeshark-http-item-2023.json'));
 const DNS = JSON.parse(/^DATA: (\{.*\})$/m.exec(ref('network-hooks-seed.md'))![1]);
 // The same HTTP item with a body, as a dissector emits it (base64 content).

@@ -2,11 +2,11 @@
 // the fix removes the warning and gives the meaning the author most likely wanted.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { sharedRef } from './kfl2-fixtures';
 import type { QueryLint } from '../../server/kfl/api';
 import { compileLegacy, lintLegacy, validateLegacy } from '../../server/kfl/legacy/index';
 
-const HTTP = JSON.parse(readFileSync(new URL('../../../shared/reference/samples/kubeshark-http-item-2023.json', import.meta.url), 'utf8'));
+const HTTP = JSON.parse(sharedRef('samples/kubeshark-http-item-2023.json'));
 const DNS = {
   protocol: { abbr: 'DNS', name: 'dns' },
   request: { opCode: 'Query', questions: [{ class: 'IN', name: 'rabbitmq.sock-shop.svc.cluster.local', type: 'AAAA' }] },

@@ -140,17 +140,19 @@ function build(e: Expr, opts: FastOptions): Node {
       const [x, coll] = args;
       if (typeof coll.type !== 'object') return no();
       const [fx, fc] = [x.fn, coll.fn];
-      if ('list' in coll.type && x.type === coll.type.list && (x.type === 'string' || x.type === 'int' || x.type === 'bool')) {
-        return { type: 'bool', fn: (v) => { const a = fx(v), c = fc(v); return a === ERR || c === ERR ? ERR : (c as unknown[]).includes(a); } };
-      }
-      const look = direct(k.value.args[1], x, opts);
-      if (look) return { type: 'bool', fn: (item) => look(item) !== undefined };
+      // `"constant" in list` with a membership test first: the generic list branch below would
+      // take it too (and build the list), which left this shortcut unreachable.
       const listName = dotted(k.value.args[1]);
       const member = listName !== null ? (opts.membership[listName] as ((item: Item, v: string) => boolean) | undefined) : undefined;
       if (member && x.type === 'string' && x.constant) {
         const v = x.constant.value as string;
         return { type: 'bool', fn: (item) => member(item, v) };
       }
+      if ('list' in coll.type && x.type === coll.type.list && (x.type === 'string' || x.type === 'int' || x.type === 'bool')) {
+        return { type: 'bool', fn: (v) => { const a = fx(v), c = fc(v); return a === ERR || c === ERR ? ERR : (c as unknown[]).includes(a); } };
+      }
+      const look = direct(k.value.args[1], x, opts);
+      if (look) return { type: 'bool', fn: (item) => look(item) !== undefined };
       if ('map' in coll.type && x.type === 'string' && coll.type.map[0] === 'string') {
         return { type: 'bool', fn: (v) => { const a = fx(v), c = fc(v); return a === ERR || c === ERR ? ERR : (c as Map<unknown, unknown>).has(a); } };
       }
