@@ -24,21 +24,21 @@ export function followScriptTabs(backend: Backend): vscode.Disposable {
   /** Scripts this module stopped because their last tab closed. */
   const stopped = new Set<string>();
 
-  /** The server's running scripts, or nothing while it is not up (nothing runs then). */
-  const running = async (): Promise<Set<string> | undefined> => {
+  /** The client and the server's loaded scripts, or nothing while it is not up (nothing runs then). */
+  const running = async () => {
     if (backend.status !== 'ready') return undefined;
     const c = await backend.ensure();
     if (!c) return undefined;
-    return new Set((await c.sendRequest(ListScripts)).scripts.map((s) => s.uri));
+    return { c, loaded: new Set((await c.sendRequest(ListScripts)).scripts.map((s) => s.uri)) };
   };
 
   const onTabs = async (e: vscode.TabChangeEvent): Promise<void> => {
     const closed = e.closed.map(textUri).filter((u): u is vscode.Uri => !!u).map(String).filter((u) => !shown(u));
     const opened = e.opened.map(textUri).filter((u): u is vscode.Uri => !!u).map(String).filter((u) => stopped.has(u));
     if (!closed.length && !opened.length) return;
-    const loaded = await running();
-    const c = loaded && (await backend.ensure());
-    if (!c) return;
+    const up = await running();
+    if (!up) return;
+    const { c, loaded } = up;
     for (const uri of closed) {
       if (!loaded.has(uri)) continue;
       stopped.add(uri);
@@ -54,14 +54,13 @@ export function followScriptTabs(backend: Backend): vscode.Disposable {
 
   const onDelete = async (f: vscode.Uri): Promise<void> => {
     if (!stopped.size && backend.status !== 'ready') return;
-    const loaded = await running();
-    const c = loaded && (await backend.ensure());
+    const up = await running();
     // A deleted folder takes the scripts under it.
     const prefix = f.toString().replace(/\/?$/, '/');
-    for (const uri of [...(loaded ?? []), ...stopped]) {
+    for (const uri of [...(up?.loaded ?? []), ...stopped]) {
       if (uri !== f.toString() && !uri.startsWith(prefix)) continue;
       stopped.delete(uri);
-      if (c && loaded?.has(uri)) await c.sendRequest(StopScript, { uri });
+      if (up?.loaded.has(uri)) await up.c.sendRequest(StopScript, { uri });
     }
   };
 

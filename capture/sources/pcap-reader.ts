@@ -130,7 +130,7 @@ export class PcapReader {
           } else if (format !== null && (need = this.spanLength(buf, pos, next, format, st.le)) > left && need - left <= next.length) {
             // Copy just the spanning record, not leftover + the whole chunk (measured: the
             // Buffer.concat of every 1 MiB chunk was ~50 ms of the 200k-packet bench).
-            if (grow !== null && pos === 0 && buf.buffer === grow.buffer && buf.byteOffset === grow.byteOffset && grow.length >= need) {
+            if (gathering(grow, buf, pos, need)) {
               // The end of a record gathered below: complete it in place.
               next.copy(grow, left, 0, need - left);
               this.copiedBytes += need - left;
@@ -150,7 +150,7 @@ export class PcapReader {
             // pending bytes per chunk was quadratic: a 4 MiB record in 8 KiB chunks copied 1 GiB.
             // Appending in place is safe: pos === 0 means no packet was cut from this buffer.
             const want = left + next.length;
-            if (grow !== null && pos === 0 && buf.buffer === grow.buffer && buf.byteOffset === grow.byteOffset && grow.length >= want) {
+            if (gathering(grow, buf, pos, want)) {
               next.copy(grow, left);
               this.copiedBytes += next.length;
             } else {
@@ -394,4 +394,12 @@ export function splitTs(hi: number, lo: number, units: number): { sec: number; n
   split.sec = Number(v / u);
   split.nsec = Number(((v % u) * 1_000_000_000n) / u);
   return split;
+}
+
+/**
+ * Is `buf` the record being gathered in `grow` (it starts there, no packet was cut from it:
+ * pos 0), with room for `len` bytes? Then the next chunk is appended in place.
+ */
+function gathering(grow: Buffer | null, buf: Buffer, pos: number, len: number): grow is Buffer {
+  return grow !== null && pos === 0 && buf.buffer === grow.buffer && buf.byteOffset === grow.byteOffset && grow.length >= len;
 }

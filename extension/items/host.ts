@@ -4,7 +4,7 @@
  */
 import * as fs from 'node:fs';
 import * as vscode from 'vscode';
-import { CheckQuery, GetItem, QueryItems, SetQuery, type ItemsNotification } from '../../server/protocol';
+import { CheckQuery, GetItem, QueryItems, SetQuery, type ItemsNotification, type SetQueryResult } from '../../server/protocol';
 import type { Backend } from '../backend';
 import type { ToHost, ToView, CopyFormat } from '../webview/messages';
 import { toCurl, toHar } from './formats';
@@ -30,7 +30,7 @@ export class ItemsHub implements vscode.Disposable {
     if (!this.query) return;
     const c = await this.backend.require();
     const r = await c.sendRequest(SetQuery, { query: this.query });
-    this.broadcast({ type: 'query', query: this.query, ok: r.ok, language: r.language, error: r.error, matched: r.matched, ...(r.partial ? { partial: true } : {}) });
+    this.broadcast(queryMessage(this.query, r));
   }
 
   attach(webview: vscode.Webview): ItemsHost {
@@ -132,7 +132,7 @@ export class ItemsHost implements vscode.Disposable {
           this.hub.query = m.query;
           this.hub.queryLanguage = r.language;
         }
-        return this.hub.broadcast({ type: 'query', query: m.query, ok: r.ok, language: r.language, error: r.error, matched: r.matched, ...(r.partial ? { partial: true } : {}) });
+        return this.hub.broadcast(queryMessage(m.query, r));
       }
       case 'getItem': {
         const c = await backend.require();
@@ -165,4 +165,9 @@ export async function copyItem(backend: Backend, id: string, format: CopyFormat)
   const text = format === 'json' ? JSON.stringify(item, null, 2) : format === 'curl' ? toCurl(item as any) : JSON.stringify(toHar([item as any]), null, 2);
   await vscode.env.clipboard.writeText(text);
   vscode.window.setStatusBarMessage(`Wirehook: item ${id} copied as ${format === 'json' ? 'JSON' : format === 'curl' ? 'cURL' : 'HAR'}`, 3000);
+}
+
+/** What the views are told of a query the server took (or refused). */
+function queryMessage(query: string, r: SetQueryResult): ToView {
+  return { type: 'query', query, ok: r.ok, language: r.language, error: r.error, matched: r.matched, ...(r.partial ? { partial: true } : {}) };
 }
