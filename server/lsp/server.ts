@@ -116,6 +116,7 @@ export class WirehookServer {
       batch: () => this.feed.batch(),
       state: (s) => this.outbox.state(s),
       ended: () => this.sendStats(),
+      ...(TRACE ? { firstPacket: (sec: number, nsec: number) => trace.firstPacket(sec, nsec) } : {}),
     });
     return {
       capabilities: {

@@ -27,6 +27,8 @@ const add = (k: string, v: number) => {
 };
 
 let first: { wall: number; ts: number } | null = null;
+/** The capture's first packet: when it was handed over (epoch ms) and its capture time (ms). */
+let firstPkt: { epoch: number; ts: number } | null = null;
 // Several items share a millisecond timestamp: a FIFO per timestamp.
 const storedAt = new Map<number, number[]>();
 const eventAt = new Map<number, number[]>();
@@ -67,7 +69,12 @@ export const trace = {
     lateBy.length = 0;
     gcs.length = 0;
     first = null;
+    firstPkt = null;
     eld?.reset();
+  },
+  /** The capture's first packet was handed over. */
+  firstPacket(sec: number, nsec: number): void {
+    firstPkt = { epoch: performance.timeOrigin + performance.now(), ts: sec * 1000 + nsec / 1e6 };
   },
   /** An item was stored (session item sink). */
   stored(ts: number): void {
@@ -122,6 +129,7 @@ export const trace = {
     // the first item was stored against the bench's estimate of when its packet was read.
     out.push(`trace: raw sentEpochs ${JSON.stringify(sentEpochs)}`);
     if (first) out.push(`trace: raw firstStored ${performance.timeOrigin + first.wall} ${first.ts}`);
+    if (firstPkt) out.push(`trace: raw firstPacket ${firstPkt.epoch} ${firstPkt.ts}`);
     if (lateBy.length) out.push(`trace: max late when stored per ${process.env.WIREHOOK_TRACE_BUCKET_MS ?? 500} ms of capture  ${Array.from(lateBy, (x) => (x === undefined ? '-' : x.toFixed(0))).join(' ')}`);
     if (eld) out.push(`trace: event-loop delay ms  p50 ${(eld.percentile(50) / 1e6).toFixed(1)}  p99 ${(eld.percentile(99) / 1e6).toFixed(1)}  max ${(eld.max / 1e6).toFixed(1)}`);
     const byKind = new Map<number, number[]>();

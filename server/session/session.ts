@@ -27,6 +27,8 @@ export interface SessionHooks {
   state(s: CaptureState): void;
   /** The capture ended (file played, stopped, failed) with the pipeline's final stats. */
   ended(stats: CaptureStats | null): void;
+  /** The capture's first packet was handed over (the latency trace's zero: a realtime replay hands packet i over at this moment + its offset). */
+  firstPacket?(sec: number, nsec: number): void;
 }
 
 /** Live counters; the pipeline's own stats arrive only when it ends. */
@@ -124,7 +126,7 @@ export class CaptureSession {
             this.hooks.item(item);
           },
           packet: (sec, nsec, caplen, len, tr, fr) => {
-            c.packets++;
+            if (c.packets++ === 0) this.hooks.firstPacket?.(sec, nsec);
             c.bytes += len;
             if (this.hooks.wantsPackets()) this.hooks.runtime()?.packet(sec, nsec, caplen, len, tr, fr);
           },
