@@ -1,7 +1,8 @@
 /**
  * Inline output: after each `console.*` line of a script, the last value it printed and how
  * many times, as an `after` decoration in a muted theme colour. Live, redrawn at most every
- * 200 ms; off with `wirehook.inlineOutput`. A saved script starts over (its lines move).
+ * 200 ms; off with `wirehook.inlineOutput`. A saved script starts over (its lines move), and so
+ * does a new run of it (a reopened tab, Run Script, Replay): the count is this run's, not the sum of all.
  */
 import * as vscode from 'vscode';
 import type { ConsoleLine } from '../server/protocol';
@@ -30,7 +31,7 @@ export class InlineOutput implements vscode.Disposable {
     this.disposables.push(
       this.type,
       vscode.window.onDidChangeVisibleTextEditors(() => this.redrawAll()),
-      vscode.workspace.onDidSaveTextDocument((d) => this.reset(d.uri.toString())),
+      vscode.workspace.onDidSaveTextDocument((d) => this.restart(d.uri.toString())),
       vscode.workspace.onDidChangeConfiguration((e) => {
         if (!e.affectsConfiguration('wirehook.inlineOutput')) return;
         this.enabled = vscode.workspace.getConfiguration('wirehook').get<boolean>('inlineOutput', true);
@@ -60,7 +61,8 @@ export class InlineOutput implements vscode.Disposable {
     return this.byUri.get(uri)?.get(line);
   }
 
-  private reset(uri: string): void {
+  /** The script runs anew: what its last run printed goes. */
+  restart(uri: string): void {
     if (!this.byUri.delete(uri)) return;
     this.dirty.add(uri);
     this.flush();

@@ -45,7 +45,7 @@ export function activate(ctx: vscode.ExtensionContext): WirehookApi {
   const backend = new Backend(ctx, hookConsole.channel);
   const inline = new InlineOutput();
   const hub = new ItemsHub(backend);
-  ctx.subscriptions.push(hookConsole, backend, inline, hub, new CaptureStatus(backend), configureTsPlugin(), followScriptTabs(backend));
+  ctx.subscriptions.push(hookConsole, backend, inline, hub, new CaptureStatus(backend), configureTsPlugin(), followScriptTabs(backend, (u) => inline.restart(u)));
   ctx.subscriptions.push(
     backend.onConsole((n) => {
       hookConsole.receive(n);
@@ -110,7 +110,10 @@ export function activate(ctx: vscode.ExtensionContext): WirehookApi {
   });
   cmd('wirehook.replay', async (uri?: vscode.Uri | string) => {
     const u = typeof uri === 'string' ? uri : activeScript(uri);
-    if (u) return (await backend.require()).sendRequest(Replay, { uri: u });
+    if (!u) return;
+    const c = await backend.require();
+    inline.restart(u);
+    return c.sendRequest(Replay, { uri: u });
   });
 
   // Start the server when a hook script is open (activation came from one) — cheap check on

@@ -20,7 +20,8 @@ function shown(uri: string): boolean {
   return vscode.window.tabGroups.all.some((g) => g.tabs.some((t) => textUri(t)?.toString() === uri));
 }
 
-export function followScriptTabs(backend: Backend): vscode.Disposable {
+/** `onRun`: a closed script is about to run again (its inline output starts over). */
+export function followScriptTabs(backend: Backend, onRun: (uri: string) => void = () => {}): vscode.Disposable {
   /** Scripts this module stopped because their last tab closed. */
   const stopped = new Set<string>();
 
@@ -48,6 +49,7 @@ export function followScriptTabs(backend: Backend): vscode.Disposable {
       stopped.delete(uri);
       // The server loads the document's text: make sure the document is open.
       await vscode.workspace.openTextDocument(vscode.Uri.parse(uri));
+      onRun(uri);
       await c.sendRequest(RunScript, { uri });
     }
   };

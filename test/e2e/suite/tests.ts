@@ -290,7 +290,8 @@ describe('trusted workspace', function () {
   it('closing a hook script\'s last tab stops it, reopening runs it, deleting it stops it', async function () {
     needsServer(this);
     const uri = file('closing.js');
-    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('function onItemCaptured(data) {\n  // runs, prints nothing (the console stays for the pictures)\n}\n'));
+    // It prints (its inline count is checked), and the console is cleared after, for the pictures.
+    await vscode.workspace.fs.writeFile(uri, new TextEncoder().encode('function onItemCaptured(data) {\n  console.log("closing");\n}\n'));
     const loaded = async () => (await api.listScripts()).some((s) => s.uri === uri.toString());
     // No event says "the server's script list changed": ask, for at most 20 s.
     const until = async (want: boolean, what: string) => {
@@ -299,15 +300,32 @@ describe('trusted workspace', function () {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
+    // The stored items' replay through it, once its count stops moving (no event says "replay done").
+    const settledCount = async () => {
+      let last = -1;
+      for (let same = 0, end = Date.now() + 20_000; same < 4 && Date.now() < end; ) {
+        await new Promise((r) => setTimeout(r, 250));
+        const n = api.inlineValue(uri, 2)?.count ?? 0;
+        same = n === last ? same + 1 : 0;
+        last = n;
+      }
+      return last;
+    };
     await vscode.window.showTextDocument(uri, { preview: false });
     await until(true, 'opening the script loads it');
+    const first = await settledCount();
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     await until(false, 'closing its only tab stops it');
     await vscode.window.showTextDocument(uri, { preview: false });
     await until(true, 'reopening it runs it again');
+    // A new run counts its own prints: the stored items once, not added to the first run's.
+    const again = await settledCount();
+    assert.ok(first > 0, 'opening it ran it over the stored items (an earlier test played traffic.pcap)');
+    assert.ok(again > 0 && again <= first, `inline count after reopening: ${again}, first run: ${first}`);
     await vscode.workspace.fs.delete(uri);
     await until(false, 'deleting it stops it');
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
+    await vscode.commands.executeCommand('wirehook.console.clear');
   });
 
   it('the getting-started walkthrough shows its steps', async () => {
