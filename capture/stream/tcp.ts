@@ -56,6 +56,8 @@ class Half {
   oooBytes = 0;
   /** Packet count of the connection when the peer first ACKed past the hole (0: not yet). */
   holeAckedAt = 0;
+  /** The sequence number of this half's SYN, or -1: a SYN repeating it is a retransmission. */
+  isn = -1;
 }
 
 class Conn {
@@ -132,8 +134,10 @@ export class TcpTable {
     }
     if (c && syn && !ackf) {
       // A new SYN (not a retransmitted one) on a live 4-tuple: the old connection is gone.
+      // One that repeats the connection's own SYN is a retransmission even after data flowed
+      // (a capture whose order is slightly off, several CPUs or interfaces).
       const h = c.halves[senderIsA === c.clientIsA ? 0 : 1];
-      if (h.started && h.next !== ((d.seq + 1) >>> 0)) {
+      if (h.started && h.next !== ((d.seq + 1) >>> 0) && h.isn !== d.seq) {
         this.close(c, { sec: pkt.tsSec, nsec: pkt.tsNsec }, 'timeout');
         this.forget(key, c);
         c = undefined;
@@ -173,6 +177,7 @@ export class TcpTable {
     const h = c.halves[dir];
     let seq = d.seq;
     if (syn) {
+      if (h.isn < 0) h.isn = seq;
       seq = (seq + 1) >>> 0;
       if (!h.started) {
         h.started = true;

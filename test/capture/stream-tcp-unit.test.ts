@@ -457,6 +457,8 @@ test('tcp: a new SYN on a closed or live 4-tuple starts a new connection; a retr
   x.c({ seq: ISN_C, flags: SYN }, 2); // retransmitted SYN: same connection
   assert.equal(x.host.opened.length, 1);
   x.c({ seq: c1, flags: ACK, payload: 'one' }, 2);
+  x.c({ seq: ISN_C, flags: SYN }, 2); // the same SYN again after data (capture order): same connection
+  assert.equal(x.host.opened.length, 1);
   x.c({ seq: 90000, flags: SYN }, 3); // a new SYN: the old connection ends
   assert.equal(x.host.opened.length, 2);
   assert.deepEqual(x.rec.streams[0].ev, ['d0:one@2', 'e-:timeout']);
