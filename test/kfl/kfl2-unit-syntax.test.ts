@@ -8,9 +8,9 @@ import { explainSyntaxError, unterminatedString } from '../../server/kfl/kfl2/sy
 test('unterminatedString: the offset of a literal that never closes, prefix included', () => {
   const table: [string, number | null][] = [
     ['', null], ['http', null], ['a == "abc"', null], ["a == 'abc'", null], ['"" + \'\'', null],
-    ['a == "abc', 5], ["'abc", 0], ['"a" + "b', 6], ['"a" + \'b"', 6],
+    ['a == "abc', 5], ["'abc", 0], ['"a" + "b', 6], ['"a" + \'b"', 6], ['"a""b', 3], ['"a"\'b', 3],
     ['r"abc', 0], ['x + rb"q', 4], ["bR'x", 0], ['B"x', 0],
-    ['"a\\"b"', null], ['"a\\"', 0], ['"ab\\', 0], ['r"a\\"', null], ['R"a\\"', null], ['b"a\\"', 0],
+    ['"a\\"b"', null], ['"a\\"', 0], ['"ab\\', 0], ['r"a\\"', null], ['R"a\\"', null], ['b"a\\"', 0], ['x == "a\\"b" || true', null],
     ['"a\nb"', 0], ["'a\nb'", 0], ['"""a\nb"""', null], ['"""a"b"""', null], ["'''x''y'''", null], ["'''abc''", 0], ['"""ab""', 0],
     ['a // "never', null], ['a // x\n"b', 7], ['a // x\n"b"', null], ['"//" + "x', 7], ['a / "b', 4],
   ];
@@ -61,6 +61,8 @@ test('the token at the offset: control characters, end of query, legacy habits, 
   assert.deepEqual(explain('a | b', 2), { offset: 2, message: "'|' is not an operator: use '||'" });
   assert.deepEqual(explain('a &', 2), { offset: 2, message: "'&' is not an operator: use '&&'" });
   assert.deepEqual(explain('a.', 1), { offset: 1, message: "'.' needs a field or function name after it" });
+  assert.deepEqual(explain('a.1a', 1), { offset: 1, message: "'.' needs a field or function name after it" });
+  assert.deepEqual(explain('[a] b', 4, 'r'), { offset: 4, message: "unexpected 'b' (r)" });
   assert.deepEqual(explain('a.1', 1), { offset: 1, message: "'.' needs a field or function name after it" });
   assert.deepEqual(explain('a . b c', 2, 'r'), { offset: 2, message: "unexpected '.' (r)" });
   assert.deepEqual(explain('a ._b c', 2, 'r'), { offset: 2, message: "unexpected '.' (r)" });
