@@ -16,12 +16,15 @@ const TABLE: [string, string | null, string[]][] = [
   ['[a\\]bc]de', 'de', ['ade', ']de', 'bde', 'cde']],
   ['[[:alpha:]xy]zw', 'zw', ['qzw', 'xzw', 'yzw']],
   ['[[:digit:]]+ab', 'ab', ['12ab']],
+  ['[a:b]cd', 'cd', ['acd', ':cd']], // a ':' that opens no POSIX class
+  ['[[a]bc]de', 'bc', ['[bc]de', 'abc]de']], // a '[' inside a class; the ']' after bc is literal in RE2
   ['[abc', null, []], // unterminated: RE2 refuses it, no literal claimed
   ['[[:alpha]xy', null, []], // a POSIX class never closed
   // groups: skipped whole, nested, with a `)` that does not close them
   ['(a[)]bcd)ef', 'ef', ['a)bcdef']],
   ['(a\\)bcd)ef', 'ef', ['a)bcdef']],
   ['(a(bcd)e)fg', 'fg', ['abcdefg']],
+  ['(a(b)cde)fg', 'fg', ['abcdefg']],
   ['(x|y(z))ab(c)', 'ab', ['xabc', 'yzabc']],
   ['(abc', null, []],
   ['(a[b)c', null, []],
