@@ -219,6 +219,7 @@ test('Kafka, AMQP, MongoDB', () => {
   assert.equal(sum({ replyText: 'OK' }), 'OK');
   assert.equal(sum({}), '');
   expect(item(PROTOCOLS.amqp, { method: 'queue declare' }, {}, { requestSize: 5, responseSize: 7 }), { amqp_method: 'queue.declare', amqp_response: true, amqp_total_size: 12 });
+  expect(item(PROTOCOLS.amqp, {}, { method: 'basic deliver' }, { requestSize: 0, responseSize: 7 }), { amqp_request: false, amqp_response: true, amqp_request_length: 0, amqp_response_length: 7, amqp_total_size: 7 });
   const m = item(PROTOCOLS.mongodb, { command: 'find', collection: 'c', database: 'd', summary: 'find c', opCode: 'OP_MSG' }, { ok: 1, code: 11000, errmsg: 'dup', opCode: 'OP_REPLY' }, { requestSize: 50, responseSize: 60 });
   expect(m, { mongodb_command: 'find', mongodb_collection: 'c', mongodb_database: 'd', mongodb_summary: 'find c', mongodb_op_code: 'OP_MSG', mongodb_ok: true, mongodb_error_code: 11000, mongodb_error_message: 'dup', mongodb_request: true, mongodb_response: true, mongodb_request_size: 50, mongodb_response_size: 60, mongodb_total_size: 110 });
   expect(item(PROTOCOLS.mongodb, {}, { ok: '1', opCode: 'OP_MSG' }, { requestSize: 0, responseSize: 0 }), { mongodb_op_code: 'OP_MSG', mongodb_ok: true, mongodb_request: false, mongodb_response: false });
@@ -285,4 +286,27 @@ test('defaults, memo and malformed items', () => {
   assert.equal(READERS.method(item(PROTOCOLS.http11, { method: true })), 'true');
   assert.equal(READERS.method(item(PROTOCOLS.http11, { method: {} })), '');
   assert.equal(READERS.http(item(null)), false);
+});
+
+test('every variable reads a value of its declared type, on items of every protocol', () => {
+  const kind = (t: unknown): string =>
+    typeof t === 'string' ? ({ string: 'string', int: 'bigint', uint: 'bigint', double: 'number', bool: 'boolean', bytes: 'bytes', timestamp: 'timestamp' } as Record<string, string>)[t] ?? `? ${t}`
+      : t !== null && typeof t === 'object' && 'list' in t ? 'list' : t !== null && typeof t === 'object' && 'map' in t ? 'map' : `? ${JSON.stringify(t)}`;
+  const kindOf = (v: unknown): string =>
+    v instanceof Uint8Array ? 'bytes' : v instanceof Map ? 'map' : Array.isArray(v) ? 'list' : v !== null && typeof v === 'object' && 'seconds' in v ? 'timestamp' : typeof v;
+  const items = [
+    ...Object.values(PROTOCOLS).map((p) => item(p, EVERYTHING, EVERYTHING)),
+    item({ name: 'other' }, EVERYTHING, EVERYTHING), item(null), item(PROTOCOLS.dns, null as never, 'x' as never),
+  ];
+  const wrong = new Set<string>();
+  for (const [name, def] of Object.entries(VARIABLES)) {
+    for (const it of items) {
+      const v = READERS[name](it);
+      if (kindOf(v) !== kind(def.type)) wrong.add(`${name}: declared ${JSON.stringify(def.type)}, read ${kindOf(v)}`);
+      if (Array.isArray(v) && v.some((x) => typeof x !== 'string')) wrong.add(`${name}: a list of non-strings`);
+      if (v instanceof Map && [...v].some(([k, x]) => typeof k !== 'string' || typeof x !== 'string')) wrong.add(`${name}: a map of non-strings`);
+    }
+  }
+  assert.deepEqual([...wrong], []);
+  assert.ok(Object.keys(VARIABLES).length > 120);
 });
