@@ -119,23 +119,31 @@ export function checkExpr(root: Expr, opts: CheckOptions): Type {
         return testOnly ? 'bool' : t;
       }
       case 'listExpr': {
-        let t: Type = 'dyn';
+        // A heterogeneous literal is list(dyn), as CEL's checker types it, whatever follows
+        // (`["a", 1, 2]` is not list(int)).
+        let t: Type = 'dyn', mixed = false;
         k.value.elements.forEach((el, i) => {
           const et = visit(el);
           if (i === 0) t = et;
-          else if (compatible(t, et)) t = join(t, et);
-          else t = 'dyn'; // heterogeneous literal: CEL's checker would type it list(dyn)
+          else if (!mixed && compatible(t, et)) t = join(t, et);
+          else [t, mixed] = ['dyn', true];
         });
         return list(t);
       }
       case 'structExpr': {
         if (k.value.messageName) return fail(e, `message construction ('${k.value.messageName}{…}') is not supported in KFL2`);
-        let kt: Type = 'dyn', vt: Type = 'dyn';
+        // Keys and values typed like list elements: once mixed, dyn.
+        let kt: Type = 'dyn', vt: Type = 'dyn', kMixed = false, vMixed = false;
         k.value.entries.forEach((en, i) => {
           if (en.keyKind.case !== 'mapKey' || !en.value) return;
           const a = visit(en.keyKind.value), b = visit(en.value);
-          kt = i === 0 ? a : compatible(kt, a) ? join(kt, a) : 'dyn';
-          vt = i === 0 ? b : compatible(vt, b) ? join(vt, b) : 'dyn';
+          if (i === 0) [kt, vt] = [a, b];
+          else {
+            if (!kMixed && compatible(kt, a)) kt = join(kt, a);
+            else [kt, kMixed] = ['dyn', true];
+            if (!vMixed && compatible(vt, b)) vt = join(vt, b);
+            else [vt, vMixed] = ['dyn', true];
+          }
         });
         return map(kt, vt);
       }
