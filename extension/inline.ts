@@ -2,7 +2,7 @@
  * Inline output: after each `console.*` line of a script, the last value it printed and how
  * many times, as an `after` decoration in a muted theme colour. Live, redrawn at most every
  * 200 ms; off with `wirehook.inlineOutput`. A saved script starts over (its lines move), and so
- * does a new run of it (a reopened tab, Run Script, Replay): the count is this run's, not the sum of all.
+ * does a new run of it (a reopened tab, Replay): the count is this run's, not the sum of all.
  */
 import * as vscode from 'vscode';
 import type { ConsoleLine } from '../server/protocol';
