@@ -357,7 +357,7 @@ async function queryWhileArriving(): Promise<void> {
     const r = await c.conn.sendRequest(SetQuery, { query: q });
     answer.push(performance.now() - t);
     if (r.partial) partial++;
-    if (process.env.LSP_BENCH_VERBOSE) console.log(`   ${q}: ${fmt(answer.at(-1)!)} ms, matched ${r.matched}${r.partial ? "+" : ""}`);
+    if (process.env.LSP_BENCH_VERBOSE) console.log(`   ${q}: ${fmt(answer.at(-1)!)} ms, matched ${r.matched}${r.partial ? "+" : ""} (sent at ${Math.round(performance.timeOrigin + t)}, answered at ${Date.now()})`);
     await c.until('the reset batch', () => c.items.slice(from).some((b) => b.reset), 30_000);
     page.push(performance.now() - t);
     await c.until('the count', () => c.items.slice(from).some((b) => !b.counting && c.items.indexOf(b) >= from + c.items.slice(from).findIndex((x) => x.reset)), 60_000);

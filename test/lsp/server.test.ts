@@ -22,6 +22,7 @@ import {
 } from '../../server/protocol';
 import { OUT_DIR, scenarioCapture, type ScenarioCapture } from '../helpers/capture';
 import { startServer, uriOf, type LspClient } from './client';
+import { FIRST_ANSWER, FIRST_PAGE } from '../../server/lsp/items';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const harValidator = require('har-validator') as { har(d: unknown): Promise<unknown> };
@@ -235,14 +236,19 @@ test('a new query over a store larger than a page answers with the newest page f
   const q = await c.conn.sendRequest(SetQuery, { query: 'http' });
   assert.equal(q.ok, true);
   assert.equal(q.partial, true, 'answered before every item was tested');
-  assert.equal(q.matched, 200);
+  // It answers with the newest screenful (FIRST_ANSWER); the rest of the page (FIRST_PAGE)
+  // follows as older rows before the count.
+  assert.equal(q.matched, FIRST_ANSWER);
   await c.until('the total', () => c.items.slice(from).some((b) => !b.counting && b.matched === all.total));
   const batches = c.items.slice(from);
   const at = batches.findIndex((b) => b.reset);
   const first = batches[at];
   assert.equal(first.counting, true);
-  // The page: the newest 200 matches, oldest first, as the previews of a reset always come.
-  assert.deepEqual(first.previews.map((p) => p.id), all.items.slice(-200).map((p) => p.id));
+  // The answer's rows: the newest matches, oldest first, as the previews of a reset always come.
+  const shown = first.previews.map((p) => p.id);
+  assert.deepEqual(shown, all.items.slice(-FIRST_ANSWER).map((p) => p.id));
+  const rest = batches.slice(at + 1).flatMap((b) => b.older ?? []).map((p) => p.id);
+  assert.deepEqual([...rest, ...shown], all.items.slice(-FIRST_PAGE).map((p) => p.id), 'then the rest of the page, older');
   assert.ok(batches.slice(at + 1).every((b) => !b.reset));
   const after = await c.conn.sendRequest(QueryItems, { offset: all.total - 3, limit: 10 });
   assert.deepEqual(after.items.map((p) => p.id), all.items.slice(-3).map((p) => p.id));
