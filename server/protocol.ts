@@ -179,7 +179,11 @@ export interface SetQueryResult {
 }
 export const SetQuery = new RequestType<SetQueryParams, SetQueryResult, void>('wirehook/setQuery');
 
-/** Checks a query without making it the active one (the filter box validates as you type). */
+/**
+ * Checks a query without making it the active one (the filter box validates as you type).
+ * `matched` is absent when the count was stopped: by a newer check, or by setQuery (which
+ * counts the applied query itself).
+ */
 export const CheckQuery = new RequestType<SetQueryParams, SetQueryResult, void>('wirehook/checkQuery');
 
 export interface GetItemParams {

@@ -83,8 +83,14 @@ export class FilterBox {
   /** A check result; stale ones (older seq) are ignored. */
   checked(seq: number, ok: boolean, language: string, error: SourcePos | undefined, matched: number | undefined): void {
     if (seq !== this.seq) return;
+    if (ok && matched === undefined) {
+      // Not counted: the server stopped the check for an applied query. Its count is shown
+      // if that was this text; else the text is checked again.
+      if (this.typed && this.typed.text !== this.active) this.scheduleCheck(0);
+      return;
+    }
     if (this.slow) clearTimeout(this.slow);
-    if (this.typed) this.typed.n = ok ? (matched ?? 0) : -1;
+    if (this.typed) this.typed.n = ok ? matched! : -1;
     this.showResult(ok, language, error);
   }
 

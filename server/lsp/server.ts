@@ -68,6 +68,8 @@ export class WirehookServer {
   private scripts!: ScriptHost;
   private session!: CaptureSession;
   private feed!: ItemFeed;
+  /** The filter box check being counted (stopped by a newer check or an applied query). */
+  private checking: AbortController | null = null;
   private lintTimers = new Map<string, NodeJS.Timeout>();
   private statsTimer: NodeJS.Timeout | null = null;
   private hookStats: HookStats[] = [];
@@ -293,12 +295,22 @@ export class WirehookServer {
         return { interfaces: [], error: (e as Error).message };
       }
     });
-    c.onRequest(SetQuery, (p) => this.feed.setQuery(p.query ?? ''));
+    c.onRequest(SetQuery, (p) => {
+      // An applied query counts itself: a check still counting (most often of the same text)
+      // stops taking turns from the answer's scan.
+      this.checking?.abort();
+      return this.feed.setQuery(p.query ?? '');
+    });
     c.onRequest(CheckQuery, async (p) => {
       const r = compile(p.query ?? '');
       if (!r.ok) return { ok: false, language: r.language, error: r.error };
-      const q = r.query;
-      return { ok: true, language: r.language, matched: await this.store.prepare(matcher(q)) };
+      // Only the newest text typed is worth counting (the filter box drops older answers).
+      this.checking?.abort();
+      const abort = (this.checking = new AbortController());
+      const n = await this.store.prepare(matcher(r.query), abort.signal);
+      if (this.checking === abort) this.checking = null;
+      // Stopped by a newer check or an applied query: not counted (no `matched`).
+      return abort.signal.aborted ? { ok: true, language: r.language } : { ok: true, language: r.language, matched: n };
     });
     c.onRequest(GetItem, (p) => {
       const it = this.store.get(p.id);

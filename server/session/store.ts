@@ -68,6 +68,12 @@ interface Segment {
   dropped: boolean;
 }
 
+/** A count under way (prepare()), shared by its callers. */
+interface Scan {
+  users: number;
+  done: Promise<void>;
+}
+
 interface HitCache {
   hits: number[];
   start: number;
@@ -142,6 +148,7 @@ export class ItemStore {
   private protoByKey = new Map<string, number>();
 
   private caches = new Map<MatchFn, HitCache>();
+  private scans = new Map<MatchFn, Scan>();
   /** Up to EAGER most recently used query functions, kept up to date as items arrive. */
   private eager: MatchFn[] = [];
   /** A chunk buffer freed by spilling or eviction, reused: memory stays at the bound instead of waiting for GC. */
@@ -246,14 +253,51 @@ export class ItemStore {
    * so a new query over a full store (≈1 s per 100k items, docs/store.md) does not block the
    * server; query/count/newest are then instant. Resolves to the match count, or early (with
    * the count so far) when `signal` aborts.
+   *
+   * Callers counting the same query share one scan (a filter box's check and the same query
+   * applied, a rows request during a count): two loops over one cache took two slices per turn
+   * of the event loop, and every request waited for both. The scan stops once every caller has
+   * aborted.
    */
   async prepare(match: MatchFn | null, signal?: AbortSignal): Promise<number> {
     const fn = match ?? ALL;
+    const c = this.hitsFor(fn, false);
+    if (c.upto >= this.next) return c.hits.length - c.start;
+    let scan = this.scans.get(fn);
+    if (!scan) {
+      const s: Scan = { users: 0, done: Promise.resolve() };
+      s.done = this.scan(fn, s).finally(() => {
+        if (this.scans.get(fn) === s) this.scans.delete(fn);
+      });
+      this.scans.set(fn, (scan = s));
+    }
+    const s = scan;
+    s.users++;
+    let onAbort: (() => void) | undefined;
+    const aborted = new Promise<void>((r) => {
+      if (!signal) return;
+      if (signal.aborted) return r();
+      signal.addEventListener('abort', (onAbort = () => r()), { once: true });
+    });
+    try {
+      await Promise.race([s.done, aborted]);
+    } finally {
+      s.users--;
+      if (onAbort) signal!.removeEventListener('abort', onAbort);
+    }
+    // Arrivals since the scan ended are tested now (a few at most), so the count is current.
+    const now = this.hitsFor(fn, false);
+    if (!signal?.aborted) this.extend(fn, now);
+    return now.hits.length - now.start;
+  }
+
+  private async scan(fn: MatchFn, s: Scan): Promise<void> {
     for (;;) {
       const c = this.hitsFor(fn, false);
       this.extend(fn, c, SLICE, performance.now() + SLICE_MS);
-      if (c.upto >= this.next || signal?.aborted) return c.hits.length - c.start;
+      if (c.upto >= this.next) return;
       await new Promise<void>((r) => setImmediate(r));
+      if (s.users === 0) return;
     }
   }
 

@@ -9,7 +9,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { QueryItems, SetQuery, StartCapture } from '../../server/protocol';
+import { CheckQuery, QueryItems, SetQuery, StartCapture } from '../../server/protocol';
 import { OUT_DIR } from '../helpers/capture';
 import { startServer, type LspClient } from './client';
 
@@ -60,4 +60,29 @@ test('a first page cut short by the time budget is completed with older rows, in
   assert.equal(before.find((b) => b.older)!.matched, 200);
   assert.equal(batches[total].matched, all.total);
   assert.equal(batches[total].older, undefined);
+});
+
+test('a check still counting stops for a newer check or an applied query, and says it was not counted', async () => {
+  assert.ok(c, 'runs after the test above, on its store');
+  const total = (await c.conn.sendRequest(QueryItems, { query: '', offset: 0, limit: 0 })).total;
+  assert.ok(total > 20_000, `${total} items stored: more than one slice of a scan`);
+  // Texts no query has used yet (each is compiled and counted anew).
+  const older = c.conn.sendRequest(CheckQuery, { query: 'http && status_code >= 400 ' });
+  const newer = c.conn.sendRequest(CheckQuery, { query: 'http && status_code >= 400  ' });
+  const [a, b] = await Promise.all([older, newer]);
+  assert.equal(a.ok, true);
+  assert.equal(a.matched, undefined, 'the older check was stopped');
+  const errors = (await c.conn.sendRequest(QueryItems, { query: 'http && status_code >= 400', offset: 0, limit: 0 })).total;
+  assert.equal(b.matched, errors, 'the newer one counted every stored match');
+  const check = c.conn.sendRequest(CheckQuery, { query: 'dns && dst.port == 53' });
+  const applied = await c.conn.sendRequest(SetQuery, { query: 'dns && dst.port == 53' });
+  assert.equal(applied.ok, true);
+  const r = await check;
+  assert.equal(r.ok, true);
+  assert.equal(r.matched, undefined, 'stopped by setQuery, which counts the query itself');
+  // A bad query is still refused at once, with its position.
+  const bad = await c.conn.sendRequest(CheckQuery, { query: 'http && (' });
+  assert.equal(bad.ok, false);
+  assert.ok(bad.error);
+  await c.conn.sendRequest(SetQuery, { query: '' });
 });

@@ -209,6 +209,53 @@ test('prepare() tests a full store in slices (items may arrive meanwhile) and ca
   assert.deepEqual(store.query(q.match, 0, 100_000).items.map((i) => i.id), want(7000));
 });
 
+test('callers counting the same query share one scan; it stops once all of them abort', async () => {
+  const items = await many(20_000);
+  const store = new ItemStore({ maxItems: 100_000, maxBytes: 64 << 20 });
+  for (const it of items) store.add(it);
+  const q = compileQuery('dns or response.status >= 400', 'auto');
+  const want = items.filter((i) => q.match(json(i))).length;
+  let tested = 0;
+  const match = (it: Item) => (tested++, q.match(it));
+  // Three callers (a check, the same query applied, a rows request), one of them stopped early.
+  const stop = new AbortController();
+  const a = store.prepare(match);
+  const b = store.prepare(match, stop.signal);
+  const c = store.prepare(match);
+  stop.abort();
+  // Items tested per turn of the event loop: one slice, not one per caller (a request waits
+  // for every slice of a turn).
+  const perTurn: number[] = [];
+  let done = false;
+  void (async () => {
+    for (let last = tested; !done; ) {
+      await new Promise((r) => setImmediate(r));
+      perTurn.push(tested - last);
+      last = tested;
+    }
+  })();
+  await b;
+  assert.deepEqual(await Promise.all([a, c]), [want, want]);
+  done = true;
+  assert.equal(tested, items.length, 'every item tested once, not once per caller');
+  assert.ok(Math.max(...perTurn) <= 2000, `at most one slice per turn (${perTurn.join(' ')})`);
+  // Every caller stops: so does the scan (slices of ≤ 2,000 items).
+  tested = 0;
+  const match2 = (it: Item) => (tested++, q.match(it));
+  const s1 = new AbortController();
+  const s2 = new AbortController();
+  const both = [store.prepare(match2, s1.signal), store.prepare(match2, s2.signal)];
+  s1.abort();
+  s2.abort();
+  await Promise.all(both);
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  assert.ok(tested > 0 && tested <= 2000, `the scan stopped after its first slice (${tested} tested)`);
+  // A new caller resumes where it stopped.
+  assert.equal(await store.prepare(match2), want);
+  assert.equal(tested, items.length);
+});
+
 test('random adds, replacements, queries and lookups agree with a plain model of the last maxItems adds', async () => {
   const { items } = await captureItems();
   const dir = tmp();
