@@ -274,40 +274,68 @@ const scenarios = {
         lastMessages: window.__wirehook.trail.slice(-6),
       };
     }));
-    let filter = null;
-    if (query !== undefined) {
-      const input = await f.waitForSelector('.filter-input');
-      await input.fill(query);
-      // Timed in the page, from Enter: the answer (active query), every shown row one of the
-      // new query's (with a filter, rows of the previous query still on screen do not count),
-      // and the count known (no longer `counting`).
-      filter = await f.evaluate(async (q) => {
-        const t0 = performance.now();
-        const ms = () => Math.round(performance.now() - t0);
-        const w = window.__wirehook;
-        const out = { answeredMs: null, renderedMs: null, countedMs: null };
-        document.querySelector('.filter-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
-        await new Promise((done) => {
-          const check = () => {
-            if (out.answeredMs === null && w.activeQuery === q) out.answeredMs = ms();
-            if (out.answeredMs !== null && out.renderedMs === null) {
-              const rows = [...document.querySelectorAll('.row')].filter((r) => r.style.display !== 'none');
-              if (rows.length > 0 && rows.every((r) => r.dataset.id && !r.classList.contains('loading') && (!q || r.querySelector('.status')?.classList.contains('error')))) out.renderedMs = ms();
-            }
-            if (out.answeredMs !== null && out.countedMs === null && !w.counting) out.countedMs = ms();
-            if ((out.renderedMs !== null && out.countedMs !== null) || performance.now() - t0 > 90_000) done();
-            else requestAnimationFrame(check);
-          };
-          requestAnimationFrame(check);
-        });
-        // What the webview received meanwhile (the host's messages), when rendering waited.
-        const trail = out.renderedMs - out.answeredMs > 50 ? w.trail.filter((l) => Number(l.split(' ')[0]) >= t0).map((l) => `${Math.round(Number(l.split(' ')[0]) - t0)}${l.slice(l.indexOf(' '))}`) : undefined;
-        return { ...out, renderStats: w.renderStats(), trail };
-      }, query);
-    }
+    const filter = query === undefined ? null : await timeFilter(f, query, true);
     return { ...frames, filter };
   },
+
+  /**
+   * `times` × (apply `query`, then clear it): Enter → rows of each, not waiting for counts. Each
+   * time the query's text differs by trailing spaces, so the server compiles and scans it anew
+   * (the same text would be answered from its compile cache and the store's hit cache).
+   */
+  async filterRepeat(page, { mode, query, times = 5 }) {
+    const f = await itemsFrame(page, { mode });
+    const out = [];
+    for (let i = 0; i < times; i++) {
+      for (const q of [query + ' '.repeat(i + 1), '']) {
+        const r = await timeFilter(f, q, false);
+        out.push({ query: q, answeredMs: r.answeredMs, renderedMs: r.renderedMs, enterAt: r.enterAt });
+        await new Promise((res) => setTimeout(res, 300));
+      }
+    }
+    return out;
+  },
 };
+
+/**
+ * Types `query` into the filter box and presses Enter; timed in the page, from Enter: the answer
+ * (active query), every shown row one of the new query's (with a filter, rows of the previous
+ * query still on screen do not count), and (with `count`) the count known (no longer `counting`).
+ */
+async function timeFilter(f, query, count) {
+  const input = await f.waitForSelector('.filter-input');
+  await input.fill(query);
+  return f.evaluate(
+    async ({ q, count }) => {
+      const t0 = performance.now();
+      const ms = () => Math.round(performance.now() - t0);
+      const w = window.__wirehook;
+      const out = { answeredMs: null, renderedMs: null, countedMs: null };
+      document.querySelector('.filter-input').dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true }));
+      await new Promise((done) => {
+        const check = () => {
+          if (out.answeredMs === null && w.activeQuery === q) out.answeredMs = ms();
+          if (out.answeredMs !== null && out.renderedMs === null) {
+            const rows = [...document.querySelectorAll('.row')].filter((r) => r.style.display !== 'none');
+            if (rows.length > 0 && rows.every((r) => r.dataset.id && !r.classList.contains('loading') && (!q || r.querySelector('.status')?.classList.contains('error')))) out.renderedMs = ms();
+          }
+          if (out.answeredMs !== null && out.countedMs === null && !w.counting) out.countedMs = ms();
+          if ((out.renderedMs !== null && (out.countedMs !== null || !count)) || performance.now() - t0 > 90_000) done();
+          else later();
+        };
+        // Checked once the frame's animation callbacks have all run (the list renders in one
+        // of them): a check that ran before the list's callback counted the frame that drew
+        // the rows as one later (~16 ms).
+        const later = () => requestAnimationFrame(() => setTimeout(check, 0));
+        later();
+      });
+      // What the webview received meanwhile (the host's messages), when rendering waited.
+      const trail = out.renderedMs - out.answeredMs > 50 ? w.trail.filter((l) => Number(l.split(' ')[0]) >= t0).map((l) => `${Math.round(Number(l.split(' ')[0]) - t0)}${l.slice(l.indexOf(' '))}`) : undefined;
+      return { ...out, renderStats: w.renderStats(), trail, enterAt: Math.round(performance.timeOrigin + t0) };
+    },
+    { q: query, count },
+  );
+}
 
 export async function runScenario(page, name, args) {
   const s = scenarios[name];
