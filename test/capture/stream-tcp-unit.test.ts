@@ -268,6 +268,34 @@ test('tcp: over OOO_TOTAL_CAP held bytes in all, holes are declared lost until h
   assert.deepEqual(x.rec.streams[n - 1].ev, ['d0:a@1']);
 });
 
+test('tcp: held bytes leave both caps once delivered or dropped: only what is held at once counts', () => {
+  // One direction holds 600 KB three times, each drained when its hole fills: 1.8 MB in all,
+  // never over OOO_DIR_CAP at once.
+  const x = setup();
+  handshake(x);
+  const part = Buffer.alloc(600 * 1024, 0x61);
+  let next = c1;
+  for (let i = 0; i < 3; i++) {
+    x.c({ seq: next + 1, flags: ACK, payload: part });
+    x.c({ seq: next, flags: ACK, payload: 'h' });
+    next += 1 + part.length;
+  }
+  assert.deepEqual(x.host.warnings, []);
+  assert.equal(x.host.gaps, 0);
+  assert.equal(x.ev().length, 6);
+  // 70 connections each hold 1 MB and are reset (held bytes dropped): 70 MB in all, never over
+  // OOO_TOTAL_CAP at once.
+  const y = setup();
+  for (let i = 0; i < 70; i++) {
+    const sp = 20000 + i;
+    y.t.packet(tcpD({ src: C, dst: S, sp, dp: SP, seq: 0, flags: SYN }), raw(1));
+    y.t.packet(tcpD({ src: C, dst: S, sp, dp: SP, seq: 5, flags: ACK, payload: Buffer.alloc(OOO_DIR_CAP, 0x61) }), raw(1));
+    y.t.packet(tcpD({ src: S, dst: C, sp: SP, dp: sp, seq: 0, flags: RST }), raw(1));
+  }
+  assert.deepEqual(y.host.warnings, []);
+  assert.equal(y.host.gaps, 0);
+});
+
 test('tcp: a FIN ends its direction only once every byte before it arrived', () => {
   const x = setup();
   handshake(x);
