@@ -92,6 +92,22 @@ test('console: a send with nothing queued (a state change flushes) does not hold
   assert.equal(consoleSent()[0].at, 5);
 });
 
+test('state: the final stats queued when a capture ends go out before its state, not a throttle interval later', (t) => {
+  t.after(() => mock.timers.reset());
+  const { out, sent, tick } = setup();
+  const stats = (stored: number) => ({ session: 1, stored }) as never;
+  out.stats(stats(10));
+  assert.equal(sent.filter((s) => s.method === 'wirehook/stats').length, 1, 'leading edge');
+  tick(5);
+  out.stats(stats(69)); // the capture's end, within the interval: queued
+  assert.equal(sent.filter((s) => s.method === 'wirehook/stats').length, 1);
+  out.state({ session: 1, source: 'file/x.pcap', running: false, speed: 'asap', finished: true });
+  const order = sent.map((s) => s.method).filter((m) => m !== 'wirehook/console' && m !== 'wirehook/items');
+  assert.deepEqual(order, ['wirehook/stats', 'wirehook/stats', 'wirehook/state']);
+  assert.equal((sent.filter((s) => s.method === 'wirehook/stats')[1].params as { stored?: number }).stored, 69);
+  assert.equal(sent.at(-1)!.at, 5, 'all at once');
+});
+
 test('console: lines queued during a stall are carried by the next batch, up to the per-interval room', (t) => {
   t.after(() => mock.timers.reset());
   const { out, consoleSent, line, tick } = setup();

@@ -530,8 +530,12 @@ describe('trusted workspace', function () {
     // The hook console says what happened and what was lost.
     const said = /language server stopped unexpectedly and was restarted\. The capture of file\/traffic\.pcap stopped and its \d+ stored items are gone/;
     await vscode.commands.executeCommand('wirehook.showConsole');
-    await when(vscode.workspace.onDidChangeTextDocument as vscode.Event<unknown>, () =>
-      vscode.workspace.textDocuments.find((d) => d.uri.scheme === 'output' && /Wirehook/i.test(d.uri.toString()) && said.test(d.getText())), 'the crash in the hook console', 20_000);
+    const outputs = () => vscode.workspace.textDocuments.filter((d) => d.uri.scheme === 'output' && /Wirehook/i.test(d.uri.toString()));
+    await when(vscode.workspace.onDidChangeTextDocument as vscode.Event<unknown>, () => outputs().find((d) => said.test(d.getText())), 'the crash in the hook console', 20_000).catch((e) => {
+      // What the console did say: the message's wording, or no output document at all.
+      for (const d of outputs()) console.log(`${d.uri.toString()} ends with:\n${d.getText().slice(-1500)}`);
+      throw e;
+    });
     // The open hook script was sent to the new server and runs on the next capture.
     const since = Date.now();
     await api.startCapture({ pcap: file('traffic.pcap').fsPath });
