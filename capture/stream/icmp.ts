@@ -26,6 +26,8 @@ const IDLE_S = 60;
 interface Echo {
   msg: IcmpMessage;
   ts: Timestamp;
+  /** When its ECHO_TIMEOUT_S starts: `ts.sec`, pulled back if the clock steps back. */
+  since: number;
 }
 
 interface Conv {
@@ -83,7 +85,7 @@ export class IcmpTable {
     this.host.account(v === 4 ? 'icmp' : 'icmp6', 1);
     if (isReq) {
       if (c.echoes.has(msg.seq)) this.host.warn('icmp.duplicate-echo-request');
-      else c.echoes.set(msg.seq, { msg, ts });
+      else c.echoes.set(msg.seq, { msg, ts, since: pkt.tsSec });
       this.pending(c);
       return;
     }
@@ -142,7 +144,10 @@ export class IcmpTable {
 
   private expire(c: Conv, nowSec: number | null): void {
     for (const [seq, e] of c.echoes) {
-      if (nowSec !== null && nowSec - e.ts.sec < ECHO_TIMEOUT_S) break;
+      // A clock stepped back (NTP, a merged capture): the request's wait restarts at the new
+      // time rather than lasting until the clock passes its old one (as TCP/UDP activity is).
+      if (nowSec !== null && e.since > nowSec) e.since = nowSec;
+      if (nowSec !== null && nowSec - e.since < ECHO_TIMEOUT_S) break;
       c.echoes.delete(seq);
       const err = nowSec === null ? { type: 'pair-not-found' as const, msg: 'no echo reply before the capture ended' } : { type: 'timeout' as const, msg: `no echo reply within ${ECHO_TIMEOUT_S} s` };
       this.emit(c, e.msg, emptyIcmp(e.msg.version as 4 | 6), e.ts, null, err);

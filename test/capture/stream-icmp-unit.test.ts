@@ -192,13 +192,30 @@ test('icmp: idle conversations end after more than 60 s without a message (none 
 
 test('icmp: a conversation that still owes a reply does not idle out', () => {
   const { host, icmp } = setup();
-  icmp.packet(icmpD(C, S, echo(8, 7, 1)), raw(10_000));
-  icmp.sweep(100); // the clock stepped back: the request is not yet 10 s old
-  icmp.sweep(170);
+  icmp.packet(icmpD(C, S, echo(8, 7, 1)), raw(100));
+  icmp.sweep(105);
+  icmp.sweep(109);
   assert.deepEqual(host.closedNames, []);
-  assert.equal(host.emitted.length, 0);
+  assert.equal(host.emitted.length, 0, 'not yet 10 s old');
   icmp.endAll();
   assert.deepEqual(host.emitted[0].msg.error, { type: 'pair-not-found', msg: 'no echo reply before the capture ended' });
+  assert.deepEqual(host.closedNames, ['000000000000_icmp.pcap']);
+});
+
+test('icmp: after the clock steps back an outstanding request times out 10 s of the new clock later', () => {
+  const { host, icmp } = setup();
+  icmp.packet(icmpD(C, S, echo(8, 7, 1)), raw(10_000));
+  icmp.sweep(100); // the clock stepped back: the wait starts over at 100
+  icmp.sweep(109);
+  assert.equal(host.emitted.length, 0, 'not yet 10 s after the step');
+  icmp.sweep(110);
+  assert.equal(host.emitted.length, 1);
+  const m = host.emitted[0].msg;
+  assert.deepEqual(m.error, { type: 'timeout', msg: 'no echo reply within 10 s' });
+  assert.deepEqual(m.requestTs, { sec: 10_000, nsec: 0 }, 'the item keeps the time the request was captured at');
+  icmp.sweep(160);
+  assert.deepEqual(host.closedNames, [], 'idle for 60 s only after the step');
+  icmp.sweep(161);
   assert.deepEqual(host.closedNames, ['000000000000_icmp.pcap']);
 });
 
