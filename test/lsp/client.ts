@@ -46,10 +46,11 @@ export interface LspClient {
 
 export const uriOf = (p: string) => pathToFileURL(p).href;
 
-export async function startServer(root: string, settings: Partial<WirehookSettings> = {}): Promise<LspClient> {
+/** `serverJs`: another build of the server (test/extension/vsix.test.ts runs the one a .vsix holds). */
+export async function startServer(root: string, settings: Partial<WirehookSettings> = {}, serverJs = resolve('dist', 'server.js')): Promise<LspClient> {
   // WIREHOOK_SERVER_NODE_ARGS: node flags for the server only (e.g. --cpu-prof when profiling a bench).
   const extra = (process.env.WIREHOOK_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const proc = spawn(process.execPath, [...extra, resolve('dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [...extra, serverJs, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   let stderr = '';
   proc.stderr!.on('data', (d) => (stderr += d));
   const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
