@@ -5,7 +5,7 @@
  * for our server.
  */
 import * as vscode from 'vscode';
-import type { PluginConfig } from './tsserver-plugin/index';
+import type { PluginConfig } from './tsserver-plugin/config';
 
 const PLUGIN = 'wirehook-tsserver-plugin';
 const TS_EXTENSION = 'vscode.typescript-language-features';

@@ -19,16 +19,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { relative, resolve } from 'node:path';
 import { minimatch } from 'minimatch';
 import { HOOK_DECL, HOOK_NAMES } from '../hookDecl';
-
-/**
- * What the extension sends through the TypeScript extension's `configurePlugin`
- * (extension/tsPlugin.ts): the `wirehook.scripts` globs and the workspace folders they are
- * relative to, so a file they name is a hook script here as it is for the language server.
- */
-export interface PluginConfig {
-  roots?: string[];
-  scripts?: string[];
-}
+import type { PluginConfig } from './config';
 
 /** `block`: ours; `tag`: the user's, given our tag. */
 type Jsdoc = TS.JSDoc & { wirehook?: 'block' | 'tag' };
