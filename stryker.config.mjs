@@ -10,7 +10,7 @@
 const mutate = (process.env.WIREHOOK_MUTATE ?? 'capture/stream/**/*.ts,capture/item/**/*.ts,server/kfl/**/*.ts').split(',');
 // The default: the capture, item, order and query tests that do not run dist/cli.js (filters are
 // path fragments: kfl/kfl2 also takes kfl2-unit-*, kfl/legacy-unit every legacy-unit-* file).
-const DEFAULT_TESTS = 'capture/tcp capture/decode capture/reader capture/pipeline capture/malformed capture/http-caps capture/hostile-streams capture/item-build capture/item-json capture/weblayer-l4 hardening/order-model hardening/fuzz-pipeline kfl/detect kfl/facade.test kfl/kfl2 kfl/legacy-eval kfl/legacy-lint kfl/legacy-items kfl/legacy-redact kfl/legacy-syntax capture/item-json-model kfl/legacy-model kfl/legacy-unit capture/stream-tcp-unit capture/stream-udp-unit capture/stream-icmp-unit capture/stream-key-unit capture/stream-detect-unit capture/stream-clock-unit capture/stream-flowitem-unit capture/stream-host-unit';
+const DEFAULT_TESTS = 'capture/tcp capture/decode capture/reader capture/pipeline capture/malformed capture/http-caps capture/hostile-streams capture/item-build capture/item-json capture/weblayer-l4 hardening/order-model hardening/fuzz-pipeline kfl/detect kfl/facade.test kfl/kfl2 kfl/legacy-eval kfl/legacy-lint kfl/legacy-items kfl/legacy-redact kfl/legacy-syntax capture/item-json-model kfl/legacy-model kfl/legacy-unit capture/stream-tcp-unit capture/stream-udp-unit capture/stream-icmp-unit capture/stream-key-unit capture/stream-detect-unit capture/stream-clock-unit capture/stream-flowitem-unit capture/stream-host-unit capture/order-unit';
 const tests = (process.env.WIREHOOK_MUTATE_TESTS ?? DEFAULT_TESTS).split(/\s+/);
 
 /** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
