@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { detectLanguage } from '../../server/kfl/detect';
+import { VARIABLES } from '../../server/kfl/kfl2/variables';
 import { QueryError, compileQuery, validateQuery } from '../../server/kfl/index';
 
 const NONE = 'no language-specific syntax: both languages read this query alike; KFL2 is the default';
@@ -87,6 +88,44 @@ test('detection: each rule, its near misses, strings ignored, mixed queries by c
   assert.equal(detectLanguage('a && b and c').language, 'kfl2', 'a tie goes to KFL2');
 });
 
+
+test('detection: boundaries of each rule (second mutation round): start of query, spacing, look-alike names, strings', () => {
+  const RX = '`r"…"` regex comparisons are legacy KFL (KFL2 writes `.matches("…")`)';
+  const PATHS = 'item field paths (`protocol.abbr`, `elapsedTime`, …) are legacy KFL';
+  const cases: [string, 'kfl' | 'kfl2', string][] = [
+    ['in [1]', 'kfl2', '`in` is a KFL2 operator'],
+    ['x in  [1]', 'kfl2', '`in` is a KFL2 operator'],
+    ['or x', 'kfl', KFL_AND_OR],
+    ['sizes(x)', 'kfl2', NONE],
+    ['limits(3)', 'kfl2', NONE],
+    ['foo ==r"a"', 'kfl', RX],
+    ['r"a"==foo', 'kfl', RX],
+    ['r"a"  == foo', 'kfl', RX],
+    ['r"a" <= foo', 'kfl2', NONE],
+    ['xr"a" == foo', 'kfl2', NONE],
+    ['protocol.abbr', 'kfl', PATHS],
+    ['myprotocol.abbr', 'kfl2', NONE],
+    ['elapsedTime > 1', 'kfl', PATHS],
+    ['xelapsedTime > 1', 'kfl2', NONE],
+    // Strings say nothing, however they are written: triple-quoted with quotes inside, raw
+    // single-quoted (CEL), and unterminated (the user is still typing).
+    ['x == """a " and " b"""', 'kfl2', NONE],
+    ["x == '''a ' && ' b'''", 'kfl2', NONE],
+    ["x == r'a'", 'kfl2', NONE],
+    ['x == "a and b', 'kfl2', NONE],
+    ["x == 'a and b", 'kfl2', NONE],
+  ];
+  for (const [q, language, reason] of cases) assert.deepEqual(detectLanguage(q), { language, reason }, q);
+});
+
+test('detection: a bare item field that is also a KFL2 variable says nothing about the language', () => {
+  // Legacy KFL reads these item fields at the top level too (docs/kfl2.md, "Detection").
+  for (const name of ['id', 'index', 'stream', 'worker', 'protocol', 'timestamp']) {
+    assert.ok(name in VARIABLES, `${name} is a KFL2 variable`);
+    assert.deepEqual(detectLanguage(name), { language: 'kfl2', reason: NONE }, name);
+  }
+  assert.deepEqual(detectLanguage('status_code'), { language: 'kfl2', reason: '`status_code` is a KFL2 variable' });
+});
 
 test('facade: an explicit language wins over detection; blank is the empty query in both; auto falls back to the language that compiles', () => {
   // Detected as legacy KFL, forced to KFL2 (and back): compiled in the language asked for.
