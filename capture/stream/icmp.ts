@@ -144,10 +144,12 @@ export class IcmpTable {
 
   private expire(c: Conv, nowSec: number | null): void {
     for (const [seq, e] of c.echoes) {
-      // A clock stepped back (NTP, a merged capture): the request's wait restarts at the new
-      // time rather than lasting until the clock passes its old one (as TCP/UDP activity is).
-      if (nowSec !== null && e.since > nowSec) e.since = nowSec;
-      if (nowSec !== null && nowSec - e.since < ECHO_TIMEOUT_S) break;
+      if (nowSec !== null) {
+        // A clock stepped back (NTP, a merged capture): the request's wait restarts at the new
+        // time rather than lasting until the clock passes its old one (as TCP/UDP activity is).
+        if (e.since > nowSec) e.since = nowSec;
+        if (nowSec - e.since < ECHO_TIMEOUT_S) break;
+      }
       c.echoes.delete(seq);
       const err = nowSec === null ? { type: 'pair-not-found' as const, msg: 'no echo reply before the capture ended' } : { type: 'timeout' as const, msg: `no echo reply within ${ECHO_TIMEOUT_S} s` };
       this.emit(c, e.msg, emptyIcmp(e.msg.version as 4 | 6), e.ts, null, err);

@@ -165,6 +165,7 @@ export class ItemFeed {
   private traceSteps: { compileMs?: number; pageMs?: number } = {};
 
   private async setQueryNow(q: string): Promise<SetQueryResult> {
+    this.traceSteps = {}; // a query that does not compile has no steps: none of the last one's
     const t0 = performance.now();
     const c = compile(q);
     const t1 = performance.now();
